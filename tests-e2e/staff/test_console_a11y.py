@@ -84,8 +84,11 @@ async def test_every_console_page_passes_axe(embedded_platform: Platform) -> Non
         zones = (await api.get("/api/v1/staff/shipping-zones", headers=admin)).json()["results"]
         groups = (await api.get("/api/v1/staff/customer-groups", headers=admin)).json()["results"]
         pages_js = (await api.get("/console/static/pages.js")).text
+        # A draft order with a line: its page shows every form (lines, discount, shipping) and the preview.
+        draft = (await api.post("/api/v1/staff/draft-orders", headers=admin, json={"email": "a11y@example.com"})).json()
+        await api.post(f"/api/v1/staff/draft-orders/{draft['id']}/lines", headers=admin, json={"product_id": product["id"]})
     paths = [*page_paths(pages_js), *SUBPAGES, f"orders/{order['id']}", f"customers/{buyer}", f"catalog/{product['id']}",
-             f"storefronts/{storefront}", f"price-lists/{price_list}"]
+             f"storefronts/{storefront}", f"price-lists/{price_list}", f"draft-orders/{draft['id']}"]
     if groups:  # a customer group's page (the demo's Marbelle has one)
         paths.append(f"customer-groups/{groups[0]['id']}")
     if zones:  # a zone's page, and its first method's

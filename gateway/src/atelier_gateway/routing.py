@@ -25,6 +25,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/customer-groups": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/returns": "orders",
+    "/api/v1/staff/draft-orders": "orders",
     # Promotions and discount codes: orders prices every order with them.
     "/api/v1/staff/promotions": "orders",
     # The dashboard's per-day reports: each owner counts its own rows.

@@ -10,6 +10,7 @@ import { customerGroups } from "./customergroups.js";
 import { customersPage } from "./customers.js";
 import { dashboard } from "./dashboard.js";
 import { deadLetters } from "./deadletters.js";
+import { draftOrders } from "./drafts.js";
 import { jobs } from "./jobs.js";
 import { ledger } from "./ledger.js";
 import { ordersPage } from "./orders.js";
@@ -25,6 +26,7 @@ import { webhooks } from "./webhooks.js";
 export const PAGES = [
   { path: "dashboard", title: "Dashboard", roles: [], render: dashboard },
   { path: "orders", title: "Orders", roles: ["support", "finance"], render: ordersPage },
+  { path: "draft-orders", title: "Draft orders", roles: ["support"], render: draftOrders },
   { path: "returns", title: "Returns", roles: ["support", "finance"], render: returnsPage },
   { path: "customers", title: "Customers", roles: ["support"], render: customersPage },
   { path: "catalog", title: "Catalog", roles: [], render: catalogPage },

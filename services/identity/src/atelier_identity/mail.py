@@ -143,6 +143,16 @@ def order_status_mail(*, to: str, first_name: str | None, order_number: str, sta
                     greeting=_hello(first_name), lines=lines, action=("See your order", url))
 
 
+def payment_link_mail(*, to: str, first_name: str | None, order_number: str, total: str, currency: str,
+                      url: str, expires: str) -> Mail:
+    """The order staff took for the customer (a draft order sent): what it costs and the link that pays it."""
+    return _compose(to=to, kind="payment_link", subject=f"Your order {order_number}: {total} {currency} to pay",
+                    greeting=_hello(first_name),
+                    lines=[f"We have prepared your order {order_number}: {total} {currency}.",
+                           f"Pay it with the link below, until {expires} (UTC)."],
+                    action=("Pay your order", url))
+
+
 def job_mail(*, to: str, first_name: str | None, kind: str, succeeded: bool, reason: str | None) -> Mail:
     if succeeded:
         lines, subject = [f"Your {kind} job is complete."], "Your images are ready"

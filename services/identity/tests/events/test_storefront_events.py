@@ -4,13 +4,14 @@ account registered from `order.paid` records that storefront."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from sqlmodel import select
 
 from atelier_common.contracts.generation import JobCompleted
-from atelier_common.contracts.orders import OrderStatusChanged
+from atelier_common.contracts.orders import DraftOrderSent, OrderStatusChanged
 from atelier_common.contracts.payments import BuyerAddress, OrderPaid
 from atelier_identity.models import User
 from atelier_testing.storefronts import add_storefront, make_storefront
@@ -31,6 +32,21 @@ def storefront_b(api) -> None:
 def _status(storefront: str, order_id: uuid.UUID) -> OrderStatusChanged:
     return OrderStatusChanged(storefront=storefront, order_id=order_id, order_number="ORD-20261125-B00001",
                               owner_id=uuid.uuid4(), email=BUYER, old_status="paid", new_status="shipped")
+
+
+class TestPaymentLinkMail:
+    async def test_the_customer_of_a_sent_draft_gets_the_link_that_pays_it(self, api, harness,
+                                                                          storefront_b) -> None:
+        order_id = uuid.uuid4()
+        url = f"https://b.example/pay?order_id={order_id}&token=123.abc"
+        await harness.deliver(DraftOrderSent(
+            storefront="b", draft_id=uuid.uuid4(), order_id=order_id, order_number="ORD-20261201-D00001",
+            email=BUYER, total_amount=Decimal("79.50"), currency="EUR", payment_url=url,
+            expires_at=datetime(2026, 12, 4, 10, 0, tzinfo=UTC)))
+        [mail] = await api.wait_for_mail(BUYER)
+        assert mail["from"] == B_FROM
+        assert "79.50 EUR" in mail["subject"] and url in mail["text"]
+        assert "2026-12-04 10:00" in mail["text"]
 
 
 class TestOrderStatusMail:

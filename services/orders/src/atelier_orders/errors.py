@@ -149,3 +149,28 @@ class PromotionExhausted(OrdersError):
 class DiscountChanged(OrdersError):
     # Like PRICE_CHANGED: the discount now is not the one the cart showed (`details.shown`, `details.current`).
     code, status, default_message = "DISCOUNT_CHANGED", 409, "The discount changed since the cart showed it"
+
+
+# -- draft orders ------------------------------------------------------------------------------
+
+class DraftNotFound(OrdersError):
+    code, status, default_message = "NOT_FOUND", 404, "Draft order not found"
+
+
+class DraftLineNotFound(OrdersError):
+    code, status, default_message = "NOT_FOUND", 404, "Draft order line not found"
+
+
+class DraftAlreadySent(OrdersError):
+    # A sent draft is an order now: changed through the order, never through the draft.
+    code, status, default_message = "DRAFT_ALREADY_SENT", 409, "This draft order was sent and can no longer change"
+
+
+class DraftEmpty(OrdersError):
+    code, status, default_message = "DRAFT_EMPTY", 400, "A draft order needs at least one line to be sent"
+
+
+class DraftContactRequired(OrdersError):
+    # Nobody would get the payment link.
+    code, status, default_message = ("VALIDATION_ERROR", 400,
+                                     "A draft order for a customer without an account needs an email")

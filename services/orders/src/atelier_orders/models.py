@@ -493,3 +493,68 @@ class PromotionRedemption(SQLModel, table=True):
     free_shipping: bool = False
     released_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
+
+
+class DraftOrder(SQLModel, table=True):
+    """An order staff are taking for a customer (docs/back-office.md#draft-orders): lines, prices
+    and discounts being put together, priced on every read by placement's own function. Sent, it
+    becomes an order (`order_id`) and stays as the record of how it was made."""
+
+    __tablename__ = "draft_order"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'sent')", name="ck_draft_order_status"),
+        CheckConstraint("manual_discount >= 0", name="ck_draft_order_manual_discount"),
+        Index("ix_draft_order_created", "created_at", "id"),
+        Index("ix_draft_order_storefront_status", "storefront", "status"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    storefront: str = Field(max_length=64)
+    status: str = Field(default="open", max_length=16)
+    # The customer's account, or None for a new e-mail: the order is then owned by `owner_id`, an id
+    # of its own (a guest's), and paid through the mailed link.
+    user_id: uuid.UUID | None = None
+    owner_id: uuid.UUID
+    email: str | None = Field(default=None, max_length=320)
+    # The customer group the lines are priced at (a business buyer's price lists); None: list prices.
+    customer_group: str | None = Field(default=None, max_length=32)
+    buyer_tax_number: str | None = Field(default=None, max_length=TAX_NUMBER_MAX_LENGTH)
+    promotion_code: str | None = Field(default=None, max_length=64)
+    manual_discount: Decimal = Field(default=Decimal("0.00"), sa_column=Column(Numeric(12, 2), nullable=False))
+    manual_discount_reason: str | None = Field(default=None, max_length=500)
+    shipping_address: dict[str, Any] | None = json_field(nullable=True)
+    # A method's id or code in the address's zone; None: the zone's first.
+    shipping_method: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, max_length=1000)
+    order_id: uuid.UUID | None = None
+    order_number: str | None = Field(default=None, max_length=20)
+    created_by: uuid.UUID
+    sent_at: datetime | None = _timestamp(nullable=True)
+    # Until when the mailed payment link pays the order (its token is signed with it: a second send
+    # answers the same link).
+    payment_link_expires_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class DraftOrderLine(SQLModel, table=True):
+    """A draft's line: a catalog product (or variant), at catalog's price unless staff set one
+    (`unit_price`, with the `price_reason` the audit log keeps)."""
+
+    __tablename__ = "draft_order_line"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_draft_order_line_quantity"),
+        CheckConstraint("unit_price IS NULL OR unit_price >= 0", name="ck_draft_order_line_price"),
+        Index("ix_draft_order_line_draft", "draft_id", "position"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    draft_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("draft_order.id", ondelete="CASCADE", name="fk_draft_order_line_draft_id"), nullable=False))
+    position: int
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    quantity: int
+    unit_price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    price_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _timestamp()

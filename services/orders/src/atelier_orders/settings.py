@@ -20,6 +20,8 @@ class OrdersSettings(PricingSettings):
     # Refuse an order up front when catalog's stock figure cannot cover it (catalog still reserves
     # atomically on order.placed; this only spares the customer an order that will be rejected).
     check_stock_on_place: bool = True
+    # How long the payment link of a draft order staff sent pays it (docs/back-office.md#draft-orders).
+    draft_payment_link_hours: int = Field(default=72, ge=1, le=24 * 30)
     # Staff's order search counts matches exactly up to this many; past it (PostgreSQL) the count
     # is the planner's estimate and the response carries `X-Count-Estimated: true`.
     exact_count_limit: int = Field(default=1_000, ge=1)

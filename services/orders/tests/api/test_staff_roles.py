@@ -30,7 +30,16 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("GET", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},
             ("POST", "/api/v1/staff/promotions"): {"merchandiser"},
             ("PATCH", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},
-            ("DELETE", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"}}
+            ("DELETE", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},
+            # Draft orders: support takes an order for a customer.
+            ("GET", "/api/v1/staff/draft-orders"): {"support"},
+            ("POST", "/api/v1/staff/draft-orders"): {"support"},
+            ("GET", "/api/v1/staff/draft-orders/{draft_id}"): {"support"},
+            ("PATCH", "/api/v1/staff/draft-orders/{draft_id}"): {"support"},
+            ("POST", "/api/v1/staff/draft-orders/{draft_id}/lines"): {"support"},
+            ("PATCH", "/api/v1/staff/draft-orders/{draft_id}/lines/{line_id}"): {"support"},
+            ("DELETE", "/api/v1/staff/draft-orders/{draft_id}/lines/{line_id}"): {"support"},
+            ("POST", "/api/v1/staff/draft-orders/{draft_id}/send"): {"support"}}
 
 
 async def test_orders_staff_operations_by_role(harness, test_keys) -> None:

@@ -71,6 +71,8 @@ class CheckoutCreate(_Input):
     order_id: uuid.UUID
     success_url: RedirectUrl
     cancel_url: RedirectUrl
+    payment_token: str | None = Field(default=None, max_length=200, description=(
+        "the token of a payment link staff sent (a draft order's): pays that order without being its owner"))
 
 
 class CheckoutRead(BaseModel):

@@ -133,6 +133,8 @@ DEFAULT_LINK_PATHS: dict[str, str] = {
     "email_change": "/confirm-email-change?token={token}",
     "order": "/orders/{order_id}",
     "set_password": "/set-password?token={token}",
+    # A draft order staff sent: the page starts the checkout with the link's token (docs/back-office.md).
+    "pay_order": "/pay?order_id={order_id}&token={token}",
 }
 # The placeholders a link path may hold; each value is URL-encoded when it is put in.
 LINK_PLACEHOLDERS = ("token", "code", "email", "order_id")

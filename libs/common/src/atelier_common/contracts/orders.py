@@ -106,6 +106,24 @@ class OrderStatusChanged(StorefrontEvent):
     tracking_number: str | None = None
 
 
+class DraftOrderSent(StorefrontEvent):
+    """Staff sent a draft order (docs/back-office.md#draft-orders): it is an order awaiting payment
+    now, and identity mails its customer the payment link. Not sent to webhook endpoints: the link
+    pays the order without signing in."""
+
+    type = "draft_order.sent"
+    draft_id: uuid.UUID
+    order_id: uuid.UUID
+    order_number: str
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+    total_amount: Decimal
+    currency: str
+    # The storefront's page that starts the checkout with the link's token (`pay_order` link path).
+    payment_url: str
+    expires_at: datetime
+
+
 class InvoiceIssued(StorefrontEvent):
     """A paid order's invoice was issued, numbered in its storefront's gap-free sequence."""
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from atelier_common.auth import ROLE_ADMIN, ROLE_MERCHANDISER
 from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
-from atelier_common.contracts.orders import OrderStatusChanged
+from atelier_common.contracts.orders import DraftOrderSent, OrderStatusChanged
 from atelier_identity.context import IdentityContext
-from atelier_identity.mail import job_mail, low_stock_mail, order_status_mail
+from atelier_identity.mail import job_mail, low_stock_mail, order_status_mail, payment_link_mail
 from atelier_identity.repository import UserRepository
 from atelier_identity.repository.staff import StaffAccountRepository
 from atelier_identity.service._use_case import IdentityUseCase
@@ -40,6 +40,22 @@ class NotificationService(IdentityUseCase):
         await self.mailer.queue(self.session, order_status_mail(
             to=recipient, first_name=user.first_name if user else None, order_number=event.order_number,
             status=event.new_status, tracking_number=event.tracking_number, url=url), storefront)
+        return True
+
+    async def draft_order_sent(self, event: DraftOrderSent) -> bool:
+        """Mail the customer staff took an order for the link that pays it (whatever the statuses
+        customers are mailed about: without it they cannot pay); whether a mail was queued."""
+        user = await UserRepository(self.session).contact(event.user_id) if event.user_id else None
+        if user is not None and not user.is_active:
+            return False
+        recipient = (user.email if user is not None else None) or event.email
+        if not recipient:
+            return False
+        storefront = await self.context.storefront_of_event(event.storefront)
+        await self.mailer.queue(self.session, payment_link_mail(
+            to=recipient, first_name=user.first_name if user else None, order_number=event.order_number,
+            total=str(event.total_amount), currency=event.currency, url=event.payment_url,
+            expires=event.expires_at.strftime("%Y-%m-%d %H:%M")), storefront)
         return True
 
     async def job_finished(self, event: JobCompleted | JobFailed) -> bool:

@@ -1,8 +1,8 @@
 """HTTP routes of orders: the public resource, plus /internal for other services."""
 
-from atelier_orders.api import internal, invoices, orders, promotions, returns, shipping, staff
+from atelier_orders.api import drafts, internal, invoices, orders, promotions, returns, shipping, staff
 
-ROUTERS = (orders.router, shipping.router, invoices.router, returns.router, staff.router, invoices.staff,
+ROUTERS = (orders.router, shipping.router, invoices.router, returns.router, staff.router, drafts.router, invoices.staff,
            returns.staff, promotions.router, internal.router, promotions.internal)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).

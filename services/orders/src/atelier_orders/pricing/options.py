@@ -38,6 +38,7 @@ from atelier_orders.service.placing import (
     basket_line,
     chosen_method,
     price_order,
+    shipping_quote,
 )
 
 # What keeps a cart from being priced for its destination: shown beside the cart's totals on a
@@ -88,7 +89,8 @@ class ShippingOptionsService(PlacementService):
             storefront.slug, Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=buyer.email,
                                       group=buyer.customer_group),
             code, [basket_line(line) for line in lines])
-        destination = self._shipping_quote(storefront, lines, {"country": country, "state": region}, promotions)
+        destination = shipping_quote(self.settings, storefront, lines, {"country": country, "state": region},
+                                     promotions)
         return ShippingOptions(destination=destination, promotions=promotions, ships=ships, options=[
             PricedOption(method, price_order(lines, promotions, destination, method))
             for method in (destination.options if ships else (None,))])
@@ -101,7 +103,7 @@ class ShippingOptionsService(PlacementService):
         if address_id is not None:
             address = await self._address(address_id, buyer) or {}
             country, region = address.get("country"), address.get("state")
-        lines = await self._priced(await self._cart_lines(buyer, storefront), storefront, buyer.customer_group)
+        lines = await self.priced_lines(await self._cart_lines(buyer, storefront), storefront, buyer.customer_group)
         self._one_currency(lines, storefront)
         options = await self.priced_options(buyer, storefront, lines, self.cart_code, country=country or "",
                                             region=region)
@@ -128,7 +130,7 @@ class ShippingOptionsService(PlacementService):
             # Kinds and attributes (weights) from catalog; prices as the cart shows them, which
             # `POST /orders` charges (a price changed since: it refuses, and the cart takes it).
             lines = [replace(line, unit_price=line.request.shown_price or Decimal("0")) for line in
-                     await self._priced([LineRequest(quantity=line.quantity, product_id=line.product_id,
+                     await self.priced_lines([LineRequest(quantity=line.quantity, product_id=line.product_id,
                                                      variant_id=line.variant_id, shown_price=line.unit_price)
                                          for line in data.lines], storefront)]
             if lines:

@@ -53,6 +53,7 @@ from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import InternalOrderCreate, OrderCreate
 from atelier_orders.service._shared import announce_status, contract_line, history_entry, insert_numbered, log_order
+from atelier_orders.settings import OrdersSettings
 
 
 @dataclass(frozen=True)
@@ -163,14 +164,29 @@ class PlacementService(UseCase[OrdersContext]):
         quote = await self._promotions(data, storefront, customer, lines)
         # Shipping and tax by the address's zone, on what the lines cost after their discounts;
         # checked before anything is written.
-        destination = self._shipping_quote(storefront, lines, shipping or billing, quote)
-        method = chosen_method(destination, data.shipping_method,
-                                  str(data.shipping_method_id) if data.shipping_method_id else None) if ships else None
-        priced = price_order(lines, quote, destination, method)
-        if data.expected_total is not None and quantize(data.expected_total) != priced.total:
+        charged = charge(self.settings, storefront, lines, quote, shipping or billing, ships=ships,
+                         method_code=data.shipping_method,
+                         method_id=str(data.shipping_method_id) if data.shipping_method_id else None)
+        if data.expected_total is not None and quantize(data.expected_total) != charged.priced.total:
             raise PriceChanged("The total changed since it was shown", details={
-                "shown_total": str(quantize(data.expected_total)), "current_total": str(priced.total)})
+                "shown_total": str(quantize(data.expected_total)), "current_total": str(charged.priced.total)})
+        return await self.write_order(
+            buyer, storefront, charged, currency=currency, email=email, customer=customer,
+            shipping=shipping, billing=billing, buyer_tax_number=data.buyer_tax_number,
+            register_buyer=register_buyer, from_cart=from_cart, actor=Actor.CUSTOMER, actor_id=None,
+            note="Order placed")
 
+    async def write_order(self, buyer: Buyer, storefront: Storefront, charged: Charged, *, currency: str,
+                          email: str | None, customer: Customer, shipping: dict[str, Any] | None,
+                          billing: dict[str, Any] | None, buyer_tax_number: str | None, register_buyer: bool,
+                          from_cart: bool, actor: Actor, actor_id: uuid.UUID | None, note: str,
+                          extra_discounts: Sequence[dict[str, Any]] = ()) -> OrderDetails:
+        """The order as `charged`, in `pending`, its promotions redeemed and `order.placed` and
+        `order.status_changed` in the outbox: what every way of placing an order writes (a customer's
+        checkout, a service's order, a draft staff send). `extra_discounts`: kept with the
+        promotions' in `discounts` (a draft's manual discount, already in the lines' shares)."""
+        lines, quote, destination, method, priced = (charged.lines, charged.quote, charged.destination,
+                                                     charged.method, charged.priced)
         order_id, created_at, placed_at = uuid.uuid4(), utcnow(), utcnow()
         # Written once, as it is answered: the order already updated by its first history entry,
         # the rows as the database returns them (no reload).
@@ -183,18 +199,18 @@ class PlacementService(UseCase[OrdersContext]):
             shipping_discount=priced.shipping.discount if priced.shipping else quantize(0),
             shipping_tax=priced.shipping_tax,
             shipping_tax_inclusive=priced.shipping.tax_inclusive if priced.shipping else False,
-            shipping_address=shipping, billing_address=billing, buyer_tax_number=data.buyer_tax_number,
+            shipping_address=shipping, billing_address=billing, buyer_tax_number=buyer_tax_number,
             register_buyer=register_buyer,
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
             created_at=created_at, updated_at=placed_at, shipping_method=method.code if method else None,
             shipping_method_name=method.name if method else None,
             shipping_method_id=uuid.UUID(method.id) if method and method.id else None,
             shipping_zone=destination.zone.code if destination.zone else None, tax_rate=destination.tax_rate,
-            discounts=frozen_discounts(quote), replaces_order_id=None), history_entry(
-            order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
+            discounts=[*frozen_discounts(quote), *extra_discounts], replaces_order_id=None), history_entry(
+            order_id, None, OrderStatus.PENDING, note=note, actor=actor, actor_id=actor_id,
             now=placed_at), attempts=self.settings.order_number_attempts)
-        items = [self._item(order.id, position, line, charge)
-                 for position, (line, charge) in enumerate(zip(lines, priced.lines, strict=True), start=1)]
+        items = [self._item(order.id, position, line, line_charge)
+                 for position, (line, line_charge) in enumerate(zip(lines, priced.lines, strict=True), start=1)]
         await self.orders.insert_items(order, items)
         await self.promotions.redeem(quote, order=order, customer=customer)
         # Catalog reserves the stock and cart clears itself (when the order came from it). Both
@@ -204,22 +220,10 @@ class PlacementService(UseCase[OrdersContext]):
             storefront=order.storefront, lines=[contract_line(item) for item in items], from_cart=from_cart,
             currency=currency, total_amount=priced.total, email=order.email,
             shipping_method=order.shipping_method, register_buyer=order.register_buyer))
-        await announce_status(self.session, order, None, note="Order placed")
+        await announce_status(self.session, order, None, note=note)
         metrics.count_when_committed(self.session, storefront=order.storefront, currency=currency)
         log_order(self.session, order, "placed", priced.total, currency)
         return order
-
-    def _shipping_quote(self, storefront: Storefront, lines: Sequence[PricedLine],
-                        address: Mapping[str, Any] | None, quote: rules.Quote) -> destinations.ShippingQuote:
-        """Shipping and tax of `lines`, less what `quote` takes off each, sent to `address` (its
-        `country` and `state`): the rule the order is charged by and `GET /shipping-methods` shows
-        (`destinations.shipping_quote`)."""
-        discounts = quote.line_discounts or tuple(Decimal("0") for _ in lines)
-        return destinations.shipping_quote(
-            storefront, country=(address or {}).get("country"), region=(address or {}).get("state"),
-            lines=((line.product.kind, domain.line_total(line.unit_price, line.request.quantity) - discount,
-                    line.request.quantity, line.attributes) for line, discount in zip(lines, discounts, strict=True)),
-            tax_inclusive_kinds=self.settings.tax_inclusive_kinds, shipping_cost=self.settings.shipping_cost)
 
     def _cart_destination(self, data: OrderCreate) -> OrderCreate:
         """An order from the cart that names no address ships where the cart does, by the cart's
@@ -236,7 +240,7 @@ class PlacementService(UseCase[OrdersContext]):
             LineRequest(quantity=i.quantity, product_id=i.product_id, sku=i.sku, variant_id=i.variant_id,
                         book_id=i.book_id, tier=i.tier, content_type=i.content_type, content_id=i.content_id)
             for i in data.items]
-        return await self._priced(requests, storefront, buyer.customer_group)
+        return await self.priced_lines(requests, storefront, buyer.customer_group)
 
     async def _promotions(self, data: OrderCreate, storefront: Storefront, customer: Customer,
                           lines: Sequence[PricedLine]) -> rules.Quote:
@@ -274,7 +278,7 @@ class PlacementService(UseCase[OrdersContext]):
             raise CartEmpty()
         return lines
 
-    async def _priced(self, requests: Sequence[LineRequest], storefront: Storefront,
+    async def priced_lines(self, requests: Sequence[LineRequest], storefront: Storefront,
                       group: str | None = None) -> list[PricedLine]:
         """Each line priced by catalog, at what the buyer's customer `group` pays on the storefront.
         A product the storefront does not offer (`Storefront.offers`: not of a kind it
@@ -400,6 +404,42 @@ def basket_line(line: PricedLine) -> rules.BasketLine:
     """A priced line as the promotions' rule reads it."""
     return rules.BasketLine(product_id=line.product.id, unit_price=line.unit_price, quantity=line.request.quantity,
                             category_id=line.product.category_id)
+
+
+@dataclass(frozen=True)
+class Charged:
+    """An order's lines as charged: the promotions' quote, the destination's rules, the method it
+    ships by (None: nothing shipped) and the money (`priced`)."""
+
+    lines: tuple[PricedLine, ...]
+    quote: rules.Quote
+    destination: destinations.ShippingQuote
+    method: destinations.ShippingOption | None
+    priced: charges.Priced
+
+
+def charge(settings: OrdersSettings, storefront: Storefront, lines: Sequence[PricedLine], quote: rules.Quote,
+           address: Mapping[str, Any] | None, *, ships: bool, method_code: str | None = None,
+           method_id: str | None = None) -> Charged:
+    """What an order of `lines` costs on `storefront`, less what `quote` takes off each, sent to
+    `address` (its `country` and `state`) by the method named (`chosen_method`): the one computation
+    a placed order is charged by and a draft order's preview shows (`price_order`)."""
+    destination = shipping_quote(settings, storefront, lines, address, quote)
+    method = chosen_method(destination, method_code, method_id) if ships else None
+    return Charged(lines=tuple(lines), quote=quote, destination=destination, method=method,
+                   priced=price_order(lines, quote, destination, method))
+
+
+def shipping_quote(settings: OrdersSettings, storefront: Storefront, lines: Sequence[PricedLine],
+                   address: Mapping[str, Any] | None, quote: rules.Quote) -> destinations.ShippingQuote:
+    """Shipping and tax of `lines`, less what `quote` takes off each, sent to `address`: the rule the
+    order is charged by and `GET /shipping-methods` shows (`destinations.shipping_quote`)."""
+    discounts = quote.line_discounts or tuple(Decimal("0") for _ in lines)
+    return destinations.shipping_quote(
+        storefront, country=(address or {}).get("country"), region=(address or {}).get("state"),
+        lines=((line.product.kind, domain.line_total(line.unit_price, line.request.quantity) - discount,
+                line.request.quantity, line.attributes) for line, discount in zip(lines, discounts, strict=True)),
+        tax_inclusive_kinds=settings.tax_inclusive_kinds, shipping_cost=settings.shipping_cost)
 
 
 def price_order(lines: Sequence[PricedLine], quote: rules.Quote, destination: destinations.ShippingQuote,

@@ -72,7 +72,7 @@ async def create_checkout(data: CheckoutCreate, principal: AnonPrincipal, paymen
 
 async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data: CheckoutCreate) -> dict[str, Any]:
     started = await payments.start_checkout(principal, data.order_id, success_url=str(data.success_url),
-                                            cancel_url=str(data.cancel_url))
+                                            cancel_url=str(data.cancel_url), payment_token=data.payment_token)
     return {"checkout_url": started.url, "session_id": started.session_id, "payment_id": started.payment.id}
 
 

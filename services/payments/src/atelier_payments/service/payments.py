@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common import payment_links
 from atelier_common.auth import Principal
 from atelier_common.service import UseCase
 from atelier_common.storefronts import Storefront
@@ -99,10 +100,11 @@ class PaymentService(UseCase[PaymentsContext]):
                              status=intent.provider_status)
 
     async def start_checkout(self, principal: Principal, order_id: uuid.UUID, *, success_url: str,
-                             cancel_url: str) -> StartedCheckout:
+                             cancel_url: str, payment_token: str | None = None) -> StartedCheckout:
         """A checkout page for the order; it returns to the order's storefront's success and cancel
-        pages when the storefront names them, else to `success_url` / `cancel_url`."""
-        order = await self._payable_order(principal, order_id)
+        pages when the storefront names them, else to `success_url` / `cancel_url`. `payment_token`:
+        a payment link's (`atelier_common.payment_links`), which pays that one order whoever asks."""
+        order = await self._payable_order(principal, order_id, payment_token=payment_token)
         return await self._checkout(order, success_url=success_url, cancel_url=cancel_url)
 
     async def purchase_credits(self, principal: Principal, sku: str, storefront: Storefront) -> StartedCheckout:
@@ -152,9 +154,12 @@ class PaymentService(UseCase[PaymentsContext]):
         """Every payment of an order, oldest first (other services, through /internal)."""
         return await PaymentQueries(self.session).of_order(order_id)
 
-    async def _payable_order(self, principal: Principal, order_id: uuid.UUID) -> OrderView:
+    async def _payable_order(self, principal: Principal, order_id: uuid.UUID, *,
+                             payment_token: str | None = None) -> OrderView:
         order = await self.context.orders.get(order_id)
-        if order is None or not domain.owns(order.owner_id, principal.user_id, principal.anon_id):
+        linked = payment_token is not None and payment_links.verify(self.context.settings.service_token, order_id,
+                                                                    payment_token)
+        if order is None or not (linked or domain.owns(order.owner_id, principal.user_id, principal.anon_id)):
             raise OrderNotFound()
         if not order.is_payable:
             raise OrderNotPayable(details={"status": order.status})
