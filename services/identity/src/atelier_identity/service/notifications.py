@@ -3,6 +3,8 @@ customers; products running low to a storefront's alert addresses."""
 
 from __future__ import annotations
 
+import uuid
+
 from atelier_common.auth import ROLE_ADMIN, ROLE_MERCHANDISER
 from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
@@ -27,36 +29,40 @@ class NotificationService(IdentityUseCase):
         """Mail the order's customer for the statuses customers care about; whether a mail was queued."""
         if not self.mails_about(event, self.context):
             return False
-        user = await UserRepository(self.session).contact(event.user_id) if event.user_id else None
-        if user is not None and not user.is_active:
+        found = await self._order_recipient(event.user_id, event.email)
+        if found is None:
             return False
-        # The account's current address wins; an anonymous order has the one typed at checkout.
-        recipient = (user.email if user is not None else None) or event.email
-        if not recipient:
-            return False
+        recipient, first_name = found
         # From the storefront the order was placed on, linking to its order page.
         storefront = await self.context.storefront_of_event(event.storefront)
         url = storefront.link("order", order_id=str(event.order_id), email=recipient)
         await self.mailer.queue(self.session, order_status_mail(
-            to=recipient, first_name=user.first_name if user else None, order_number=event.order_number,
+            to=recipient, first_name=first_name, order_number=event.order_number,
             status=event.new_status, tracking_number=event.tracking_number, url=url), storefront)
         return True
 
     async def draft_order_sent(self, event: DraftOrderSent) -> bool:
         """Mail the customer staff took an order for the link that pays it (whatever the statuses
         customers are mailed about: without it they cannot pay); whether a mail was queued."""
-        user = await UserRepository(self.session).contact(event.user_id) if event.user_id else None
-        if user is not None and not user.is_active:
+        found = await self._order_recipient(event.user_id, event.email)
+        if found is None:
             return False
-        recipient = (user.email if user is not None else None) or event.email
-        if not recipient:
-            return False
+        recipient, first_name = found
         storefront = await self.context.storefront_of_event(event.storefront)
         await self.mailer.queue(self.session, payment_link_mail(
-            to=recipient, first_name=user.first_name if user else None, order_number=event.order_number,
+            to=recipient, first_name=first_name, order_number=event.order_number,
             total=str(event.total_amount), currency=event.currency, url=event.payment_url,
             expires=event.expires_at.strftime("%Y-%m-%d %H:%M")), storefront)
         return True
+
+    async def _order_recipient(self, user_id: uuid.UUID | None, email: str | None) -> tuple[str, str | None] | None:
+        """Whom an order's mail goes to and their first name: the account's current address wins; an
+        anonymous order has the one typed at checkout. None: a suspended account, or no address."""
+        user = await UserRepository(self.session).contact(user_id) if user_id else None
+        if user is not None and not user.is_active:
+            return None
+        recipient = (user.email if user is not None else None) or email
+        return (recipient, user.first_name if user else None) if recipient else None
 
     async def job_finished(self, event: JobCompleted | JobFailed) -> bool:
         if not self.settings.job_notification_mail:
