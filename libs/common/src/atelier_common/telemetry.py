@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 from fastapi.telemetry import TelemetryConfig
@@ -146,6 +146,9 @@ class JsonLinesSpanExporter:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Opened once and unbuffered: each export is one append of whole lines (a span ends per
+        # export with the simple processor), not an open and a close per span.
+        self._file: BinaryIO | None = None
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         from opentelemetry.sdk.trace.export import SpanExportResult
@@ -165,12 +168,15 @@ class JsonLinesSpanExporter:
                 "start": span.start_time, "end": span.end_time,
                 "attributes": dict(span.attributes or {}),
             }, default=str))
-        with self.path.open("ab") as f:
-            f.write(b"".join(line + b"\n" for line in lines))
+        if self._file is None:
+            self._file = self.path.open("ab", buffering=0)
+        self._file.write(b"".join(line + b"\n" for line in lines))
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
-        pass
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
