@@ -236,3 +236,24 @@ class TestRace:
                                   .where(col(GiftCardTransaction.gift_card_id) == uuid.UUID(card_id)))).all()
             stored = (await s.exec(select(GiftCard))).one()
         assert sum(m.amount for m in moves) == stored.balance == money("0.00")
+
+
+class TestStripe:
+    async def test_stripe_charges_the_rest_and_refunds_its_part_first(self, stripe_api, fake_stripe) -> None:
+        card_id, code = await issued_code(stripe_api, "2.34")
+        anon_id, headers = stripe_api.anon()
+        order = stripe_api.orders.add(anon_id, total="12.34")
+        body = (await checkout(stripe_api, order["id"], headers, [code])).json()
+        session = fake_stripe.sessions[body["session_id"]]
+        assert session["amount_total"] == 1000  # 12.34 less the card's 2.34
+        completed = fake_stripe.complete_session(body["session_id"])
+        sent = await stripe_api.stripe_webhooks.send(fake_stripe.event("checkout.session.completed", completed))
+        assert sent.json()["status"] == "processed"
+        [paid] = await stripe_api.outbox("order.paid")
+        assert (paid["amount"], paid["provider"]) == ("12.34", "stripe")
+        assert (await refund(stripe_api, order["id"])).status_code == 201
+        [asked] = [r for r in fake_stripe.refunds.values() if r["payment_intent"] == completed["payment_intent"]]
+        assert asked["amount"] == 1000  # Stripe gives back what it took; the card the rest
+        assert (await card(stripe_api, card_id))["balance"] == "2.34"
+        assert await by_source(stripe_api, order["id"]) == {"provider": money("0.00"),
+                                                            f"gift_card:{card_id}": money("0.00")}
