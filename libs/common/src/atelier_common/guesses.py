@@ -16,7 +16,7 @@ Counted after the answer is known, so guesses sent at once can pass a limit by t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -43,10 +43,11 @@ class Guesses:
         self.limiter = limiter
 
     @asynccontextmanager
-    async def typed(self, caller: uuid.UUID | None, address: str | None,
-                    wrong: type[Exception]) -> AsyncIterator[None]:
+    async def typed(self, caller: uuid.UUID | None, address: str | None, wrong: type[Exception],
+                    counts: Callable[[Exception], bool] = lambda _: True) -> AsyncIterator[None]:
         """Around the judging of a code `caller` typed from `address`: refused first when the
-        caller is out of guesses; a `wrong` raised inside is counted, then raised (or, past the
+        caller is out of guesses; a `wrong` raised inside (that `counts`: a code that names
+        nothing, not one refused for another reason) is counted, then raised (or, past the
         address's limit, a 429 instead). A caller or address of None is not counted by it."""
         rules = self.rules
         if caller is not None:
@@ -55,8 +56,9 @@ class Guesses:
                 raise self._refusal(rules.caller_setting, window.retry_after)
         try:
             yield
-        except wrong:
-            await self._count(caller, address)
+        except wrong as refused:
+            if counts(refused):
+                await self._count(caller, address)
             raise
 
     async def _count(self, caller: uuid.UUID | None, address: str | None) -> None:
