@@ -248,6 +248,8 @@ class PaymentRead(BaseModel):
     pays_order: bool
     created_at: datetime
     updated_at: datetime
+    # The part of `amount` gift cards paid; the provider (`gift_card` when they paid it all) took the rest.
+    gift_card_amount: Money = Decimal("0.00")
 
 
 class StaffRefundRead(BaseModel):
@@ -265,6 +267,8 @@ class StaffRefundRead(BaseModel):
     failure_reason: str | None
     staff_id: uuid.UUID | None
     created_at: datetime
+    # The part of `amount` credited back to gift cards; the provider gave back the rest.
+    gift_card_amount: Money = Decimal("0.00")
 
 
 class OrderPaymentsRead(BaseModel):

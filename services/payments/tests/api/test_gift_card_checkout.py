@@ -202,6 +202,12 @@ class TestGivenBack:
         refunds = await api.outbox("payment.refunded")
         assert [(r["amount"], r["is_full"]) for r in refunds] == [("50.00", False), ("9.48", True)]
         assert_error(await refund(api, order["id"], "0.01"), 400, "REFUND_EXCEEDS_PAYMENT")
+        # Staff's picture of the order names each part.
+        picture = (await api.client.get(f"/api/v1/staff/payments/orders/{order['id']}",
+                                        headers=api.keys.staff_headers("finance"))).json()
+        assert [p["gift_card_amount"] for p in picture["payments"]] == ["20.00"]
+        assert [(r["amount"], r["gift_card_amount"]) for r in picture["refunds"]] == [("50.00", "10.52"),
+                                                                                      ("9.48", "9.48")]
 
     async def test_an_order_paid_by_card_alone_is_refunded_to_it_when_cancelled(self, api) -> None:
         card_id, code = await issued_code(api, "100.00")
