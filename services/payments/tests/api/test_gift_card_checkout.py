@@ -263,3 +263,20 @@ class TestStripe:
         assert (await card(stripe_api, card_id))["balance"] == "2.34"
         assert await by_source(stripe_api, order["id"]) == {"provider": money("0.00"),
                                                             f"gift_card:{card_id}": money("0.00")}
+
+    async def test_a_late_success_after_the_cards_were_released_refunds_only_the_providers_part(
+            self, stripe_api, fake_stripe) -> None:
+        card_id, code = await issued_code(stripe_api, "2.34")
+        anon_id, headers = stripe_api.anon()
+        order = stripe_api.orders.add(anon_id, total="12.34")
+        body = (await checkout(stripe_api, order["id"], headers, [code])).json()
+        await stripe_api.h.deliver(OrderCancelled(order_id=order["id"], owner_id=order["owner_id"], was_paid=False))
+        assert (await card(stripe_api, card_id))["balance"] == "2.34"  # released
+        # The buyer had paid the page before Stripe closed it: the money arrives anyway.
+        completed = fake_stripe.complete_session(body["session_id"])
+        await stripe_api.stripe_webhooks.send(fake_stripe.event("checkout.session.completed", completed))
+        [asked] = [r for r in fake_stripe.refunds.values() if r["payment_intent"] == completed["payment_intent"]]
+        assert asked["amount"] == 1000  # what Stripe took, not the order's total
+        assert (await card(stripe_api, card_id))["balance"] == "2.34"  # not credited twice
+        assert await by_source(stripe_api, order["id"]) == {"provider": money("0.00")}
+        assert await stripe_api.outbox("order.paid") == []

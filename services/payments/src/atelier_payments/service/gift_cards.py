@@ -203,14 +203,12 @@ class GiftCardSpending:
             left -= value
         return credited
 
-    async def used_by(self, payment_id: uuid.UUID) -> list[Held]:
-        """The cards `payment_id` took money from, in the order it did, and how much each."""
-        taken: dict[uuid.UUID, Decimal] = {}
-        for tx in await self.cards.transactions_of_payment(payment_id):
-            if tx.kind == USED:
-                taken[tx.gift_card_id] = taken.get(tx.gift_card_id, ZERO) - tx.amount
-        cards = {card.id: card for card in await self.cards.get_many(list(taken))}
-        return [Held(card=cards[card_id], amount=value) for card_id, value in taken.items()]
+    async def held_by(self, payment_id: uuid.UUID) -> list[Held]:
+        """The cards whose money `payment_id` holds now (taken, not released nor refunded), in the
+        order it took them, and how much of each."""
+        outstanding = await self._outstanding(payment_id)
+        cards = {card.id: card for card in await self.cards.get_many(list(outstanding))}
+        return [Held(card=cards[card_id], amount=value) for card_id, value in outstanding.items()]
 
     async def _outstanding(self, payment_id: uuid.UUID) -> dict[uuid.UUID, Decimal]:
         """Per card, in the order of use: what the payment took and has not given back yet."""

@@ -96,7 +96,11 @@ class Settlement:
         if not wanted:
             log.warning("payment %s of order %s is not needed; refunding it", settled.id, settled.order_id)
             await self._apply_early_refunds(settled)  # what the provider already gave back is not asked twice
-            await self.refund(await self.payments.relock(settled))
+            # Gift cards a cancellation released before this late success are theirs already:
+            # only what the payment holds now goes back.
+            kept = settled.amount - settled.gift_card_amount + sum(
+                (h.amount for h in await self.gift_cards.held_by(settled.id)), Decimal("0.00"))
+            await self.refund(await self.payments.relock(settled), amount=kept if kept < settled.amount else None)
             return Settling(True, await self.payments.relock(settled))
         entries: list[dict[str, Any]] = []
         for grant in domain.credit_grants(domain.snapshot_lines(settled.order_snapshot)):
@@ -315,7 +319,7 @@ class Settlement:
             entries.append(self._entry(payment, LedgerKind.PAYMENT, payment.amount - payment.gift_card_amount,
                                        f"Payment for order {number}"))
         if payment.gift_card_amount > 0:
-            for used in await self.gift_cards.used_by(payment.id):
+            for used in await self.gift_cards.held_by(payment.id):
                 entries.append({**self._entry(payment, LedgerKind.PAYMENT, used.amount,
                                               f"Payment for order {number} by gift card ****{used.card.last4}"),
                                 "reference_id": _card_reference(used.card.id)})
