@@ -31,6 +31,8 @@ async def _guest_order(guest: httpx.AsyncClient, product: dict) -> tuple[dict[st
     return as_guest, order
 
 
+@pytest.mark.modes("embedded", "distributed",
+                   why="the card's balance moves in one process's SQLite (embedded) or under PostgreSQL's row locks")
 async def test_a_gift_card_pays_part_of_one_order_and_all_of_another_and_takes_a_refund(
         api: httpx.AsyncClient) -> None:
     as_staff = await staff(api)
