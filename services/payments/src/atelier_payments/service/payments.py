@@ -118,6 +118,9 @@ class PaymentService(UseCase[PaymentsContext]):
         if not gift_cards:
             return await self._checkout(order, success_url=success_url, cancel_url=cancel_url)
         payment_id = uuid.uuid4()
+        # The order's payments first, then the cards: the order in which a cancellation (or a
+        # refund) of this order takes them, so the two queue instead of deadlocking.
+        await self.payments.lock_for_order(order.id)
         async with guesses(self.context).typed(principal.owner_id, address, GiftCardInvalid):
             held = await GiftCardSpending(self.session).hold(
                 gift_cards, storefront=order.storefront, currency=order.currency, order_id=order.id,
