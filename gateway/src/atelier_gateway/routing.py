@@ -34,6 +34,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/payments": "payments",
     "/api/v1/staff/subscriptions": "payments",
     "/api/v1/staff/ledger": "payments",
+    "/api/v1/staff/gift-cards": "payments",
     "/api/v1/staff/price-lists": "catalog",
     # The first path of credit adjustments, kept as an alias of the documented
     # /staff/customers/{id}/credits (`SUBRESOURCES`, docs/back-office.md).

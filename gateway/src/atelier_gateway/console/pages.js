@@ -11,6 +11,7 @@ import { customersPage } from "./customers.js";
 import { dashboard } from "./dashboard.js";
 import { deadLetters } from "./deadletters.js";
 import { draftOrders } from "./drafts.js";
+import { giftCards } from "./giftcards.js";
 import { jobs } from "./jobs.js";
 import { ledger } from "./ledger.js";
 import { ordersPage } from "./orders.js";
@@ -38,6 +39,7 @@ export const PAGES = [
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
   { path: "subscriptions", title: "Subscriptions", roles: ["support", "finance"], render: subscriptions },
   { path: "ledger", title: "Ledger", roles: ["finance"], render: ledger },
+  { path: "gift-cards", title: "Gift cards", roles: ["support"], render: giftCards },
   { path: "dead-letters", title: "Dead letters", roles: ["support"], render: deadLetters },
   { path: "storefronts", title: "Storefronts", roles: ["admin"], render: storefronts },
   { path: "webhooks", title: "Webhooks", roles: ["admin"], render: webhooks },

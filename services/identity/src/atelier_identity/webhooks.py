@@ -38,7 +38,14 @@ from atelier_common.contracts.orders import (
     ReturnRejected,
     ReturnRequested,
 )
-from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, SubscriptionChanged
+from atelier_common.contracts.payments import (
+    GiftCardChanged,
+    GiftCardIssued,
+    OrderPaid,
+    PaymentFailed,
+    PaymentRefunded,
+    SubscriptionChanged,
+)
 from atelier_common.events.envelope import IntegrationEvent
 from atelier_common.tls import client_tls
 from atelier_identity.errors import WebhookUrlNotAllowed
@@ -47,7 +54,7 @@ from atelier_identity.errors import WebhookUrlNotAllowed
 PUBLIC_EVENTS: tuple[type[IntegrationEvent], ...] = (
     OrderPlaced, OrderPaid, OrderStatusChanged, OrderCancelled, PaymentFailed, PaymentRefunded,
     SubscriptionChanged, JobCompleted, JobFailed, UserRegistered, ProductLowStock, InvoiceIssued, CreditNoteIssued,
-    PromotionChanged, PromotionRedeemed, ReturnRequested, ReturnReceived, ReturnRejected)
+    PromotionChanged, PromotionRedeemed, ReturnRequested, ReturnReceived, ReturnRejected, GiftCardIssued, GiftCardChanged)
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(cls.type for cls in PUBLIC_EVENTS))
 
 SECRET_PREFIX = "whsec_"

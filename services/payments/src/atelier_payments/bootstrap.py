@@ -13,6 +13,7 @@ import httpx
 from atelier_common.counting import CountEstimates
 from atelier_common.db import Database
 from atelier_common.internal import service_url
+from atelier_common.ratelimit import RateLimiter, rate_limiter
 from atelier_common.service import Runtime
 from atelier_common.storefronts import Storefront, StorefrontDirectory, UnknownStorefront
 from atelier_payments.clients import CatalogClient, GenerationClient, IdentityClient, OrdersClient
@@ -45,6 +46,8 @@ class PaymentsContext:
     storefronts: StorefrontDirectory | None = None
     # Estimated counts of finance's broad ledger pages, shared by every request of this process.
     estimates: CountEstimates = field(default_factory=CountEstimates)
+    # Wrong gift card codes counted (`atelier_common.guesses`): Redis when set, else this process.
+    limiter: RateLimiter = field(default_factory=RateLimiter)
 
     async def storefront(self, slug: str) -> Storefront | None:
         """The storefront of a payment or subscription; None when this copy does not know it
@@ -85,6 +88,7 @@ async def context(runtime: Runtime) -> AsyncIterator[PaymentsContext]:
                               catalog=CatalogClient(runtime.internal, settings.subscription_plan_skus),
                               generation=GenerationClient(runtime.internal), identity=IdentityClient(runtime.internal),
                               db=runtime.db, storefronts=runtime.storefronts,
-                              estimates=CountEstimates(ttl=settings.count_estimate_seconds))
+                              estimates=CountEstimates(ttl=settings.count_estimate_seconds),
+                              limiter=rate_limiter(settings))
     finally:
         await providers.close()

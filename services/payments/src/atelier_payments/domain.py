@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from atelier_common.money import to_minor_units as to_minor_units
 
 LOCAL = "local"
 STRIPE = "stripe"
+# The "provider" of a payment gift cards paid in whole: no provider was asked for anything.
+GIFT_CARD = "gift_card"
 
 
 class PaymentStatus(StrEnum):
@@ -613,3 +616,42 @@ def return_refund(asked: Decimal, remaining: Decimal) -> Decimal | None:
     payment (a staff refund may have taken part of it meanwhile); None when nothing is to be paid."""
     amount = min(quantize(asked), remaining)
     return amount if amount > 0 else None
+
+
+# Gift card codes: 16 characters of an alphabet without look-alikes (no 0/O, 1/I/L), about 80
+# bits of chance, shown once in groups of four (ABCD-EFGH-JKMN-PQRS); typed with or without the
+# dashes, in any case.
+GIFT_CARD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+GIFT_CARD_CODE_LENGTH = 16
+
+
+def new_gift_card_code() -> str:
+    raw = "".join(secrets.choice(GIFT_CARD_ALPHABET) for _ in range(GIFT_CARD_CODE_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, GIFT_CARD_CODE_LENGTH, 4))
+
+
+def normalise_gift_card_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch not in " -")
+
+
+def gift_card_digest(code: str) -> str:
+    """What the table keeps of a code: its SHA-256. A code has ~80 random bits, so an unsalted hash
+    cannot be reversed by trying codes; the unique index finds the card by it."""
+    return hashlib.sha256(normalise_gift_card_code(code).encode()).hexdigest()
+
+
+def gift_card_usable(is_active: bool, expires_at: datetime | None, now: datetime) -> bool:
+    return is_active and (expires_at is None or expires_at > now)
+
+
+@dataclass(frozen=True)
+class RefundSplit:
+    provider: Decimal
+    gift_cards: Decimal
+
+
+def split_refund(value: Decimal, *, provider_paid: Decimal, provider_refunded: Decimal) -> RefundSplit:
+    """Where a refund of `value` goes: back through the provider first, up to what the provider
+    took and has not given back yet; the rest to the gift cards that paid the payment."""
+    provider = min(quantize(value), max(quantize(provider_paid) - quantize(provider_refunded), Decimal("0.00")))
+    return RefundSplit(provider=provider, gift_cards=quantize(value) - provider)

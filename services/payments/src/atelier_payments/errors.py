@@ -108,3 +108,23 @@ class InvalidSubscriptionState(PaymentsError):
 
 class ServiceDependencyUnavailable(PaymentsError):
     code, status, default_message = "SERVICE_UNAVAILABLE", 503, "A service payments depends on is unavailable"
+
+
+class GiftCardNotFound(PaymentsError):
+    code, status, default_message = "NOT_FOUND", 404, "Gift card not found"
+
+
+class GiftCardInvalid(PaymentsError):
+    """A code that names no usable card of the storefront: unknown, expired and deactivated codes
+    answer alike, so the answer tells a guesser nothing about which it was."""
+
+    code, status, default_message = "GIFT_CARD_INVALID", 400, "This gift card code is not valid"
+
+
+class GiftCardEmpty(PaymentsError):
+    code, status, default_message = "GIFT_CARD_EMPTY", 409, "This gift card has no balance left"
+
+
+class GiftCardCurrencyMismatch(PaymentsError):
+    code, status, default_message = ("GIFT_CARD_CURRENCY_MISMATCH", 409,
+                                     "This gift card is in another currency than the order")

@@ -77,6 +77,10 @@ class Payment(SQLModel, table=True):
     order_snapshot: dict[str, Any] = json_field()
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+    # The part of `amount` gift cards paid (held when the payment started, `gift_card_transaction`);
+    # the provider is asked for the rest. `amount` stays the order's total: what `order.paid` says.
+    gift_card_amount: Decimal = Field(default=Decimal("0.00"), sa_column=Column(
+        Numeric(12, 2), nullable=False, server_default="0"))
 
 
 class ProcessedWebhook(SQLModel, table=True):
@@ -156,6 +160,9 @@ class Refund(SQLModel, table=True):
     updated_at: datetime = _timestamp()
     # The order's return this refund pays back (`return.received`); None for any other refund.
     return_id: uuid.UUID | None = None
+    # The part of `amount` credited back to the payment's gift cards (the provider gives back the rest).
+    gift_card_amount: Decimal = Field(default=Decimal("0.00"), sa_column=Column(
+        Numeric(12, 2), nullable=False, server_default="0"))
 
 
 class EarlyRefund(SQLModel, table=True):
@@ -256,4 +263,60 @@ class SubscriptionInvoice(SQLModel, table=True):
     status: str = Field(max_length=20)
     period_start: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     period_end: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    created_at: datetime = _timestamp()
+
+
+class GiftCard(SQLModel, table=True):
+    """A gift card of one storefront: a balance in one currency that pays orders at checkout.
+
+    The code is never stored: its SHA-256 (`domain.gift_card_digest`) finds the card, and its last
+    four characters are kept to name it. `balance` moves only by `gift_card_transaction` rows
+    written in the same transaction, under the card's row lock.
+    """
+
+    __tablename__ = "gift_card"
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="ck_gift_card_balance"),
+        CheckConstraint("initial_balance > 0", name="ck_gift_card_initial_balance"),
+        Index("uq_gift_card_code_digest", "code_digest", unique=True),
+        Index("ix_gift_card_storefront_created", "storefront", "created_at", "id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    storefront: str = _storefront()
+    code_digest: str = Field(max_length=64)
+    last4: str = Field(max_length=4)
+    initial_balance: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    balance: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(max_length=3)
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    is_active: bool = True
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    recipient_email: str | None = Field(default=None, max_length=320)
+    # The staffer who issued it.
+    created_by: uuid.UUID | None = None
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class GiftCardTransaction(SQLModel, table=True):
+    """One movement of a gift card's balance, signed: `issued` (+), `used` (−, held by a payment
+    when it starts), `released` (+, the payment did not go through), `refunded` (+, a refund
+    credited back). The balance is the sum of its card's rows."""
+
+    __tablename__ = "gift_card_transaction"
+    __table_args__ = (
+        CheckConstraint("kind IN ('issued', 'used', 'released', 'refunded')", name="ck_gift_card_transaction_kind"),
+        Index("ix_gift_card_transaction_card_created", "gift_card_id", "created_at"),
+        Index("ix_gift_card_transaction_payment", "payment_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    gift_card_id: uuid.UUID
+    kind: str = Field(max_length=20)
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(max_length=3)
+    payment_id: uuid.UUID | None = None
+    order_id: uuid.UUID | None = None
+    refund_id: uuid.UUID | None = None
     created_at: datetime = _timestamp()

@@ -20,11 +20,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement, dialect_insert, on_postgres, one_of
+from atelier_common.db import Statement, dialect_insert, held_for_write, on_postgres, one_of
 from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus, RefundStatus
 from atelier_payments.models import (
     CheckoutSession,
     EarlyRefund,
+    GiftCard,
+    GiftCardTransaction,
     LedgerEntry,
     Payment,
     ProcessedWebhook,
@@ -365,6 +367,12 @@ class RefundRepository:
                 .where(col(Refund.payment_id) == payment_id, col(Refund.status).in_([s.value for s in statuses])))
         return Decimal(str((await self.session.exec(stmt)).one()))
 
+    async def provider_total(self, payment_id: uuid.UUID, statuses: Collection[RefundStatus]) -> Decimal:
+        """What the refunds in `statuses` asked of the provider (their amount less their gift card part)."""
+        stmt = (select(func.coalesce(func.sum(col(Refund.amount) - col(Refund.gift_card_amount)), 0))
+                .where(col(Refund.payment_id) == payment_id, col(Refund.status).in_([s.value for s in statuses])))
+        return Decimal(str((await self.session.exec(stmt)).one()))
+
     async def keep_early(self, payment_id: uuid.UUID, provider_refund_id: str | None,
                          amount: Decimal | None) -> None:
         """Keep a refund reported before its payment succeeded (once per provider refund id)."""
@@ -464,3 +472,66 @@ class SubscriptionRepository:
                        col(SubscriptionInvoice.status) == "failed")
                 .values(status="paid").returning(col(SubscriptionInvoice.id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+
+class GiftCardRepository:
+    """Gift cards and their balance movements. A card whose balance changes is read with `lock`
+    or `lock_by_digests` (held for write, re-read): its changes are serial."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, card: GiftCard) -> None:
+        self.session.add(card)
+
+    def add_transaction(self, transaction: GiftCardTransaction) -> None:
+        self.session.add(transaction)
+
+    async def get(self, card_id: uuid.UUID) -> GiftCard | None:
+        return await self.session.get(GiftCard, card_id)
+
+    async def get_many(self, card_ids: Sequence[uuid.UUID]) -> Sequence[GiftCard]:
+        if not card_ids:
+            return []
+        return (await self.session.exec(select(GiftCard).where(col(GiftCard.id).in_(card_ids)))).all()
+
+    async def by_digest(self, digest: str) -> GiftCard | None:
+        return (await self.session.exec(select(GiftCard).where(col(GiftCard.code_digest) == digest))).first()
+
+    async def lock(self, card_ids: Sequence[uuid.UUID]) -> list[GiftCard]:
+        """The cards, held for write in id order (two checkouts naming the same cards in another
+        order queue instead of deadlocking), read as committed after the wait."""
+        stmt = select(GiftCard).where(col(GiftCard.id).in_(card_ids)).order_by(col(GiftCard.id))
+        return list((await self.session.exec(held_for_write(stmt, self.session)
+                                             .execution_options(populate_existing=True))).all())
+
+    async def lock_by_digests(self, digests: Sequence[str]) -> list[GiftCard]:
+        stmt = select(GiftCard).where(col(GiftCard.code_digest).in_(digests)).order_by(col(GiftCard.id))
+        return list((await self.session.exec(held_for_write(stmt, self.session)
+                                             .execution_options(populate_existing=True))).all())
+
+    async def page(self, *, storefront: str | None, last4: str | None, active: bool | None, limit: int,
+                   offset: int) -> tuple[int, Sequence[GiftCard]]:
+        stmt = select(GiftCard)
+        if storefront is not None:
+            stmt = stmt.where(col(GiftCard.storefront) == storefront)
+        if last4:
+            stmt = stmt.where(col(GiftCard.last4) == last4.upper())
+        if active is not None:
+            stmt = stmt.where(col(GiftCard.is_active) == active)
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        rows = (await self.session.exec(stmt.order_by(col(GiftCard.created_at).desc(), col(GiftCard.id).desc())
+                                        .limit(limit).offset(offset))).all()
+        return int(count), rows
+
+    async def transactions(self, card_id: uuid.UUID) -> Sequence[GiftCardTransaction]:
+        stmt = (select(GiftCardTransaction).where(col(GiftCardTransaction.gift_card_id) == card_id)
+                .order_by(col(GiftCardTransaction.created_at), col(GiftCardTransaction.id)))
+        return (await self.session.exec(stmt)).all()
+
+    async def transactions_of_payment(self, payment_id: uuid.UUID) -> Sequence[GiftCardTransaction]:
+        """A payment's movements in the order they were written (`created_at`, then the order the
+        checkout used the cards in, which its rows share the time of)."""
+        stmt = (select(GiftCardTransaction).where(col(GiftCardTransaction.payment_id) == payment_id)
+                .order_by(col(GiftCardTransaction.created_at)))
+        return (await self.session.exec(stmt)).all()

@@ -39,6 +39,7 @@ class PaymentRow:
     order_snapshot: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    gift_card_amount: Decimal
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -66,23 +66,34 @@ class ConfirmRead(BaseModel):
 class CheckoutCreate(_Input):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "success_url": "https://shop.example.com/thanks",
-         "cancel_url": "https://shop.example.com/cart"}]})
+         "cancel_url": "https://shop.example.com/cart", "gift_cards": ["ABCD-EFGH-JKMN-PQRS"]}]})
 
     order_id: uuid.UUID
     success_url: RedirectUrl
     cancel_url: RedirectUrl
     payment_token: str | None = Field(default=None, max_length=200, description=(
         "the token of a payment link staff sent (a draft order's): pays that order without being its owner"))
+    # Gift card codes that pay first, in this order, each up to its balance; the provider's page
+    # is for the rest (none left: the order is paid at once).
+    gift_cards: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(default=[], max_length=5)
 
 
 class CheckoutRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"checkout_url": "http://localhost:8000/api/dev/checkout/lcs_35b693831d9765b9f787225e67b5dbd9",
-         "session_id": "lcs_35b693831d9765b9f787225e67b5dbd9", "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468"}]})
+         "session_id": "lcs_35b693831d9765b9f787225e67b5dbd9", "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468",
+         "status": "requires_payment", "gift_card_amount": "20.00", "amount_due": "12.24"}]})
 
+    # Where to send the customer: the provider's page; when gift cards paid it all, `success_url`.
     checkout_url: str
-    session_id: str
+    # None when gift cards paid it all (no provider session).
+    session_id: str | None
     payment_id: uuid.UUID
+    # requires_payment (the provider's page takes `amount_due`), or succeeded (gift cards paid it all).
+    status: str = "requires_payment"
+    gift_card_amount: Money = Decimal("0.00")
+    # What the provider's page charges.
+    amount_due: Money | None = None
 
 
 class CreditPurchase(_Input):
@@ -239,6 +250,8 @@ class PaymentRead(BaseModel):
     pays_order: bool
     created_at: datetime
     updated_at: datetime
+    # The part of `amount` gift cards paid; the provider (`gift_card` when they paid it all) took the rest.
+    gift_card_amount: Money = Decimal("0.00")
 
 
 class StaffRefundRead(BaseModel):
@@ -256,6 +269,8 @@ class StaffRefundRead(BaseModel):
     failure_reason: str | None
     staff_id: uuid.UUID | None
     created_at: datetime
+    # The part of `amount` credited back to gift cards; the provider gave back the rest.
+    gift_card_amount: Money = Decimal("0.00")
 
 
 class OrderPaymentsRead(BaseModel):
@@ -412,3 +427,104 @@ class AdvanceSubscription(_Input):
         if (self.user_id is None) == (self.email is None):
             raise ValueError("name the user by user_id or by email (one of them)")
         return self
+
+
+class GiftCardCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "amount": "50.00", "currency": "USD", "expires_at": "2027-12-31T23:59:59Z",
+         "note": "Apology for the late delivery of ORD-20261126-NNKSU0", "recipient_email": "ada@example.com"}]})
+
+    storefront: str = Field(default="default", min_length=1, max_length=64)
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    # None: the storefront's currency.
+    currency: str | None = Field(default=None, pattern="^[A-Za-z]{3}$")
+    # None: `gift_card_validity_days` from now (payments' setting; never, when unset).
+    expires_at: datetime | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    recipient_email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class GiftCardRead(BaseModel):
+    """A gift card as staff see it: the code only by its last four characters."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "0b7a3f4e-2c1d-4e5f-8a9b-0c1d2e3f4a5b", "storefront": "default", "last4": "QRS7",
+         "initial_balance": "50.00", "balance": "12.50", "currency": "USD", "expires_at": "2027-12-31T23:59:59Z",
+         "is_active": True, "note": None, "recipient_email": "ada@example.com",
+         "created_by": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "created_at": "2026-11-29T18:00:00Z",
+         "updated_at": "2026-11-29T18:30:00Z"}]})
+
+    id: uuid.UUID
+    storefront: str
+    last4: str
+    initial_balance: Money
+    balance: Money
+    currency: str
+    expires_at: datetime | None
+    is_active: bool
+    note: str | None
+    recipient_email: str | None
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+_CARD_EXAMPLE: dict[str, Any] = {
+    "id": "0b7a3f4e-2c1d-4e5f-8a9b-0c1d2e3f4a5b", "storefront": "default", "last4": "PQRS", "initial_balance": "50.00",
+    "balance": "50.00", "currency": "USD", "expires_at": "2027-12-31T23:59:59Z", "is_active": True, "note": None,
+    "recipient_email": "ada@example.com", "created_by": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+    "created_at": "2026-11-29T18:00:00Z", "updated_at": "2026-11-29T18:00:00Z"}
+
+
+class GiftCardIssuedRead(GiftCardRead):
+    """The card just issued, with its whole `code`: shown this once, never again."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_CARD_EXAMPLE, "code": "ABCD-EFGH-JKMN-PQRS"}]})
+
+    code: str
+
+
+class GiftCardTransactionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    # issued, used (held by a payment), released (the payment did not go through), refunded
+    kind: str
+    amount: Money
+    currency: str
+    payment_id: uuid.UUID | None
+    order_id: uuid.UUID | None
+    refund_id: uuid.UUID | None
+    created_at: datetime
+
+
+class GiftCardDetailRead(GiftCardRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_CARD_EXAMPLE, "transactions": [
+        {"id": "5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", "kind": "issued", "amount": "50.00", "currency": "USD",
+         "payment_id": None, "order_id": None, "refund_id": None, "created_at": "2026-11-29T18:00:00Z"}]}]})
+
+    transactions: list[GiftCardTransactionRead]
+
+
+class GiftCardAction(_Input):
+    """An optional reason, kept in the audit log."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Reported lost by its recipient"}]})
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class GiftCardBalanceQuery(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "ABCD-EFGH-JKMN-PQRS"}]})
+
+    code: str = Field(min_length=1, max_length=64)
+
+
+class GiftCardBalanceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"last4": "PQRS", "balance": "12.50", "currency": "USD", "expires_at": "2027-12-31T23:59:59Z"}]})
+
+    last4: str
+    balance: Money
+    currency: str
+    expires_at: datetime | None

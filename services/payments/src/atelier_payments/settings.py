@@ -50,6 +50,12 @@ class PaymentsSettings(ServiceSettings):
     # An estimated count is reused this long for the same filters (0: estimate on every page).
     count_estimate_seconds: float = Field(default=60.0, ge=0)
 
+    # Gift cards: how long a card issued without an expiry date stays usable (None: forever), and
+    # the wrong codes a caller (or a client address) may type before waiting (`atelier_common.guesses`).
+    gift_card_validity_days: int | None = Field(default=365, ge=1)
+    gift_card_failures_per_caller: str = "10/15 minutes"
+    gift_card_failures_per_ip: str = "50/15 minutes"
+
     @model_validator(mode="after")
     def _check_payment_settings(self) -> "PaymentsSettings":
         if self.provider == "stripe" and not (self.stripe_api_key and self.stripe_webhook_secret):

@@ -4,6 +4,7 @@ were for stays. SQLite, and PostgreSQL when set."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -54,3 +55,27 @@ async def test_checkout_pages_go_a_week_after_they_expired(api) -> None:
     assert set(kept) == {*gone, expired_lately, open_page}  # the payments stay
     assert_error(await api.client.get(f"/api/dev/checkout/{gone[0]}"), 404, "NOT_FOUND")
     assert (await api.client.get(f"/api/dev/checkout/{open_page}")).status_code == 200
+
+
+async def test_gift_cards_held_by_a_checkout_nobody_paid_go_back_once_its_pages_closed(api) -> None:
+    from .test_gift_card_checkout import card, checkout
+    from .test_gift_cards import issued_code
+
+    card_id, code = await issued_code(api, "30.00")
+    other_id, other = await issued_code(api, "30.00")
+    anon_id, headers = api.anon()
+    stale, recent = api.orders.add(anon_id, total="50.00"), api.orders.add(anon_id, total="50.00")
+    for order, used in ((stale, code), (recent, other)):
+        assert (await checkout(api, order["id"], headers, [used])).status_code == 200
+    assert (await card(api, card_id))["balance"] == "0.00"  # held
+    async with api.db.transaction() as session:
+        [payment] = (await session.exec(select(Payment).where(Payment.order_id == uuid.UUID(stale["id"])))).all()
+        payment.created_at = utcnow() - timedelta(hours=25, minutes=5)
+
+    report = await Housekeeper(api.db, sweeps(api.h.runtime.context), service="payments").run_once()
+
+    assert report.removed["gift_card_holds"] == 1 and not report.failed
+    assert [p.status for p in await api.payments(stale["id"])] == ["canceled"]
+    assert [p.status for p in await api.payments(recent["id"])] == ["requires_payment"]
+    assert (await card(api, card_id))["balance"] == "30.00"
+    assert (await card(api, other_id))["balance"] == "0.00"  # its checkout may still be paid

@@ -16,7 +16,12 @@ EXPECTED = {("POST", "/api/v1/payments/refunds"): {"finance"},
             ("GET", "/api/v1/staff/ledger"): {"finance"},
             ("GET", "/api/v1/staff/subscriptions"): {"support", "finance"},
             ("POST", "/api/v1/staff/subscriptions/{subscription_id}/cancel"): {"support", "finance"},
-            ("POST", "/api/v1/staff/subscriptions/{subscription_id}/reactivate"): {"support", "finance"}}
+            ("POST", "/api/v1/staff/subscriptions/{subscription_id}/reactivate"): {"support", "finance"},
+            ("POST", "/api/v1/staff/gift-cards"): {"support"},
+            ("GET", "/api/v1/staff/gift-cards"): {"support"},
+            ("GET", "/api/v1/staff/gift-cards/{gift_card_id}"): {"support"},
+            ("POST", "/api/v1/staff/gift-cards/{gift_card_id}/deactivate"): {"support"},
+            ("POST", "/api/v1/staff/gift-cards/{gift_card_id}/reactivate"): {"support"}}
 
 
 async def test_payments_staff_operations_by_role(api) -> None:

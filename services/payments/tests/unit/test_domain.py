@@ -257,3 +257,21 @@ class TestStripeSubscriptions:
         assert domain.is_stripe_subscription_event(event("customer.subscription.deleted"))
         assert domain.is_stripe_subscription_event(event("invoice.payment_failed"))
         assert not domain.is_stripe_subscription_event(event("payment_intent.succeeded"))
+
+
+class TestGiftCards:
+    def test_a_code_is_sixteen_unambiguous_characters_typed_any_way(self) -> None:
+        code = domain.new_gift_card_code()
+        raw = code.replace("-", "")
+        assert len(raw) == 16 and set(raw) <= set(domain.GIFT_CARD_ALPHABET) and not set(raw) & set("01ILO")
+        assert domain.gift_card_digest(code) == domain.gift_card_digest(f" {raw.lower()} ")
+        assert domain.gift_card_digest(code) != domain.gift_card_digest(domain.new_gift_card_code())
+
+    def test_a_refund_goes_to_the_provider_first_up_to_what_it_took(self) -> None:
+        split = domain.split_refund(Decimal("50.00"), provider_paid=Decimal("39.48"), provider_refunded=Decimal("0"))
+        assert (split.provider, split.gift_cards) == (Decimal("39.48"), Decimal("10.52"))
+        rest = domain.split_refund(Decimal("9.48"), provider_paid=Decimal("39.48"),
+                                   provider_refunded=Decimal("39.48"))
+        assert (rest.provider, rest.gift_cards) == (Decimal("0.00"), Decimal("9.48"))
+        small = domain.split_refund(Decimal("5.00"), provider_paid=Decimal("39.48"), provider_refunded=Decimal("0"))
+        assert (small.provider, small.gift_cards) == (Decimal("5.00"), Decimal("0.00"))

@@ -135,3 +135,38 @@ class SubscriptionChanged(StorefrontEvent):
     cancel_at_period_end: bool = False
     plan_id: uuid.UUID | None = None
     current_period_start: datetime | None = None
+
+
+class GiftCardIssued(StorefrontEvent):
+    """Staff issued a gift card (its code is never in an event: only its last four characters)."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "gift_card_id": "0b7a3f4e-2c1d-4e5f-8a9b-0c1d2e3f4a5b", "last4": "PQRS",
+         "initial_balance": "50.00", "currency": "USD", "expires_at": "2027-11-29T18:00:00Z"}]})
+
+    type = "gift_card.issued"
+    gift_card_id: uuid.UUID
+    last4: str
+    initial_balance: Decimal
+    currency: str
+    expires_at: datetime | None = None
+
+
+class GiftCardChanged(StorefrontEvent):
+    """A gift card changed: `change` is `deactivated`, `reactivated`, `used` (a payment held part of
+    it), `released` (that payment did not go through) or `refunded` (a refund credited it back);
+    `balance` and `is_active` are the card's after it."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "gift_card_id": "0b7a3f4e-2c1d-4e5f-8a9b-0c1d2e3f4a5b", "change": "used",
+         "balance": "12.50", "currency": "USD", "is_active": True, "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e"}]})
+
+    type = "gift_card.changed"
+    gift_card_id: uuid.UUID
+    change: str
+    balance: Decimal
+    currency: str
+    is_active: bool
+    order_id: uuid.UUID | None = None

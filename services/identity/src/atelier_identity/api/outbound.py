@@ -44,6 +44,10 @@ WHAT: dict[str, str] = {
                        "`payment.refunded` with this `return_id`.",
     "return.rejected": "Staff refused a return before receiving it: nothing is refunded or restocked.",
     "subscription.changed": "A customer's subscription changed: its plan, status, period or cancellation.",
+    "gift_card.issued": "Staff issued a gift card: its id, the code's last four characters, balance, currency and "
+                        "expiry (never the code).",
+    "gift_card.changed": "A gift card's balance or state changed (`change`: used, released, refunded, deactivated, "
+                         "reactivated): its `balance` and `is_active` after it.",
     "job.completed": "A generation job finished; `asset_ids` are what it made.",
     "job.failed": "A generation job failed; its credits went back to the customer (`refunded_credits`).",
     "identity.user_registered": "An account was created (`via`: password, magic_link, oauth, passkey, order or cli).",

@@ -22,49 +22,34 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from atelier_common.errors import RateLimited
-from atelier_common.ratelimit import RateLimiter
+from atelier_common.guesses import Guesses, GuessRules
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import PromotionCodeInvalid
 from atelier_orders.promotions import rules
-from atelier_orders.settings import OrdersSettings
-
-CALLER, ADDRESS = "promotion-code-caller", "promotion-code-ip"
 
 
 class CodeGuesses:
-    def __init__(self, settings: OrdersSettings, limiter: RateLimiter) -> None:
-        self.settings = settings
-        self.limiter = limiter
+    """Discount codes' rules of the shared counting (`atelier_common.guesses`)."""
+
+    def __init__(self, guesses: Guesses) -> None:
+        self.guesses = guesses
 
     @classmethod
     def of(cls, context: OrdersContext) -> CodeGuesses:
-        return cls(context.settings, context.limiter)
+        settings = context.settings
+        return cls(Guesses(GuessRules(
+            name="promotion-code", per_caller=settings.promotion_code_failures_per_caller,
+            per_address=settings.promotion_code_failures_per_ip, caller_setting="promotion_code_failures_per_caller",
+            address_setting="promotion_code_failures_per_ip", message="Too many wrong discount codes; try again later"),
+            context.limiter))
 
     @asynccontextmanager
     async def typed(self, caller: uuid.UUID, address: str | None) -> AsyncIterator[None]:
         """Around the judging of a code `caller` typed from `address` (None: a service's call, counted
         per caller only): refused first if the caller is out of guesses; a wrong code is counted."""
-        rule = self.settings.promotion_code_failures_per_caller
-        window = await self.limiter.window(rule, CALLER, str(caller))
-        if window.full:
-            raise _refusal("promotion_code_failures_per_caller", window.retry_after)
-        try:
+        async with self.guesses.typed(caller, address, PromotionCodeInvalid, _names_nothing):
             yield
-        except PromotionCodeInvalid as refused:
-            if refused.details.get("reason") == rules.Problem.INVALID.value:
-                await self._wrong(caller, address)
-            raise
-
-    async def _wrong(self, caller: uuid.UUID, address: str | None) -> None:
-        await self.limiter.add(self.settings.promotion_code_failures_per_caller, CALLER, str(caller))
-        if address is None:
-            return
-        rule = self.settings.promotion_code_failures_per_ip
-        if not await self.limiter.add(rule, ADDRESS, address):  # the address's window was full already
-            raise _refusal("promotion_code_failures_per_ip", (await self.limiter.window(rule, ADDRESS, address)).retry_after)
 
 
-def _refusal(limit: str, retry_after: int) -> RateLimited:
-    return RateLimited("Too many wrong discount codes; try again later",
-                       details={"limit": limit, "retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+def _names_nothing(refused: Exception) -> bool:
+    return isinstance(refused, PromotionCodeInvalid) and refused.details.get("reason") == rules.Problem.INVALID.value

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from atelier_common.auth import AnonPrincipal
+from atelier_common.auth import AnonPrincipal, ClientAddress
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.staff_access import CONFIRMED_RESPONSES, CurrentFinancePrincipal
 from atelier_payments.api.deps import (
@@ -61,19 +61,32 @@ async def confirm_payment(data: PaymentConfirm, principal: AnonPrincipal,
 
 
 @router.post("/checkout", summary="Start a hosted checkout", response_model=CheckoutRead,
-             responses={**AUTH, **NOT_FOUND, **NOT_PAYABLE, **PROVIDER, **IDEMPOTENT})
+             responses={**AUTH, **NOT_FOUND, **PROVIDER, **IDEMPOTENT,
+                        400: {"description": "GIFT_CARD_INVALID (a code of no usable card of the order's storefront) "
+                                             "or VALIDATION_ERROR"},
+                        409: {"description": "ORDER_NOT_PAYABLE, GIFT_CARD_EMPTY (a card has nothing left while some "
+                                             "of the order is due), GIFT_CARD_CURRENCY_MISMATCH or "
+                                             "IDEMPOTENCY_KEY_REUSED"},
+                        429: {"description": "RATE_LIMITED: too many wrong gift card codes; Retry-After"}})
 async def create_checkout(data: CheckoutCreate, principal: AnonPrincipal, payments: PaymentServiceDep,
-                          idempotency: IdempotencyDep) -> Any:
+                          idempotency: IdempotencyDep, address: ClientAddress) -> Any:
     """A checkout page for an order awaiting payment: send the customer to `checkout_url`; the provider comes back
     to `success_url` or `cancel_url`. The order is paid when the provider's webhook arrives. Send an
-    `Idempotency-Key` to retry safely."""
-    return await idempotency.run(lambda: _checkout(payments, principal, data))
+    `Idempotency-Key` to retry safely. `gift_cards` pay first, in their order, each up to its balance (held from
+    now; given back if the payment is cancelled); the provider's page takes the rest, `amount_due`. When the cards
+    cover the whole total the order is paid at once: `status` `succeeded`, `checkout_url` is `success_url`."""
+    return await idempotency.run(lambda: _checkout(payments, principal, data, address))
 
 
-async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data: CheckoutCreate) -> dict[str, Any]:
+async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data: CheckoutCreate,
+                    address: str) -> dict[str, Any]:
     started = await payments.start_checkout(principal, data.order_id, success_url=str(data.success_url),
-                                            cancel_url=str(data.cancel_url), payment_token=data.payment_token)
-    return {"checkout_url": started.url, "session_id": started.session_id, "payment_id": started.payment.id}
+                                            cancel_url=str(data.cancel_url), gift_cards=data.gift_cards,
+                                            address=address, payment_token=data.payment_token)
+    payment = started.payment
+    return {"checkout_url": started.url, "session_id": started.session_id, "payment_id": payment.id,
+            "status": "succeeded" if started.session_id is None else "requires_payment",
+            "gift_card_amount": payment.gift_card_amount, "amount_due": payment.amount - payment.gift_card_amount}
 
 
 @router.post("/refunds", summary="Refund an order", response_model=RefundRead, status_code=status.HTTP_201_CREATED,

@@ -7,6 +7,7 @@ changes it. Another owner's order is not found (404).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -14,12 +15,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import payment_links
 from atelier_common.auth import Principal
+from atelier_common.money import quantize
 from atelier_common.service import UseCase
 from atelier_common.storefronts import Storefront
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import OPEN_STATUSES, OrderView, PaymentKind, PaymentStatus
 from atelier_payments.errors import (
+    GiftCardInvalid,
     OrderAlreadyPaid,
     OrderNotFound,
     OrderNotPayable,
@@ -31,6 +34,7 @@ from atelier_payments.providers import ChargeRequest, PaymentProvider
 from atelier_payments.queries import PaymentQueries
 from atelier_payments.repository import PaymentRepository
 from atelier_payments.rows import CheckoutRow, PaymentRow
+from atelier_payments.service.gift_cards import GiftCardSpending, guesses
 from atelier_payments.service.settlement import Settlement
 
 S = PaymentStatus
@@ -47,7 +51,8 @@ class StartedIntent:
 @dataclass(frozen=True)
 class StartedCheckout:
     payment: PaymentRow
-    session_id: str
+    # None: gift cards paid the whole order, no provider page.
+    session_id: str | None
     url: str
 
 
@@ -100,12 +105,44 @@ class PaymentService(UseCase[PaymentsContext]):
                              status=intent.provider_status)
 
     async def start_checkout(self, principal: Principal, order_id: uuid.UUID, *, success_url: str,
-                             cancel_url: str, payment_token: str | None = None) -> StartedCheckout:
+                             cancel_url: str, gift_cards: Sequence[str] = (),
+                             address: str | None = None, payment_token: str | None = None) -> StartedCheckout:
         """A checkout page for the order; it returns to the order's storefront's success and cancel
-        pages when the storefront names them, else to `success_url` / `cancel_url`. `payment_token`:
-        a payment link's (`atelier_common.payment_links`), which pays that one order whoever asks."""
+        pages when the storefront names them, else to `success_url` / `cancel_url`.
+
+        `gift_cards` pay first (`GiftCardSpending.hold`, the cards locked until the commit, so a
+        parallel checkout spending the same card sees what this one left); the provider's page is
+        for the rest. Cards that cover the whole total pay the order now, through the same
+        settlement (and `order.paid`) a provider's payment takes. Wrong codes count as guesses
+        of the caller and of `address`. `payment_token`: a payment link's
+        (`atelier_common.payment_links`), which pays that one order whoever asks."""
         order = await self._payable_order(principal, order_id, payment_token=payment_token)
-        return await self._checkout(order, success_url=success_url, cancel_url=cancel_url)
+        if not gift_cards:
+            return await self._checkout(order, success_url=success_url, cancel_url=cancel_url)
+        payment_id = uuid.uuid4()
+        # The order's payments first, then the cards: the order in which a cancellation (or a
+        # refund) of this order takes them, so the two queue instead of deadlocking.
+        await self.payments.lock_for_order(order.id)
+        async with guesses(self.context).typed(principal.owner_id, address, GiftCardInvalid):
+            held = await GiftCardSpending(self.session).hold(
+                gift_cards, storefront=order.storefront, currency=order.currency, order_id=order.id,
+                payment_id=payment_id, amount=order.total_amount)
+        covered = sum((h.amount for h in held), Decimal("0.00"))
+        if covered >= quantize(order.total_amount):
+            return await self._paid_by_gift_cards(order, payment_id, covered, success_url, cancel_url)
+        return await self._checkout(order, success_url=success_url, cancel_url=cancel_url, payment_id=payment_id,
+                                    gift_card_amount=covered)
+
+    async def _paid_by_gift_cards(self, order: OrderView, payment_id: uuid.UUID, covered: Decimal, success_url: str,
+                                  cancel_url: str) -> StartedCheckout:
+        storefront = await self.context.storefront(order.storefront)
+        success_url, _ = domain.checkout_redirects(storefront, success_url, cancel_url)
+        payment = replace(new_payment(order, domain.GIFT_CARD, PaymentKind.CHECKOUT, S.CREATED), id=payment_id,
+                          gift_card_amount=covered)
+        await self.payments.insert(payment)
+        settled = (await self.settlement.succeed(payment)).payment
+        return StartedCheckout(payment=settled, session_id=None,
+                               url=success_url.replace("{CHECKOUT_SESSION_ID}", str(payment.id)))
 
     async def purchase_credits(self, principal: Principal, sku: str, storefront: Storefront) -> StartedCheckout:
         """S2: a credit pack bought through a checkout page; orders prices it from the catalog, as
@@ -116,9 +153,12 @@ class PaymentService(UseCase[PaymentsContext]):
         return await self._checkout(order, success_url=settings.credits_success_url,
                                     cancel_url=settings.credits_cancel_url)
 
-    async def _checkout(self, order: OrderView, *, success_url: str, cancel_url: str) -> StartedCheckout:
+    async def _checkout(self, order: OrderView, *, success_url: str, cancel_url: str,
+                        payment_id: uuid.UUID | None = None,
+                        gift_card_amount: Decimal = Decimal("0.00")) -> StartedCheckout:
         provider = self.context.providers.default
-        payment = self._new_payment(order, provider, PaymentKind.CHECKOUT)
+        payment = replace(self._new_payment(order, provider, PaymentKind.CHECKOUT), id=payment_id or uuid.uuid4(),
+                          gift_card_amount=gift_card_amount)
         storefront = await self.context.storefront(payment.storefront)
         success_url, cancel_url = domain.checkout_redirects(storefront, success_url, cancel_url)
         checkout = await provider.create_checkout(self._charge(payment, storefront), success_url=success_url,
@@ -130,7 +170,8 @@ class PaymentService(UseCase[PaymentsContext]):
         page = None
         if checkout.hosted_here and checkout.expires_at is not None:
             page = CheckoutRow(id=checkout.id, payment_id=payment.id, order_id=order.id,
-                               storefront=payment.storefront, amount=payment.amount, currency=payment.currency,
+                               storefront=payment.storefront, amount=payment.amount - payment.gift_card_amount,
+                               currency=payment.currency,
                                success_url=success_url, cancel_url=cancel_url, status="open",
                                expires_at=checkout.expires_at, created_at=utcnow())
         await self.payments.insert(payment, page)
@@ -173,12 +214,13 @@ class PaymentService(UseCase[PaymentsContext]):
 
     @staticmethod
     def _charge(payment: PaymentRow, storefront: Storefront | None) -> ChargeRequest:
-        """What the provider is asked to charge: the order's total in its currency, with the
-        statement descriptor of the payment's `storefront` (None: the account's own)."""
+        """What the provider is asked to charge: the order's total less what gift cards paid, in its
+        currency, with the statement descriptor of the payment's `storefront` (None: the account's own)."""
         buyer = domain.snapshot_buyer(payment.order_snapshot)
         return ChargeRequest(payment_id=payment.id, order_id=payment.order_id,
                              order_number=payment.order_snapshot.get("order_number"),
-                             amount=Decimal(payment.amount), currency=payment.currency,
+                             amount=Decimal(payment.amount) - Decimal(payment.gift_card_amount),
+                             currency=payment.currency,
                              email=buyer.email if buyer else None, storefront=payment.storefront,
                              statement_descriptor=domain.statement_descriptor_suffix(
                                  storefront.statement_descriptor if storefront else None))
@@ -192,7 +234,8 @@ def new_payment(order: OrderView, provider: str, kind: PaymentKind, status: Paym
                       provider=provider, kind=kind.value, provider_intent_id=None, provider_session_id=None,
                       provider_charge_id=None, provider_refund_id=None, amount=order.total_amount,
                       currency=order.currency, status=status.value, failure_reason=None, pays_order=False,
-                      order_snapshot=domain.order_snapshot(order), created_at=now, updated_at=now)
+                      order_snapshot=domain.order_snapshot(order), created_at=now, updated_at=now,
+                      gift_card_amount=Decimal("0.00"))
 
 
 def _owner_ids(principal: Principal) -> list[uuid.UUID]:

@@ -34,6 +34,7 @@ from atelier_payments.repository import (
     RefundRepository,
 )
 from atelier_payments.rows import EarlyRow, PaymentRow
+from atelier_payments.service.gift_cards import GiftCardSpending
 
 log = logging.getLogger("atelier.payments.settlement")
 S = PaymentStatus
@@ -56,6 +57,7 @@ class Settlement:
         self.ledger = LedgerRepository(session)
         self.checkouts = CheckoutSessionRepository(session)
         self.refunds = RefundRepository(session)
+        self.gift_cards = GiftCardSpending(session)
 
     def provider_of(self, payment: PaymentRow) -> PaymentProvider:
         provider = self.providers.get(payment.provider)
@@ -82,18 +84,23 @@ class Settlement:
         charge = charge_id if charge_id and not current.provider_charge_id else current.provider_charge_id
         intent = intent_id if intent_id and not current.provider_intent_id else current.provider_intent_id
         # The entry is written with the change (one statement on PostgreSQL): from the row as it will be.
-        entry = self._entry(replace(current, provider_charge_id=charge, provider_intent_id=intent), LedgerKind.PAYMENT,
-                            current.amount,
-                            f"Payment for order {current.order_snapshot.get('order_number') or current.order_id}")
+        # One entry per source of the money: the provider's part, and each gift card's.
+        money = await self._payment_entries(replace(current, provider_charge_id=charge, provider_intent_id=intent))
         moved = await self.payments.settle(current, REACHABLE_FROM[S.SUCCEEDED], now=utcnow(), charge_id=charge,
-                                           intent_id=intent, pays_order=current.pays_order or wanted, entry=entry)
+                                           intent_id=intent, pays_order=current.pays_order or wanted, entry=money[0])
         if moved is None:
             return Settling(False, current)
+        if money[1:]:
+            await self.ledger.insert(money[1:])
         settled = moved.payment
         if not wanted:
             log.warning("payment %s of order %s is not needed; refunding it", settled.id, settled.order_id)
             await self._apply_early_refunds(settled)  # what the provider already gave back is not asked twice
-            await self.refund(await self.payments.relock(settled))
+            # Gift cards a cancellation released before this late success are theirs already:
+            # only what the payment holds now goes back.
+            kept = settled.amount - settled.gift_card_amount + sum(
+                (h.amount for h in await self.gift_cards.held_by(settled.id)), Decimal("0.00"))
+            await self.refund(await self.payments.relock(settled), amount=kept if kept < settled.amount else None)
             return Settling(True, await self.payments.relock(settled))
         entries: list[dict[str, Any]] = []
         for grant in domain.credit_grants(domain.snapshot_lines(settled.order_snapshot)):
@@ -131,10 +138,13 @@ class Settlement:
         return await self.payments.transition(payment, S.PROCESSING, REACHABLE_FROM[S.PROCESSING]) is not None
 
     async def cancel(self, payment: PaymentRow) -> bool:
+        """The payment will not be paid: what it held of gift cards goes back to them."""
         if await self.payments.transition(payment, S.CANCELED, REACHABLE_FROM[S.CANCELED]) is None:
             return False
         if payment.provider_session_id:
             await self.checkouts.close(payment.provider_session_id, "expired")
+        if payment.gift_card_amount > 0:
+            await self.gift_cards.release(payment)
         await self.provider_of(payment).cancel(payment)
         return True
 
@@ -152,12 +162,18 @@ class Settlement:
         value = domain.refund_amount(amount, remaining)
         if value is None:
             return None
+        # The provider gives back first, up to what it took; the rest goes back to the gift cards.
+        split = domain.split_refund(value, provider_paid=payment.amount - payment.gift_card_amount,
+                                    provider_refunded=await self.refunds.provider_total(payment.id, domain.RESERVED))
         refund = Refund(payment_id=payment.id, order_id=payment.order_id, storefront=payment.storefront, amount=value,
                         currency=payment.currency, reason=reason, provider=payment.provider, staff_id=staff_id,
-                        return_id=return_id)
+                        return_id=return_id, gift_card_amount=split.gift_cards)
         self.refunds.add(refund)
         await self.session.flush()
-        made = await self.provider_of(payment).refund(payment, refund)
+        if split.provider <= 0:  # all of it to gift cards: nothing to ask a provider
+            await self.refund_succeeded(payment, refund)
+            return refund
+        made = await self.provider_of(payment).refund(payment, _provider_part(refund, split.provider))
         refund.provider_refund_id = made.id
         # The payment names its latest refund at the provider.
         payment = await self.payments.update_ids(payment, provider_refund_id=made.id)
@@ -174,9 +190,16 @@ class Settlement:
         is_full = total >= payment.amount
         if is_full:
             await self.payments.transition(payment, S.REFUNDED, REACHABLE_FROM[S.REFUNDED])
-        self._record(payment, LedgerKind.REFUND, -refund.amount,
-                     f"Refund for order {payment.order_snapshot.get('order_number') or payment.order_id}"
-                     + ("" if is_full else f" (partial, {refund.amount} {refund.currency})"))
+        number = payment.order_snapshot.get('order_number') or payment.order_id
+        if (provider_part := refund.amount - refund.gift_card_amount) > 0:
+            self._record(payment, LedgerKind.REFUND, -provider_part, f"Refund for order {number}"
+                         + ("" if is_full else f" (partial, {provider_part} {refund.currency})"))
+        if refund.gift_card_amount > 0:
+            for back in await self.gift_cards.credit(payment, refund.gift_card_amount, refund.id):
+                self.ledger.add(LedgerEntry(**{
+                    **self._entry(payment, LedgerKind.REFUND, -back.amount,
+                                  f"Refund for order {number} to gift card ****{back.card.last4}"),
+                    "reference_id": _card_reference(back.card.id)}))
         if payment.pays_order:
             # Only the payment that paid the order refunds it; a duplicate's refund is ours alone.
             await outbox.add(self.session, PaymentRefunded(
@@ -206,7 +229,8 @@ class Settlement:
             return False
         log.error("refund %s of payment %s failed after it had succeeded (%s); ledger reversed", refund.id,
                   payment.id, reason)
-        self._record(payment, LedgerKind.REFUND, refund.amount,
+        # Only the provider's part can fail: what went back to gift cards stays there.
+        self._record(payment, LedgerKind.REFUND, refund.amount - refund.gift_card_amount,
                      f"Refund for order {payment.order_snapshot.get('order_number') or payment.order_id} failed")
         await self.session.flush()
         return True
@@ -272,7 +296,10 @@ class Settlement:
                              provider_refund_id: str | None) -> Refund | None:
         if payment.status != S.SUCCEEDED:
             return None
-        remaining = domain.refundable(payment.amount, await self.refunds.total(payment.id, domain.RESERVED))
+        # The provider can only have given back what it took (gift cards paid the rest).
+        remaining = min(domain.refundable(payment.amount, await self.refunds.total(payment.id, domain.RESERVED)),
+                        domain.refundable(payment.amount - payment.gift_card_amount,
+                                          await self.refunds.provider_total(payment.id, domain.RESERVED)))
         value = min(amount, remaining) if amount is not None else remaining
         if value <= 0:
             return None
@@ -282,6 +309,21 @@ class Settlement:
         self.refunds.add(refund)
         await self.session.flush()
         return refund
+
+    async def _payment_entries(self, payment: PaymentRow) -> list[dict[str, Any]]:
+        """The ledger entries of a payment's success: the provider's part (none when gift cards paid
+        it all), then each gift card's, named by the card (`reference_id` `gift_card:<id>`)."""
+        number = payment.order_snapshot.get('order_number') or payment.order_id
+        entries = []
+        if payment.amount - payment.gift_card_amount > 0 or payment.gift_card_amount <= 0:
+            entries.append(self._entry(payment, LedgerKind.PAYMENT, payment.amount - payment.gift_card_amount,
+                                       f"Payment for order {number}"))
+        if payment.gift_card_amount > 0:
+            for used in await self.gift_cards.held_by(payment.id):
+                entries.append({**self._entry(payment, LedgerKind.PAYMENT, used.amount,
+                                              f"Payment for order {number} by gift card ****{used.card.last4}"),
+                                "reference_id": _card_reference(used.card.id)})
+        return entries
 
     def _record(self, payment: PaymentRow, kind: LedgerKind, amount: Decimal, description: str) -> None:
         self.ledger.add(LedgerEntry(**self._entry(payment, kind, amount, description)))
@@ -295,3 +337,15 @@ class Settlement:
                 "amount": amount, "currency": payment.currency, "credits": None, "payment_id": payment.id,
                 "order_id": payment.order_id, "reference_id": reference, "description": description,
                 "created_at": utcnow()}
+
+
+def _card_reference(card_id: uuid.UUID) -> str:
+    return f"gift_card:{card_id}"
+
+
+def _provider_part(refund: Refund, amount: Decimal) -> Refund:
+    """What the provider is asked to give back of `refund`: the same refund (its id keeps the
+    provider's call idempotent), for its provider part only. Not added to the session."""
+    return Refund(id=refund.id, payment_id=refund.payment_id, order_id=refund.order_id, storefront=refund.storefront,
+                  amount=amount, currency=refund.currency, reason=refund.reason, provider=refund.provider,
+                  staff_id=refund.staff_id, return_id=refund.return_id)

@@ -85,7 +85,8 @@ class WebhookService(UseCase[PaymentsContext]):
             log.info("%s event %s (%s) concerns no payment of ours", event.provider, event.event_id, event.type)
             return "ignored"
         if event.action == EventAction.SUCCEEDED:
-            if not domain.amount_matches(event, payment.amount, payment.currency):
+            # The provider was asked for the order's total less what gift cards paid.
+            if not domain.amount_matches(event, payment.amount - payment.gift_card_amount, payment.currency):
                 log.error("%s event %s pays %s %s for payment %s of %s %s; not settled", event.provider,
                           event.event_id, event.amount_minor, event.currency, payment.id, payment.amount,
                           payment.currency)
