@@ -79,6 +79,9 @@ REACHABLE_FROM: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 }
 # A payment the customer may still complete: it is reused instead of starting another one.
 OPEN_STATUSES = frozenset({S.CREATED, S.REQUIRES_PAYMENT, S.PROCESSING, S.FAILED})
+# Open and not being paid right now (the provider is not processing money): what a checkout of
+# the same order started again may cancel.
+ABANDONABLE = frozenset({S.CREATED, S.REQUIRES_PAYMENT, S.FAILED})
 # Order statuses in which the order can be paid (orders owns these names).
 
 # Stripe's intent statuses the customer can still act on.

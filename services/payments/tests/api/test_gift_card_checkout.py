@@ -93,6 +93,28 @@ class TestPartOfTheOrder:
                                                      f"gift_card:{big_id}": money("20.00")}
 
 
+    async def test_a_checkout_started_again_holds_the_cards_once(self, api) -> None:
+        """Another tab, or a retry without its key: the earlier page's hold goes back to the card
+        first, so the card is never held twice for one order; the earlier page is closed."""
+        card_id, code = await issued_code(api, "30.00")
+        anon_id, headers = api.anon()
+        order = api.orders.add(anon_id, total="50.00")
+        first = (await checkout(api, order["id"], headers, [code])).json()
+        assert (await card(api, card_id))["balance"] == "0.00"
+        second = await checkout(api, order["id"], headers, [code])
+        assert second.status_code == 200, second.text
+        assert (second.json()["gift_card_amount"], second.json()["amount_due"]) == ("30.00", "20.00")
+        assert (await card(api, card_id))["balance"] == "0.00"  # held once, by the second page
+        kinds = [t["kind"] for t in (await card(api, card_id))["transactions"]]
+        assert kinds == ["issued", "used", "released", "used"]
+        payments = {p.id: p for p in await api.payments(order["id"])}
+        assert payments[uuid.UUID(first["payment_id"])].status == "canceled"
+        await pay_locally(api, second.json()["session_id"])
+        [paid] = await api.outbox("order.paid")
+        assert paid["amount"] == "50.00"
+        assert await by_source(api, order["id"]) == {"provider": money("20.00"), f"gift_card:{card_id}": money("30.00")}
+
+
 class TestWholeOrder:
     async def test_cards_that_cover_the_total_pay_the_order_without_a_provider(self, api) -> None:
         card_id, code = await issued_code(api, "100.00")

@@ -122,7 +122,11 @@ class PaymentService(UseCase[PaymentsContext]):
         payment_id = uuid.uuid4()
         # The order's payments first, then the cards: the order in which a cancellation (or a
         # refund) of this order takes them, so the two queue instead of deadlocking.
-        await self.payments.lock_for_order(order.id)
+        for earlier in await self.payments.lock_for_order(order.id):
+            # A checkout started again (another tab, a retry without its key): the cards are held
+            # once, for this one. An earlier page still paid is refunded what its provider took.
+            if earlier.gift_card_amount > 0 and earlier.status in domain.ABANDONABLE:
+                await self.settlement.cancel(earlier)
         async with guesses(self.context).typed(principal.owner_id, address, GiftCardInvalid):
             held = await GiftCardSpending(self.session).hold(
                 gift_cards, storefront=order.storefront, currency=order.currency, order_id=order.id,
