@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.contracts.identity import TAX_NUMBER_MAX_LENGTH
 from atelier_common.imports import ImportRefRow
 from atelier_common.versions import version_of
 from atelier_identity import domain
@@ -44,6 +45,9 @@ class User(SQLModel, table=True):
     last_name: str = Field(max_length=150)
     phone: str | None = Field(default=None, max_length=32)
     company_name: str | None = Field(default=None, max_length=200)
+    # A business customer's tax or VAT number (`PATCH /users/me`): orders prints it on the invoices
+    # of the account's orders that give none (`GET /internal/addresses/{id}` carries it).
+    tax_number: str | None = Field(default=None, max_length=TAX_NUMBER_MAX_LENGTH)
     # S4: optional; unique whatever its case (USERNAME_INDEX), another login name besides the email.
     username: str | None = Field(default=None, max_length=30)
     display_name: str | None = Field(default=None, max_length=100)

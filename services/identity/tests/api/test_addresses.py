@@ -253,6 +253,24 @@ class TestInternalAddress:
         response = await api.client.get(f"/internal/addresses/{created['id']}", params={"owner_id": str(anon_id)},
                                         headers=SERVICE)
         assert response.status_code == 200
+        assert response.json()["owner_tax_number"] is None  # no account, no tax number
+
+    async def test_the_owners_tax_number_comes_with_it(self, api, auth_header) -> None:
+        """What orders prints on the invoice of an order that names no tax number of its own."""
+        session = await api.signed_in()
+        headers = auth_header(session["access"])
+        created = await _create(api, headers)
+        owner = (await api.client.get("/api/v1/users/me", headers=headers)).json()["id"]
+
+        async def read() -> dict[str, Any]:
+            response = await api.client.get(f"/internal/addresses/{created['id']}", params={"owner_id": owner},
+                                            headers=SERVICE)
+            assert response.status_code == 200, response.text
+            return dict(response.json())
+
+        assert (await read())["owner_tax_number"] is None
+        await api.client.patch("/api/v1/users/me", headers=headers, json={"tax_number": "DE123456789"})
+        assert (await read())["owner_tax_number"] == "DE123456789"
 
     async def test_another_owner_or_no_credential_is_refused(self, api, ada, expect_error) -> None:
         created = await _create(api, ada)

@@ -16,7 +16,7 @@ class TestGetMe:
         response = await api.client.get("/api/v1/users/me", headers=ada)
         assert response.status_code == 200
         assert set(response.json()) == {"id", "email", "username", "display_name", "first_name", "last_name",
-                                        "phone", "company_name", "is_business_customer", "is_verified",
+                                        "phone", "company_name", "tax_number", "is_business_customer", "is_verified",
                                         "has_password", "roles", "signup_storefront", "created_at", "subscription",
                                         "quota"}
         assert response.json()["signup_storefront"] == "default"
@@ -47,6 +47,18 @@ class TestUpdateMe:
         assert business.json()["is_business_customer"] is True
         cleared = await api.client.patch("/api/v1/users/me", headers=ada, json={"company_name": ""})
         assert (cleared.json()["company_name"], cleared.json()["is_business_customer"]) == (None, False)
+
+    async def test_a_tax_number_is_kept_for_invoices_and_a_malformed_one_refused(self, api, ada,
+                                                                                  expect_error) -> None:
+        kept = await api.client.patch("/api/v1/users/me", headers=ada, json={"tax_number": "  GB 123 4567.89 "})
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["tax_number"] == "GB 123 4567.89"
+        for wrong in ("GB/123", "-GB1", "G" * 41, "ΕΛ123"):
+            expect_error(await api.client.patch("/api/v1/users/me", headers=ada, json={"tax_number": wrong}), 400,
+                         "VALIDATION_ERROR")
+        assert (await api.client.get("/api/v1/users/me", headers=ada)).json()["tax_number"] == "GB 123 4567.89"
+        cleared = await api.client.patch("/api/v1/users/me", headers=ada, json={"tax_number": " "})
+        assert cleared.json()["tax_number"] is None
 
     async def test_optional_fields_can_be_cleared_with_null(self, api, ada) -> None:
         await api.client.patch("/api/v1/users/me", headers=ada, json={"phone": "+1 555 0100"})

@@ -108,6 +108,21 @@ class TestBuyerTaxNumber:
         assert bill_to == ["Ada Lovelace", "1 Rustaveli Ave", "0108 Tbilisi", "GE", "Tax number: GE 405.060-708",
                            "ada@example.com"]
 
+    async def test_the_number_the_account_keeps_is_used_when_the_order_names_none(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        """Identity answers the owner's tax number with the address it snapshots; one given at
+        checkout wins."""
+        lamp = platform.product(price="30.00")
+        kept = platform.address(customer.owner_id, owner_tax_number="DE123456789")
+        order = await customer.placed(items=[{"product_id": lamp["id"]}], shipping_address_id=kept)
+        assert order["buyer_tax_number"] == "DE123456789"
+        assert "owner_tax_number" not in order["shipping_address"]  # not part of the address snapshot
+        await harness.deliver(paid(order))
+        assert (await _invoice(customer, order["id"]))["buyer"]["tax_number"] == "DE123456789"
+        given = await customer.placed(items=[{"product_id": lamp["id"]}], shipping_address_id=kept,
+                                      buyer_tax_number="FR 12 345")
+        assert given["buyer_tax_number"] == "FR 12 345"
+
     @pytest.mark.parametrize("given", [None, "", "   "])
     async def test_none_given_is_none(self, harness: ServiceHarness, customer: Customer, platform: FakePlatform,
                                       given: str | None) -> None:

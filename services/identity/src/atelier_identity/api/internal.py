@@ -35,8 +35,10 @@ async def find_user(data: UserLookup, users: UserReaderDep) -> UserRead:
 
 @router.get("/addresses/{address_id}", response_model=InternalAddressRead)
 async def get_owned_address(address_id: uuid.UUID, owner_id: uuid.UUID, addresses: AddressReaderDep) -> InternalAddressRead:
-    """The address when `owner_id` (a user or anonymous id) owns it; 404 otherwise (orders' snapshots)."""
-    return InternalAddressRead.model_validate(await addresses.get_for_owner(address_id, owner_id))
+    """The address when `owner_id` (a user or anonymous id) owns it, with the owner's tax number; 404
+    otherwise (orders' snapshots)."""
+    address, tax_number = await addresses.get_for_owner(address_id, owner_id)
+    return InternalAddressRead.model_validate(address).model_copy(update={"owner_tax_number": tax_number})
 
 
 @router.get("/storefronts", response_model=InternalStorefronts)

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from atelier_common.contracts.catalog import TAX_CLASSES, TaxClass
+from atelier_common.contracts.identity import TAX_NUMBER_MAX_LENGTH, TAX_NUMBER_PATTERN
 from atelier_common.inputs import InputModel
 from atelier_identity.domain import PASSWORD_MAX_LENGTH, PHONE_PATTERN
 
@@ -20,6 +21,11 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 _PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32,
                                               pattern=f"^{PHONE_PATTERN.pattern}$")]
 Phone = Annotated[_PhoneText | None, BeforeValidator(_blank_to_none)]
+# A business customer's tax or VAT number, the rule orders applies at checkout
+# (`contracts.identity.TAX_NUMBER_PATTERN`); blank is none.
+_TaxNumberText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=TAX_NUMBER_MAX_LENGTH,
+                                                  pattern=TAX_NUMBER_PATTERN)]
+TaxNumber = Annotated[_TaxNumberText | None, BeforeValidator(_blank_to_none)]
 CompanyName = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None,
                         BeforeValidator(_blank_to_none)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]

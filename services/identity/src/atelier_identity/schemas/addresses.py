@@ -121,10 +121,11 @@ class AddressRead(BaseModel):
 
 
 class InternalAddressRead(AddressRead):
-    """For orders' snapshots: S3's names too."""
+    """For orders' snapshots: S3's names too, and the owner's tax number for the invoice."""
 
     street_address: str
     apartment: str | None
+    owner_tax_number: str | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -7,7 +7,16 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from atelier_identity.schemas._shared import CompanyName, DisplayName, Name, Password, Phone, Request, Username
+from atelier_identity.schemas._shared import (
+    CompanyName,
+    DisplayName,
+    Name,
+    Password,
+    Phone,
+    Request,
+    TaxNumber,
+    Username,
+)
 
 
 class UserLookup(Request):
@@ -30,6 +39,8 @@ class UserUpdate(Request):
     last_name: Name | None = None
     phone: Phone = None
     company_name: CompanyName = None
+    # Kept for invoices: an order placed by the account without its own `buyer_tax_number` prints this one.
+    tax_number: TaxNumber = None
     username: Username = None
     display_name: DisplayName = None
 
@@ -58,6 +69,8 @@ class UserRead(BaseModel):
     last_name: str
     phone: str | None
     company_name: str | None
+    tax_number: str | None = Field(default=None, description=(
+        "a business customer's tax or VAT number, printed on the invoices of its orders that name no other"))
     is_business_customer: bool
     is_verified: bool
     # False for accounts that sign in by passkey, provider or magic link only.

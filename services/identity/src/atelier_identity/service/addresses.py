@@ -44,9 +44,13 @@ class AddressService(IdentityUseCase):
     async def get(self, principal: Principal, address_id: uuid.UUID) -> AddressRow:
         return await self._read(address_id, principal.owner_id)
 
-    async def get_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> AddressRow:
-        """For other services (orders' snapshots): the address if `owner_id` owns it."""
-        return await self._read(address_id, owner_id)
+    async def get_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> tuple[AddressRow, str | None]:
+        """For other services (orders' snapshots): the address if `owner_id` owns it, and the
+        owner's tax number (kept for invoices; None: none given, or an anonymous owner)."""
+        found = await AddressQueries(self.session).one(address_id, owner_id)
+        if found is None:
+            raise AddressNotFound()
+        return found
 
     async def create(self, principal: Principal, data: AddressCreate) -> AddressRow:
         # A guest checkout's first step: the book's lock, its labels, the INSERT.
@@ -149,10 +153,10 @@ class AddressService(IdentityUseCase):
     # -- helpers ---------------------------------------------------------------------------------
 
     async def _read(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> AddressRow:
-        address = await AddressQueries(self.session).one(address_id, owner_id)
-        if address is None:
+        found = await AddressQueries(self.session).one(address_id, owner_id)
+        if found is None:
             raise AddressNotFound()
-        return address
+        return found[0]
 
     async def _change(self, address: AddressRow, changes: dict[str, Any]) -> AddressRow:
         """Write `changes` to `address`, stamped now; the row as it is now."""

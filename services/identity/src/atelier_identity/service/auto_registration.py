@@ -75,7 +75,8 @@ class AutoRegistration(IdentityUseCase):
         account = await UserRepository(self.session).find_or_register({
             "id": uuid.uuid4(), "email": email, "password_hash": None, "first_name": first_name,
             "last_name": (buyer.last_name or "")[:150], "phone": phone.strip() if phone else None,
-            "company_name": None, "username": None, "display_name": None, "is_staff": False, "staff_roles": [],
+            "company_name": None, "tax_number": None, "username": None, "display_name": None, "is_staff": False,
+            "staff_roles": [],
             "is_active": True,
             "signup_storefront": storefront.slug, "email_verified_at": None, "last_login_at": None,
             "created_at": registered_at, "updated_at": registered_at})

@@ -101,7 +101,7 @@ class ShippingOptionsService(PlacementService):
         customer's: 404) or at `country` / `region`, `{id, name, price}` priced for the cart, with the
         order's tax and total beside; empty when no zone covers the address."""
         if address_id is not None:
-            address = await self._address(address_id, buyer) or {}
+            address = (await self._address(address_id, buyer))[0] or {}
             country, region = address.get("country"), address.get("state")
         lines = await self.priced_lines(await self._cart_lines(buyer, storefront), storefront, buyer.customer_group)
         self._one_currency(lines, storefront)
@@ -136,7 +136,7 @@ class ShippingOptionsService(PlacementService):
             if lines:
                 self._one_currency(lines, storefront)
             if shipping.address_id is not None:
-                address = await self._address(shipping.address_id, buyer) or {}
+                address = (await self._address(shipping.address_id, buyer))[0] or {}
                 country, region = address.get("country"), address.get("state")
             options = await self.priced_options(buyer, storefront, lines, data.code, country=country, region=region)
             chosen = options.chosen(shipping.method_id)

@@ -155,7 +155,7 @@ class PlacementService(UseCase[OrdersContext]):
                 addresses.cancel()
                 await asyncio.gather(addresses, return_exceptions=True)
             raise
-        shipping, billing = await (addresses or self._addresses(data, buyer))
+        shipping, billing, kept_tax_number = await (addresses or self._addresses(data, buyer))
         email = domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
                                      (billing or {}).get("email"))
         customer = Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=email, group=buyer.customer_group)
@@ -172,7 +172,7 @@ class PlacementService(UseCase[OrdersContext]):
                 "shown_total": str(quantize(data.expected_total)), "current_total": str(charged.priced.total)})
         return await self.write_order(
             buyer, storefront, charged, currency=currency, email=email, customer=customer,
-            shipping=shipping, billing=billing, buyer_tax_number=data.buyer_tax_number,
+            shipping=shipping, billing=billing, buyer_tax_number=data.buyer_tax_number or kept_tax_number,
             register_buyer=register_buyer, from_cart=from_cart, actor=Actor.CUSTOMER, actor_id=None,
             note="Order placed")
 
@@ -257,14 +257,16 @@ class PlacementService(UseCase[OrdersContext]):
                                            "current": str(quote.discount)})
         return quote
 
-    async def _addresses(self, data: OrderCreate, buyer: Buyer) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """(shipping, billing) snapshots; billing defaults to shipping."""
+    async def _addresses(self, data: OrderCreate, buyer: Buyer) -> tuple[dict[str, Any] | None,
+                                                                         dict[str, Any] | None, str | None]:
+        """(shipping, billing) snapshots, billing defaulting to shipping, and the tax number the
+        buyer's account keeps for invoices (identity answers it with each address)."""
         if data.billing_address_id is None:
-            shipping = await self._address(data.shipping_address_id, buyer)
-            return shipping, shipping
-        shipping, billing = await asyncio.gather(self._address(data.shipping_address_id, buyer),
-                                                 self._address(data.billing_address_id, buyer))
-        return shipping, billing
+            shipping, tax_number = await self._address(data.shipping_address_id, buyer)
+            return shipping, shipping, tax_number
+        (shipping, shipping_tax), (billing, billing_tax) = await asyncio.gather(
+            self._address(data.shipping_address_id, buyer), self._address(data.billing_address_id, buyer))
+        return shipping, billing, billing_tax or shipping_tax
 
     async def _cart_lines(self, buyer: Buyer, storefront: Storefront) -> list[LineRequest]:
         """The lines of the buyer's cart on this storefront (a cart per owner and storefront)."""
@@ -380,13 +382,14 @@ class PlacementService(UseCase[OrdersContext]):
                 raise RetryTargetNotFound(details={"content_type": request.content_type,
                                                    "content_id": str(request.content_id)})
 
-    async def _address(self, address_id: uuid.UUID | None, buyer: Buyer) -> dict[str, Any] | None:
+    async def _address(self, address_id: uuid.UUID | None, buyer: Buyer) -> tuple[dict[str, Any] | None, str | None]:
+        """The address's snapshot, and its owner's tax number (None: none kept)."""
         if address_id is None:
-            return None
+            return None, None
         address = await self.clients.address(address_id, buyer.owner_id)
         if address is None:
             raise AddressNotFound(details={"address_id": str(address_id)})
-        return domain.address_snapshot(address)
+        return domain.address_snapshot(address), address.get("owner_tax_number")
 
     @staticmethod
     def _item(order_id: uuid.UUID, position: int, line: PricedLine, charge: charges.Charge) -> dict[str, Any]:
