@@ -9,14 +9,18 @@ from __future__ import annotations
 import ast
 import inspect
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from types import ModuleType
 from typing import Any
+
+import pytest
 
 from atelier_common.cache import Entry, RedisStore, entry_key, etag_of
 from atelier_common.contracts.identity import StorefrontPolicies
 from atelier_gateway import pipeline, proxy
 from atelier_gateway.pipeline import EdgeRequest
 from atelier_testing import poll_until
+from atelier_testing.gateway import StartGateway
 from atelier_testing.storefronts import add_storefront, make_storefront
 
 PATH = "/api/v1/products/p1"
@@ -29,7 +33,7 @@ async def _true(value: bool) -> bool:
 class _Spy:
     """Records what the lanes derive (`Edge._request`), count (the limiters) and look up (the reader)."""
 
-    def __init__(self, the_proxy: proxy.Proxy) -> None:
+    def __init__(self, the_proxy: proxy.Proxy, monkeypatch: pytest.MonkeyPatch) -> None:
         self.derived: list[EdgeRequest] = []
         self.counted: list[tuple[str, str, tuple[str, ...]]] = []
         self.looked_up: list[str] = []
@@ -40,9 +44,9 @@ class _Spy:
             self.derived.append(request(*args))
             return self.derived[-1]
 
-        edge._request = deriving  # type: ignore[method-assign]
+        monkeypatch.setattr(edge, "_request", deriving)
         for name in ("limiter", "budget_limiter", "credential_limiter"):
-            self._count(name, getattr(the_proxy, name))
+            self._count(name, getattr(the_proxy, name), monkeypatch)
         reader = the_proxy._reader
         assert reader is not None
         get, local = reader.get, reader.local
@@ -55,9 +59,10 @@ class _Spy:
             self.looked_up.append(key)
             return local(key)
 
-        reader.get, reader.local = getting, keeping  # type: ignore[method-assign]
+        monkeypatch.setattr(reader, "get", getting)
+        monkeypatch.setattr(reader, "local", keeping)
 
-    def _count(self, name: str, limiter: Any) -> None:
+    def _count(self, name: str, limiter: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         hit, hit_now = limiter.hit, limiter.hit_now
 
         async def hitting(rule: str, *keys: str) -> None:
@@ -65,12 +70,13 @@ class _Spy:
             await hit(rule, *keys)
 
         def hitting_now(rule: str, *keys: str) -> bool:
-            taken = hit_now(rule, *keys)
+            taken: bool = hit_now(rule, *keys)
             if taken:
                 self.counted.append((name, rule, keys))
             return taken
 
-        limiter.hit, limiter.hit_now = hitting, hitting_now
+        monkeypatch.setattr(limiter, "hit", hitting)
+        monkeypatch.setattr(limiter, "hit_now", hitting_now)
 
     def clear(self) -> None:
         self.derived.clear()
@@ -87,7 +93,8 @@ def _expected_counts(edge: EdgeRequest, *, now: bool = False) -> list[tuple[str,
     return counts
 
 
-async def test_the_three_lanes_derive_count_and_look_up_alike(start_gateway, redis_url: str) -> None:
+async def test_the_three_lanes_derive_count_and_look_up_alike(start_gateway: StartGateway, redis_url: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     prefix = f"gw-{uuid.uuid4().hex[:8]}:"
     service = RedisStore(redis_url, prefix=prefix)
     async with start_gateway(redis_url=redis_url, cache_prefix=prefix, redis_key_prefix=prefix,
@@ -129,7 +136,7 @@ async def test_the_three_lanes_derive_count_and_look_up_alike(start_gateway, red
             ([(b"referer", b"https://b.example/shop"), (b"authorization", bearer)], "b", False, "public",
              "customer_requests_per_minute"),
         ]
-        spy = _Spy(the_proxy)
+        spy = _Spy(the_proxy, monkeypatch)
         for headers, slug, shareable, audience, budget in matrix:
             # Stored as catalog stores it: what every lane must find, under the services' key.
             body = f'{{"for": "{audience}@{slug}"}}'.encode()
@@ -145,12 +152,12 @@ async def test_the_three_lanes_derive_count_and_look_up_alike(start_gateway, red
 
             # The full path: from Redis (a copy is kept), never the service.
             spy.clear()
-            sent: list[dict[str, Any]] = []
+            sent: list[MutableMapping[str, Any]] = []
 
-            async def receive() -> dict[str, Any]:
+            async def receive() -> MutableMapping[str, Any]:
                 return {"type": "http.request", "body": b"", "more_body": False}
 
-            async def send(message: dict[str, Any], sent: list[dict[str, Any]] = sent) -> None:
+            async def send(message: MutableMapping[str, Any], sent: list[MutableMapping[str, Any]] = sent) -> None:
                 sent.append(message)
 
             await the_proxy("catalog", scope(), receive, send)
@@ -209,8 +216,8 @@ def _identifiers(node: ast.AST) -> set[str]:
     return imported | {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _functions(module: object) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
-    tree = ast.parse(inspect.getsource(module))  # type: ignore[arg-type]
+def _functions(module: ModuleType) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    tree = ast.parse(inspect.getsource(module))
     return {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)}
 
 
