@@ -39,7 +39,9 @@ from atelier_gateway.settings import GatewaySettings
 from atelier_gateway.storefronts import COMPAT_PROFILE, StorefrontResolver
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's `__init__` costs ~1.5 µs more per request on the hit lanes;
+# nothing changes either once made.
+@dataclass(slots=True)
 class Limit:
     """One limit a request counts against: its rule (`100/minute`), the keys it is counted under,
     and what a refusal names (`details.limit`, and the storefront's slug for a budget)."""
@@ -50,7 +52,7 @@ class Limit:
     storefront: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EdgeRequest:
     """A request as the edge rules see it; the same for every lane (`Edge`)."""
 
