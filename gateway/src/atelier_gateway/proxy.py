@@ -1,10 +1,17 @@
 """The gateway's hot path: check the caller, then stream the request to the owning service.
 
-Per request: trailing slash dropped, bearer token verified (cached) and checked against the
-denylist, an anonymous token accepted or — where the request needs an owner and has none
-(`routing.OWNER_PATHS`) — minted, rate limits applied (the install's, then the storefront's own
-budget: docs/limits.md), `/internal` never routed, headers forwarded with the caller's address and
-a request id.
+Per request: trailing slash dropped, `/internal` never routed, then the edge rules (`pipeline.Edge`,
+written once for every lane): the storefront resolved, the bearer token verified (cached) and
+checked against the denylist, an anonymous token accepted or — where the request needs an owner
+and has none (`routing.OWNER_PATHS`) — minted, the rate limits counted (the install's, then the
+storefront's own budget: docs/limits.md), the cache audience and key; headers forwarded with the
+caller's address and a request id.
+
+Three lanes answer a request, each from the same `EdgeRequest` and differing only in how they
+answer (docs/caching.md): the full path (`Proxy._proxy`: streamed from the service, or a cache
+entry), a hit in the ASGI stack (`HitLane`, `Proxy.find_hit`: this process's copy, sent through
+ASGI) and a hit written by the protocol (`EarlyHits`, `Proxy.find_hit_now`: the copy's bytes,
+rendered by `atelier_common.fast.protocol`).
 
 The edge rules of a public answer (one the service declared `Cache-Control: public`) live here:
 `Vary` on what chose its storefront, and `private` when nothing a shared cache can key on did
@@ -13,7 +20,6 @@ The edge rules of a public answer (one the service declared `Cache-Control: publ
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import uuid
@@ -24,28 +30,26 @@ from typing import TYPE_CHECKING, Any, Protocol
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF
 from atelier_common.cache import (
-    PUBLIC_AUDIENCE,
     CacheStore,
     Entry,
     EntryReader,
     InvalidationFeed,
     MemoryStore,
-    audience_of,
-    entry_key,
     matches,
     not_modified_headers,
 )
-from atelier_common.errors import AtelierError, InvalidToken, RateLimited, error_response
+from atelier_common.errors import AtelierError, error_response
+from atelier_common.fast.protocol import render_answer, render_headers
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.telemetry import AccessLogMiddleware, storefront_var, tracing_on
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.edge import check_path, read_bounded_body
 from atelier_gateway.forwarded import ClientResolver, resolved_client
-from atelier_gateway.routing import is_credential_path, is_public_read, needs_owner, resolve
+from atelier_gateway.pipeline import Edge, EdgeRequest, RequestHeaders
+from atelier_gateway.routing import is_public_read, resolve
 from atelier_gateway.settings import GatewaySettings
-from atelier_gateway.storefronts import COMPAT_PROFILE, COMPAT_ROOT, VARY, StorefrontResolver
+from atelier_gateway.storefronts import COMPAT_ROOT, VARY, StorefrontResolver
 from atelier_gateway.upstream import HOP_BY_HOP, Upstream
 
 if TYPE_CHECKING:
@@ -96,66 +100,9 @@ class Proxy:
         # Path prefixes (`/api/v1/products`) a service ever answered as public: only their GETs are
         # looked up, so a cart or an order costs no round trip to the store.
         self._cacheable: set[str] = set()
-
-    def _caller_limit(self, claims: dict[str, Any] | None, ip: str) -> tuple[str, str, str]:
-        """The per-caller limit, its key and its setting's name: a signed-in caller's (staff have
-        their own, `rate_limit_staff`), else the ceiling of everyone without an access token
-        behind the client address (`rate_limit_per_ip`)."""
-        if not claims:
-            return self.settings.rate_limit_per_ip, f"ip:{ip}", "rate_limit_per_ip"
-        if ROLE_STAFF in claims.get("roles", ()):
-            return self.settings.rate_limit_staff, f"user:{claims['sub']}", "rate_limit_staff"
-        return self.settings.rate_limit_default, f"user:{claims['sub']}", "rate_limit_default"
-
-    def _budget(self, slug: str, claims: dict[str, Any] | None, anon: bytes | None) -> tuple[str, str, str] | None:
-        """The storefront's own budget this request counts against, its key and its policy's name:
-        a customer's per user, an anonymous caller's per identity (never per address: the people
-        behind one address each have theirs). None: the install's limits alone — staff, a caller
-        with no identity at all (docs/limits.md says why), a storefront without a budget."""
-        scale = self.settings.storefront_budget_scale
-        storefront = self.storefronts.directory.known(slug) if scale > 0 else None
-        if storefront is None:
-            return None
-        if claims:
-            if ROLE_STAFF in claims.get("roles", ()):
-                return None
-            amount, name = storefront.policies.customer_requests_per_minute, "customer_requests_per_minute"
-            if amount is None:
-                return None
-            who = f"user:{claims['sub']}"
-        elif anon is not None:
-            amount, name = storefront.policies.anonymous_requests_per_minute, "anonymous_requests_per_minute"
-            if amount is None:
-                return None
-            who = "anon:" + hashlib.blake2b(anon, digest_size=12).hexdigest()  # the token is the identity
-        else:
-            return None
-        return f"{max(1, round(amount * scale))}/minute", f"{slug}:{who}", name
-
-    async def _count(self, claims: dict[str, Any] | None, ip: str, slug: str, anon: bytes | None,
-                     budgeted: set[str] | None = None) -> None:
-        """The install's per-caller limit, then the storefront's budget (once per seed request:
-        `BUDGETED`); `RateLimited` names the one refused in `details.limit`."""
-        rule, key, name = self._caller_limit(claims, ip)
-        await _hit(self.limiter, rule, key, limit=name)
-        budget = self._budget(slug, claims, anon)
-        if budget is None:
-            return
-        rule, key, name = budget
-        if budgeted is not None:
-            if key in budgeted:
-                return
-            budgeted.add(key)
-        await _hit(self.budget_limiter, rule, "storefront", key, limit=name, storefront=slug)
-
-    def _anon_of(self, candidates: list[bytes], cookie: bytes | None) -> bytes | None:
-        """The caller's valid anonymous token: a header's, else the `anon_token` cookie's."""
-        anon = next((c for c in candidates if self.auth.anon_valid(c.decode("latin-1"))), None)
-        if anon is None and cookie is not None:
-            from_cookie = _cookie_value(cookie, b"anon_token")
-            if from_cookie and self.auth.anon_valid(from_cookie.decode("latin-1")):
-                anon = from_cookie
-        return anon
+        # Every edge rule, for every lane (`pipeline`).
+        self.edge = Edge(self.settings, self.auth, self.storefronts, self.limiter, self.credential_limiter,
+                         self.budget_limiter)
 
     async def __call__(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -168,39 +115,15 @@ class Proxy:
         # Forwarded as they came but for the hop-by-hop ones and what the gateway itself sets.
         headers = [(k, v) for k, v in scope["headers"] if k not in _DROPPED and k != b"x-request-id"]
 
-        profile = scope.get(COMPAT_PROFILE)
-        resolved, shareable = await self.storefronts.resolve_for_sharing(h.storefront, h.origin, h.referer, profile)
-        storefront_var.set(resolved)  # the access log's and the request metric's label
-        slug = resolved.encode()
-        headers.append((b"x-atelier-storefront", slug))
-
-        claims = None
-        if h.authorization is not None:
-            scheme, _, token = h.authorization.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise InvalidToken()
-            claims = await self.auth.access_claims(token.strip())
-
-        anon = self._anon_of(h.anon_candidates, h.cookie)
-        minted = None
-        # An identity is minted where the caller would own something (cart, order, book), never
-        # for a sign-in or a read, through a profile too: a new one costs nothing here, and what
-        # it could get for free is limited where it is given (docs/limits.md).
-        if anon is None and claims is None and needs_owner(scope["method"], scope["path"]):
-            minted = anon = self.auth.mint_anon().encode()
-        if anon is not None:
-            headers.append((b"x-anonymous-token", anon))
-
-        client = scope.get("client")
-        ip = client[0] if client else "unknown"
-        if self.settings.rate_limits_enabled:
-            await self._count(claims, ip, resolved, anon, scope.get(BUDGETED))
-            if scope["method"] == "POST" and is_credential_path(scope["path"]):
-                await _hit(self.credential_limiter, self.settings.rate_limit_credentials_per_ip, "credentials", ip,
-                           limit="rate_limit_credentials_per_ip")
+        edge = await self.edge.derive(scope, h)
+        headers.append((b"x-atelier-storefront", edge.slug))
+        if edge.anon is not None:
+            headers.append((b"x-anonymous-token", edge.anon))
+        minted = edge.anon if edge.minted else None
+        await self.edge.count(edge, scope.get(BUDGETED))
 
         request_id = h.request_id or uuid.uuid4().hex.encode()
-        headers.append((b"x-forwarded-for", ip.encode()))
+        headers.append((b"x-forwarded-for", edge.ip.encode()))
         headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
         headers.append((b"x-request-id", request_id))
         # How long this gateway waits for the answer: a service stops an idempotent call by then
@@ -227,16 +150,14 @@ class Proxy:
                 # What a service did not declare cacheable is nobody's to keep (per-user answers).
                 response_headers.append((b"cache-control", b"no-store"))
             elif public:
-                _public_answer(response_headers, shareable)
-            if claims is not None and status < 300 and scope["path"] == _LOGOUT:
+                _public_answer(response_headers, edge.shareable)
+            if edge.claims is not None and status < 300 and scope["path"] == _LOGOUT:
                 # This instance refuses the token at once; the others hear identity.token_revoked.
-                self.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
+                self.auth.denylist.revoke_jti(edge.claims["jti"], edge.claims["exp"])
 
         prefix = _prefix(scope["path"]) if self._reader is not None and scope["method"] == "GET" else None
-        if prefix is not None and prefix in self._cacheable and self._reader is not None:
-            key = entry_key(scope.get("scheme", "http"), h.host, scope["path"], scope["query_string"],
-                            _audience(claims), slug)
-            entry = await self._reader.get(key)
+        if prefix is not None and prefix in self._cacheable and self._reader is not None and edge.key is not None:
+            entry = await self._reader.get(edge.key)
             if entry is not None:
                 await _send_entry(entry, h.if_none_match, send, on_start)
                 return
@@ -252,82 +173,56 @@ class Proxy:
                 scope, receive, send)
 
 
-    def _hit_candidate(self, scope: Scope) -> tuple[RequestHeaders, dict[str, Any] | None] | None:
-        """A GET this process may answer from its own copy: cacheable, no Origin (CORS), no body,
-        no token it has not verified before; its headers and the token's claims. None: the full
-        path, which decides everything itself."""
+    def _hit_candidate(self, scope: Scope) -> RequestHeaders | None:
+        """A GET this process may answer from its own copy: cacheable, no Origin (CORS), no body;
+        its headers. None: the full path, which decides everything itself."""
         path: str = scope["path"]
         if self._reader is None or self.tracing or _prefix(path) not in self._cacheable or not is_public_read("GET", path):
             return None
         h = RequestHeaders.read(scope["headers"])
         if h.full_path_only:
             return None
-        claims = None
-        if h.authorization is not None and (claims := self.auth.known_claims(h.authorization)) is None:
-            return None
         try:
             check_path(path)
         except AtelierError:
             return None
-        return h, claims
-
-    def _caller_of(self, scope: Scope, h: RequestHeaders, claims: dict[str, Any] | None) -> tuple[str, bytes | None]:
-        """Who a hit is counted against: the client address, and the valid anonymous token of a
-        caller without an access token."""
-        client = scope.get("client")
-        return client[0] if client else "unknown", None if claims else self._anon_of(h.anon_candidates, h.cookie)
-
-    def _local_entry(self, scope: Scope, h: RequestHeaders, claims: dict[str, Any] | None, slug: str) -> Entry | None:
-        """This process's copy of the answer (`EntryReader.local`: no round trip), if it has one."""
-        assert self._reader is not None
-        return self._reader.local(entry_key(scope.get("scheme", "http"), h.host, scope["path"], scope["query_string"],
-                                            _audience(claims), slug.encode()))
+        return h
 
     async def find_hit(self, scope: Scope) -> Hit | None:
-        """What `HitLane` answers: a `_hit_candidate` whose storefront is known and answer kept
-        here, counted against the caller's limits. None: the full path."""
-        found = self._hit_candidate(scope)
-        if found is None:
+        """What `HitLane` answers: a `_hit_candidate` the edge takes without the full path
+        (`Edge.derive_known`) whose answer is kept here, counted against the caller's limits.
+        None: the full path."""
+        h = self._hit_candidate(scope)
+        if h is None:
             return None
-        h, claims = found
-        try:
-            resolved, shareable = await self.storefronts.resolve_for_sharing(h.storefront, None, h.referer, None)
-        except AtelierError:
+        edge = await self.edge.derive_known(scope, h)
+        if edge is None or edge.key is None:
             return None
-        entry = self._local_entry(scope, h, claims, resolved)
+        assert self._reader is not None
+        entry = self._reader.local(edge.key)  # this process's copy (no round trip), if it has one
         if entry is None:
             return None
-        if self.settings.rate_limits_enabled:
-            ip, anon = self._caller_of(scope, h, claims)
-            try:
-                await self._count(claims, ip, resolved, anon)
-            except AtelierError:
-                return None  # refused: the full path counts it again and answers 429 (CORS, log)
-        return Hit(entry, h.if_none_match, resolved, shareable)
+        try:
+            await self.edge.count(edge)
+        except AtelierError:
+            return None  # refused: the full path counts it again and answers 429 (CORS, log)
+        return Hit(entry, h.if_none_match, edge)
 
     def find_hit_now(self, scope: Scope) -> Hit | None:
-        """`find_hit` when it needs no I/O at all (`EarlyHits`): the storefronts loaded, the
-        caller's limit counted in this process (`RateLimiter.hit_now`), no storefront budget (those
-        are counted in Redis, exactly). None: `HitLane` or the full path decides."""
-        found = self._hit_candidate(scope)
-        if found is None:
+        """`find_hit` when it needs no I/O at all (`EarlyHits`): the edge's request derived
+        without a wait (`Edge.derive_now`) and counted in this process (`Edge.count_now`). None:
+        `HitLane` or the full path decides."""
+        h = self._hit_candidate(scope)
+        if h is None:
             return None
-        h, claims = found
-        chosen = self.storefronts.resolve_for_sharing_now(h.storefront, h.referer)
-        if chosen is None:
+        edge = self.edge.derive_now(scope, h)
+        if edge is None or edge.key is None:
             return None
-        resolved, shareable = chosen
-        entry = self._local_entry(scope, h, claims, resolved)
-        if entry is None:
+        assert self._reader is not None
+        entry = self._reader.local(edge.key)
+        if entry is None or not self.edge.count_now(edge):
             return None
-        if self.settings.rate_limits_enabled:
-            ip, anon = self._caller_of(scope, h, claims)
-            if self._budget(resolved, claims, anon) is not None:
-                return None
-            rule, key, _ = self._caller_limit(claims, ip)
-            if not self.limiter.hit_now(rule, key):
-                return None
-        return Hit(entry, h.if_none_match, resolved, shareable)
+        return Hit(entry, h.if_none_match, edge)
 
     async def send_hit(self, hit: Hit, send: Send) -> None:
         storefront_var.set(hit.storefront)
@@ -336,58 +231,19 @@ class Proxy:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-@dataclass(slots=True)
-class RequestHeaders:
-    """What both request lanes read of a request's headers, in one pass: the full path
-    (`Proxy._proxy`) and a cache hit answered from this process's copy (`Proxy.find_hit`)."""
-
-    authorization: bytes | None = None
-    request_id: bytes | None = None
-    cookie: bytes | None = None
-    host: bytes = b""
-    if_none_match: bytes | None = None
-    storefront: bytes | None = None
-    origin: bytes | None = None
-    referer: bytes | None = None
-    # An Origin or a body: only the full path answers the request (CORS answers an Origin, a body
-    # is bounded there).
-    full_path_only: bool = False
-    anon_candidates: list[bytes] = field(default_factory=list)
-
-    @classmethod
-    def read(cls, raw: list[tuple[bytes, bytes]]) -> RequestHeaders:
-        h = cls()
-        for key, value in raw:
-            if key == b"x-anonymous-token" or key == b"x-session-id":
-                h.anon_candidates.append(value)
-            elif key == b"x-atelier-storefront":
-                h.storefront = value
-            elif key == b"authorization":
-                h.authorization = value
-            elif key == b"x-request-id":
-                h.request_id = value
-            elif key == b"cookie":
-                h.cookie = value
-            elif key == b"host":
-                h.host = value
-            elif key == b"if-none-match":
-                h.if_none_match = value
-            elif key == b"origin":
-                h.origin = value
-                h.full_path_only = True
-            elif key == b"referer":
-                h.referer = value
-            elif key == b"content-length" or key == b"transfer-encoding":
-                h.full_path_only = True
-        return h
-
-
 @dataclass(frozen=True)
 class Hit:
     entry: Entry
     if_none_match: bytes | None
-    storefront: str
-    shareable: bool
+    edge: EdgeRequest
+
+    @property
+    def storefront(self) -> str:
+        return self.edge.storefront
+
+    @property
+    def shareable(self) -> bool:
+        return self.edge.shareable
 
     def answer(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """The status, headers and body of the answer, as both lanes give it."""
@@ -407,14 +263,6 @@ def _public_answer(response_headers: list[tuple[bytes, bytes]], shareable: bool)
     if not shareable:
         response_headers[:] = [(k, v) for k, v in response_headers if k != b"cache-control"]
         response_headers.append((b"cache-control", b"private, no-cache"))
-
-
-def _audience(claims: dict[str, Any] | None) -> str:
-    """Whose cached answers a caller gets (`audience_of`): its verified token's roles and customer
-    group (a group's member never gets the public entry, nor anyone else a group's)."""
-    if not claims:
-        return PUBLIC_AUDIENCE
-    return audience_of(claims.get("roles", ()), claims.get(GROUP_CLAIM), claims.get(GROUP_STOREFRONT_CLAIM))
 
 
 def _prefix(path: str) -> str:
@@ -440,22 +288,6 @@ async def _send_entry(entry: Entry, if_none_match: bytes | None, send: Send,
     on_start(status, response_headers)
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-async def _hit(limiter: RateLimiter, rule: str, *keys: str, **named: str) -> None:
-    """`limiter.hit`, its refusal naming the limit (`details.limit`, and the storefront's slug)."""
-    try:
-        await limiter.hit(rule, *keys)
-    except RateLimited as exc:
-        raise RateLimited(details={**exc.details, **named}, headers=exc.headers) from None
-
-
-def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:
-    for part in cookie.split(b";"):
-        key, _, value = part.strip().partition(b"=")
-        if key == name:
-            return value
-    return None
 
 
 class Lanes(Protocol):
@@ -536,15 +368,8 @@ class EarlyHits:
             return None
         status, rendered, body = self._rendered(hit)
         request_id = self.log.record_answer(scope, status, started, hit.storefront)
-        lines = [_STATUS_LINES[status]]
-        lines.extend(name + b": " + value + b"\r\n" for name, value in default_headers)
-        lines.append(rendered)
-        lines.append(b"x-request-id: " + request_id.encode() + b"\r\n")
-        if not keep_alive:
-            lines.append(b"connection: close\r\n")
-        lines.append(b"\r\n")
-        lines.append(body)
-        return b"".join(lines)
+        return render_answer(status, default_headers, rendered, ((b"x-request-id", request_id.encode()),),
+                             keep_alive, body)
 
     def _rendered(self, hit: Hit) -> tuple[int, bytes, bytes]:
         """The answer's status, its own header lines as written, and its body: rendered once per
@@ -555,16 +380,15 @@ class EarlyHits:
         if known is not None and known[0] is hit.entry:
             return status, known[1], known[2]
         status, headers, body = hit.answer()
-        lines = [name + b": " + value + b"\r\n" for name, value in headers if name != b"x-request-id"]
+        own = [(name, value) for name, value in headers if name != b"x-request-id"]
         if not any(name == b"x-content-type-options" for name, _ in headers):
-            lines.append(b"x-content-type-options: nosniff\r\n")
+            own.append((b"x-content-type-options", b"nosniff"))
         if len(self._renders) >= _MAX_RENDERS:
             self._renders.clear()
-        self._renders[key] = (hit.entry, b"".join(lines), body)
+        self._renders[key] = (hit.entry, render_headers(own), body)
         return status, self._renders[key][1], body
 
 
-_STATUS_LINES = {200: b"HTTP/1.1 200 OK\r\n", 304: b"HTTP/1.1 304 Not Modified\r\n"}
 # Rendered answers kept by `EarlyHits`; each holds its copy (and body) until cleared, so fewer than
 # the 2,000 copies `EntryReader` keeps: a replaced copy is not held for long.
 _MAX_RENDERS = 1_000

@@ -128,7 +128,8 @@ def is_public_read(method: str, path: str) -> bool:
     if method != "GET" and method != "HEAD":
         return False
     parts = path.split("/", _PUBLIC_LENGTHS[0] + 1)
-    return any("/".join(parts[:length + 1]) in _PUBLIC_READS for length in _PUBLIC_LENGTHS)
+    # Not `any(...)` over a generator: every cache hit asks, and this costs ~0.7 µs less.
+    return not _PUBLIC_READS.isdisjoint(["/".join(parts[:length + 1]) for length in _PUBLIC_LENGTHS])
 
 
 def needs_owner(method: str, path: str) -> bool:

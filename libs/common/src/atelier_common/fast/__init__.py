@@ -10,7 +10,7 @@ that the plain path can always be run instead: when a library's internals change
 | `statements` | `db.Statement` compiled once, run on the transaction's psycopg connection (`statements.py`) | the connection's `execute` (SQLAlchemy) | SQLAlchemy's compiled `_result_columns`, `_bind_processors`, its `__[POSTCOMPILE_name]` placeholder of a `literal_execute` value, `TypeEngine._cached_result_processor`, the engine's `dispatch` |
 | `protocol` | uvicorn's httptools protocol, trailers kept out of the headers (`protocol.py`) | uvicorn's h11 protocol | uvicorn's `HttpToolsProtocol` (subclassed: its `headers` list) |
 | `http1` | the platform's own pooled HTTP/1.1 client (`http1.py`): the gateway's forwards to the services, and calls between services (`internal.InternalApi`) | httpx (`atelier_gateway.upstream.HttpxUpstream`; httpx's client for `InternalApi`) | none (httptools' public parser) |
-| `hits` | a cache hit the gateway can answer with no I/O written by the protocol itself (`protocol.py`'s `EarlyAnswer`, `atelier_gateway.proxy.EarlyHits`); needs `protocol` | the ASGI app's `HitLane` | uvicorn's `HttpToolsProtocol._start_asgi_task`, its cycle's state, `on_response_complete` |
+| `hits` | a cache hit the gateway can answer with no I/O written by the protocol itself (`protocol.py`'s `EarlyAnswer` and its bytes, `render_answer`; `atelier_gateway.proxy.EarlyHits`); needs `protocol` | the ASGI app's `HitLane` | uvicorn's `HttpToolsProtocol._start_asgi_task`, its cycle's state, `on_response_complete` |
 
 Its gain, measured, is in docs/capacity.md ("The fast paths"); a fast path whose gain is within the
 noise or under ~5 % of the operation it serves is removed rather than kept.

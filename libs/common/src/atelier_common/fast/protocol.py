@@ -12,7 +12,9 @@ protocol, which never turns trailers into headers.
 The `hits` fast path rides on it: a GET the process can answer at once, with no I/O (the gateway's
 cache hits, `atelier_gateway.proxy.EarlyHits`), is answered by the protocol itself, as the bytes
 the answer takes on the wire, without an ASGI task, the middleware stack or uvicorn's response
-writer: `EarlyAnswer`. Anything else, or an answer it declines (None), goes the usual way.
+writer: `EarlyAnswer`. Anything else, or an answer it declines (None), goes the usual way. The
+bytes of such an answer are written here (`render_headers`, `render_answer`), as uvicorn's writer
+writes them, so no lane of the platform writes HTTP/1.1 by hand.
 
 (It used to join a response's writes of one loop turn into one `send` too: within the noise of
 uvicorn's own writes when measured per answer, so removed.)
@@ -21,7 +23,8 @@ uvicorn's own writes when measured per answer, so removed.)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -61,6 +64,36 @@ def answer_early(lane: EarlyAnswer | None) -> None:
 def early_answer() -> EarlyAnswer | None:
     """This process's `EarlyAnswer`, if one is set."""
     return _early
+
+
+def render_headers(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Header fields as an answer's head holds them (`name: value` lines), for `render_answer`: an
+    answer's own headers may be rendered once and written many times."""
+    return b"".join([name + b": " + value + b"\r\n" for name, value in headers])
+
+
+def render_answer(status: int, default_headers: list[tuple[bytes, bytes]], rendered: bytes,
+                  headers: Iterable[tuple[bytes, bytes]], keep_alive: bool, body: bytes) -> bytes:
+    """A whole answer as an `EarlyAnswer` returns it, laid out as uvicorn's writer lays it: the
+    status line, uvicorn's default headers (`date`, `server`), the headers already rendered
+    (`render_headers`), then `headers`, `connection: close` when the connection ends with it, and
+    the body (its `content-length` is among the headers given)."""
+    lines = [_STATUS_LINES.get(status) or _status_line(status)]
+    lines.extend([name + b": " + value + b"\r\n" for name, value in default_headers])
+    lines.append(rendered)
+    lines.extend([name + b": " + value + b"\r\n" for name, value in headers])
+    if not keep_alive:
+        lines.append(b"connection: close\r\n")
+    lines.append(b"\r\n")
+    lines.append(body)
+    return b"".join(lines)
+
+
+def _status_line(status: int) -> bytes:
+    return f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n".encode()
+
+
+_STATUS_LINES = {status: _status_line(status) for status in (200, 304)}
 
 
 class TrailerlessHttpToolsProtocol(HttpToolsProtocol):
