@@ -271,6 +271,12 @@ class ReturnRepository:
         stmt = select(OrderReturn).where(col(OrderReturn.id) == return_id).execution_options(populate_existing=True)
         return (await self.session.exec(stmt)).first()
 
+    async def by_replacement(self, order_id: uuid.UUID) -> OrderReturn | None:
+        """The claim whose replacement is the order `order_id`."""
+        stmt = (select(OrderReturn).where(col(OrderReturn.replacement_order_id) == order_id)
+                .execution_options(populate_existing=True))
+        return (await self.session.exec(stmt)).first()
+
     async def of_order(self, order_id: uuid.UUID) -> Sequence[OrderReturn]:
         stmt = (select(OrderReturn).where(col(OrderReturn.order_id) == order_id)
                 .order_by(col(OrderReturn.created_at), col(OrderReturn.id)).execution_options(populate_existing=True))

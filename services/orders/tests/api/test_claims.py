@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from atelier_common.contracts.catalog import StockReserved
+from atelier_common.contracts.catalog import StockRejected, StockReserved
 from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error
@@ -92,6 +92,22 @@ class TestReplacement:
         history = (await customer.order(order["id"]))["status_history"]
         assert history[-1]["note"] == f"Claim {settled['number']}: replacement {replacement['order_number']} at no charge"
         assert not published(harness, "return.received", order["id"])  # no refund asked
+
+
+    async def test_a_replacement_out_of_stock_frees_the_claims_units_for_a_refund(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await delivered_order(harness, customer, staff, platform, ("30.00", 1, "physical"))
+        settled = await claimed(harness, staff, order, (0, 1), resolution="replace")
+        await harness.deliver(StockRejected(order_id=settled["replacement_order_id"], reason="insufficient stock"))
+        assert (await customer.order(settled["replacement_order_id"]))["status"] == "rejected"
+        [seen] = (await customer.client.get(returns_url(order), headers=customer.headers)).json()
+        assert seen["status"] == "rejected" and "refused" in seen["note"]
+        history = (await customer.order(order["id"]))["status_history"]
+        assert history[-1]["note"].startswith(f"Claim {settled['number']}: replacement ")
+        await harness.drain()
+        assert [e["number"] for e in published(harness, "return.rejected", order["id"])] == [settled["number"]]
+        refund = await claimed(harness, staff, order, (0, 1), resolution="refund")  # the unit is free again
+        assert refund["status"] == "received"
 
 
 class TestRules:

@@ -19,13 +19,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.auth import Principal
-from atelier_common.contracts.orders import OrderPlaced
+from atelier_common.contracts.orders import OrderPlaced, ReturnRejected
 from atelier_common.money import quantize
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.models import OrderReturn, OrderReturnLine, utcnow
-from atelier_orders.repository import OrderRepository
-from atelier_orders.rows import OrderDetails
-from atelier_orders.service._shared import announce_status, contract_line, history_entry, insert_numbered
+from atelier_orders.repository import OrderRepository, ReturnRepository
+from atelier_orders.returns.rules import ReturnStatus
+from atelier_orders.rows import LockedOrder, OrderDetails
+from atelier_orders.service._shared import (
+    announce_status,
+    contract_line,
+    history_entry,
+    insert_numbered,
+    record_status,
+)
 
 ZERO = quantize(0)
 
@@ -70,4 +77,25 @@ async def place_replacement(session: AsyncSession, original: OrderDetails, lines
         total_amount=ZERO, email=order.email, shipping_method=order.shipping_method, settled=True))
     await announce_status(session, order, None, note=note)
     return order
+
+
+async def replacement_refused(session: AsyncSession, replacement: LockedOrder, reason: str) -> None:
+    """Catalog refused the replacement's stock: its claim gives its units back (`rejected`), so that
+    staff may settle them again (by a refund), and the original order's history says so. Under the
+    original's lock, as every change of its returns and claims."""
+    claims = ReturnRepository(session)
+    claim = await claims.by_replacement(replacement.id)
+    if claim is None or replacement.replaces_order_id is None:
+        return
+    await claims.hold(replacement.replaces_order_id)
+    original = await OrderRepository(session).lock(replacement.replaces_order_id)
+    note = f"replacement {replacement.order_number} refused: {reason}"
+    if original is None or not await claims.move(claim.id, (ReturnStatus.REPLACED,), {
+            "status": ReturnStatus.REJECTED, "note": note[:500], "updated_at": utcnow()}):
+        return
+    await outbox.add(session, ReturnRejected(
+        storefront=original.storefront, return_id=claim.id, number=claim.number, order_id=original.id,
+        order_number=original.order_number, owner_id=original.owner_id, user_id=original.user_id, reason=note))
+    await record_status(session, original, OrderStatus(original.status), actor=Actor.CATALOG,
+                        note=f"Claim {claim.number}: {note}; its units may be settled again"[:1000])
 

@@ -104,7 +104,8 @@ _RETURN_EXAMPLE: dict[str, Any] = {
 
 class ReturnRead(_Read):
     """A return: requested → approved (optional) → received (the refund is asked for) → refunded,
-    or rejected. A claim: received → refunded (settled by a refund), or replaced."""
+    or rejected. A claim: received → refunded (settled by a refund), or replaced (→ rejected when catalog
+    refused the replacement's stock: its units may be settled again)."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_RETURN_EXAMPLE]})
 

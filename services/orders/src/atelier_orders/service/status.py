@@ -28,6 +28,7 @@ from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, 
 from atelier_orders.invoices.service import Invoicing
 from atelier_orders.models import utcnow
 from atelier_orders.repository import OrderRepository
+from atelier_orders.returns import claims
 from atelier_orders.rows import LockedOrder, OrderDetails
 from atelier_orders.schemas import OrderStatusUpdate
 from atelier_orders.service._shared import (
@@ -128,8 +129,9 @@ class StatusService(UseCase[OrdersContext]):
         if order.status in (S.PAID, S.PROCESSING):
             await self._cancel(order, note=f"Stock refused after payment: {reason}",
                                reason=f"stock refused: {reason}", actor=Actor.CATALOG)
-        else:
-            await transition(self.session, order, S.REJECTED, note=f"Stock refused: {reason}", actor=Actor.CATALOG)
+        elif await transition(self.session, order, S.REJECTED, note=f"Stock refused: {reason}", actor=Actor.CATALOG):
+            if order.replaces_order_id is not None:
+                await claims.replacement_refused(self.session, order, reason)
 
     async def mark_paid(self, order_id: uuid.UUID, *, amount: Decimal, currency: str) -> None:
         order = await self._lock_known(order_id, "order.paid")
