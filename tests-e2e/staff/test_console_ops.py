@@ -192,9 +192,11 @@ async def test_the_webhook_form_offers_every_event_and_an_edit_keeps_them(
         platform: Platform, api: httpx.AsyncClient) -> None:
     """The form's event types are identity's (`GET /staff/webhooks/events`): it once listed 10 of 18,
     and saving an endpoint's description dropped the other 8 from it."""
+    from atelier_identity.webhooks import EVENT_TYPES
+
     admin = await staff(api)
     offered = [t["type"] for t in (await api.get("/api/v1/staff/webhooks/events", headers=admin)).json()]
-    assert len(offered) == 18
+    assert sorted(offered) == sorted(EVENT_TYPES) and len(offered) > 10
     with WebhookReceiver() as receiver:
         made = await api.post("/api/v1/webhook-endpoints", headers=admin,
                               json={"url": receiver.url, "events": offered, "description": "every event"})

@@ -90,6 +90,8 @@ OWNER_PATHS = (
     "/api/v1/cart", "/api/v1/orders", "/api/v1/shipping-methods", "/api/v1/addresses", "/api/v1/books", "/api/v1/images",
     "/api/v1/generation/jobs", "/api/v1/payments/intents", "/api/v1/payments/confirm",
     "/api/v1/payments/checkout",
+    # A gift card's balance: wrong codes are counted per caller (and per address) like sign-in guesses.
+    "/api/v1/payments/gift-cards/balance",
 )
 _OWNER_PATHS = frozenset(OWNER_PATHS)
 _OWNER_LENGTHS = sorted({prefix.count("/") for prefix in OWNER_PATHS}, reverse=True)
