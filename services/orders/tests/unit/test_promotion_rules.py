@@ -22,6 +22,7 @@ from atelier_orders.promotions.rules import (
     code_key,
     evaluate,
     lines_of,
+    manual_discount,
 )
 from atelier_orders.schemas import PromotionRead
 
@@ -161,3 +162,22 @@ class TestLinesReadBackFromTheRows:
         quote = evaluate([promo(PromotionKind.FIXED, "10.01")], basket(), now=NOW)
         [applied] = quote.applied
         assert lines_of([applied.amount], list(quote.line_discounts)) == [applied.shares]
+
+
+class TestAStaffManualDiscount:
+    LINES = [D("60.00"), D("15.00")]  # what `basket()` costs, line by line
+
+    def test_it_is_shared_after_the_promotions_over_what_each_line_still_costs(self) -> None:
+        on_hat = evaluate([promo(value="50", product_ids=frozenset({HAT}))], basket(), now=NOW)
+        merged, taken = manual_discount(on_hat, self.LINES, D("10.00"))
+        # 60.00 and 7.50 still cost: 10.00 shared 8.89 / 1.11, on top of the hat's 7.50.
+        assert (taken, merged.line_discounts) == (D("10.00"), (D("8.89"), D("8.61")))
+        assert merged.applied == on_hat.applied and merged.discount == on_hat.discount
+
+    def test_it_never_takes_more_than_the_lines_still_cost(self) -> None:
+        merged, taken = manual_discount(evaluate([], basket(), now=NOW), self.LINES, D("100"))
+        assert (taken, merged.line_discounts) == (D("75.00"), (D("60.00"), D("15.00")))
+
+    def test_none_leaves_the_quote_as_it_was(self) -> None:
+        quote = evaluate([promo(value="10")], basket(), now=NOW)
+        assert manual_discount(quote, self.LINES, D("0")) == (quote, D("0.00"))

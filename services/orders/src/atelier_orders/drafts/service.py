@@ -4,7 +4,7 @@ A draft names catalog products; each read prices them again through placement's 
 (catalog's lookup at the customer group's prices, the promotions' rule, the destination's shipping
 and tax, `placing.charge`), so the preview is what `send` charges. Two things only staff add: a
 line's custom unit price and a manual discount, each with a reason the audit log keeps. The manual
-discount is shared over the lines after the promotions (`rules.allocate`), so tax is computed on
+discount is shared over the lines after the promotions (`rules.manual_discount`), so tax is computed on
 what is charged, as for any discount.
 
 Sending writes the order as a customer's checkout does (`PlacementService.write_order`: `pending`,
@@ -333,18 +333,13 @@ class DraftOrders(UseCase[OrdersContext]):
 
 def with_manual_discount(quote: rules.Quote, lines: Sequence[PricedLine],
                          draft: DraftOrder) -> tuple[rules.Quote, tuple[dict[str, Any], ...]]:
-    """`quote` with the draft's manual discount added to its lines' shares, after the promotions'
-    (in proportion to what each line still costs, never below nothing), and the discount as the
-    order keeps it."""
+    """`quote` with the draft's manual discount added to its lines' shares (the rule:
+    `rules.manual_discount`), and the discount as the order keeps it."""
     wanted = quantize(draft.manual_discount or 0)
     if wanted <= 0:
         return quote, ()
-    shares = quote.line_discounts or tuple(Decimal("0") for _ in lines)
-    left = [domain.line_total(line.unit_price, line.request.quantity) - share
-            for line, share in zip(lines, shares, strict=True)]
-    amount = min(wanted, quantize(sum(left, Decimal("0"))))
-    manual = rules.allocate(amount, left)
-    merged = replace(quote, line_discounts=tuple(a + b for a, b in zip(shares, manual, strict=True)))
+    totals = [domain.line_total(line.unit_price, line.request.quantity) for line in lines]
+    merged, amount = rules.manual_discount(quote, totals, wanted)
     kept = {"promotion_id": str(draft.id), "code": None, "name": f"Manual discount: {draft.manual_discount_reason}",
             "kind": MANUAL_KIND, "amount": str(amount), "free_shipping": False}
     return merged, (kept,)

@@ -32,13 +32,16 @@ The rule, in order:
   discount (`order_item.discount_amount`), the one record of it: a refund of some lines gives
   back their discounted price, and an order's `discounts[].lines` are read back from those rows
   (`lines_of`).
+- A staff member's manual discount on a draft order comes after the promotions and is shared the
+  same way, over what each line still costs after them, never more than the lines still cost
+  (`manual_discount`).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
@@ -203,6 +206,22 @@ def allocate(amount: Decimal, weights: Sequence[Decimal]) -> tuple[Decimal, ...]
     for i in order[:left]:
         shares[i] += CENT
     return tuple(quantize(s) for s in shares)
+
+
+def manual_discount(quote: Quote, line_totals: Sequence[Decimal], wanted: Decimal) -> tuple[Quote, Decimal]:
+    """A staff member's manual discount (a draft order's), taken after the promotions: `quote` with
+    `wanted` added to its lines' shares in proportion to what each line still costs after them
+    (`line_totals` less the promotions' shares), and the amount taken, which is never more than
+    the lines still cost."""
+    wanted = quantize(wanted)
+    if wanted <= 0:
+        return quote, ZERO
+    shares = quote.line_discounts or tuple(ZERO for _ in line_totals)
+    left = [total - share for total, share in zip(line_totals, shares, strict=True)]
+    amount = min(wanted, quantize(sum(left, ZERO)))
+    manual = allocate(amount, left)
+    merged = replace(quote, line_discounts=tuple(a + b for a, b in zip(shares, manual, strict=True)))
+    return merged, amount
 
 
 def lines_of(amounts: Sequence[Decimal], line_discounts: Sequence[Decimal]) -> list[tuple[Decimal, ...]]:
