@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import httpx
 
-from atelier_testing.platform import delete_queues, drop_databases, free_port_block
 from bench import command_line
 from bench.gateway_overhead import python_load
+from bench.own_platform import Run
 from bench.wrk import wrk
 
 PAGES = {
@@ -79,32 +76,24 @@ def main() -> None:
     parser.add_argument("--keep", metavar="NAME", help="keep (and reuse) databases named atelier_NAME_*")
     args = parser.parse_args()
 
-    from atelier_platform.processes import Topology
-
-    run = args.keep or f"bench{uuid.uuid4().hex[:8]}"
-    prefix = f"atelier_{run}_"
-    port = free_port_block(7)
-    data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
-    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=False,
-                        data_dir=data_dir, api_workers={"catalog": args.catalog_workers}, extra_env={
-                            "ATELIER_DATABASE_NAME_PREFIX": prefix,
-                            "ATELIER_AMQP_EXCHANGE": f"atelier.events.{run}",
-                            "ATELIER_AMQP_QUEUE_PREFIX": f"{run}.",
-                            "ATELIER_LOG_LEVEL": "WARNING",
-                            "ATELIER_CATALOG_RESERVATION_SWEEP_SECONDS": "0",
-                            # the limiter stays on the hot path, with a ceiling the load never reaches
-                            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-                            "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
-                        })
+    trial = Run.new(name=args.keep)
+    prefix = trial.prefix
+    topology = trial.topology(args.postgres, args.amqp, split=False, api_workers={"catalog": args.catalog_workers},
+                              env={
+                                  "ATELIER_CATALOG_RESERVATION_SWEEP_SECONDS": "0",
+                                  # the limiter stays on the hot path, with a ceiling the load never reaches
+                                  "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+                                  "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
+                              })
     catalog_url = f"{args.postgres.rstrip('/')}/{prefix}catalog".replace("postgresql://", "postgresql+psycopg://", 1)
     results = {}
-    try:
+    with trial.cleanup(args.postgres, args.amqp, topology, keep=bool(args.keep)):
         topology.prepare()  # creates and migrates the databases
         asyncio.run(_grow(catalog_url, args.sizes[0]))
         topology.start()
         if not topology.wait_ready(180):
             raise SystemExit("the platform did not become healthy")
-        gateway = f"http://127.0.0.1:{port}"
+        gateway = trial.url
         with httpx.Client(base_url=gateway, timeout=30) as client:
             response = client.get("/api/v1/products?search=calacatta&limit=1")
             anon = client.get("/api/v1/cart").headers["x-anonymous-token"]  # public reads mint none
@@ -115,12 +104,6 @@ def main() -> None:
             print(f"{size:,} products, through the gateway, {args.concurrency} connections, "
                   f"{args.catalog_workers} catalog processes:", flush=True)
             results[size] = _measure(gateway, args.seconds, args.concurrency, headers)
-    finally:
-        topology.stop()
-        if not args.keep:
-            drop_databases(args.postgres, prefix)
-        delete_queues(args.amqp, f"{run}.", f"atelier.events.{run}")
-        shutil.rmtree(data_dir, ignore_errors=True)
 
     if len(args.sizes) < 2:
         return

@@ -22,10 +22,8 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime
@@ -34,15 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from atelier_testing.platform import (
-    STAFF_EMAIL,
-    STAFF_PASSWORD,
-    delete_queues,
-    drop_databases,
-    free_port_block,
-    wait_healthy,
-)
+from atelier_testing.platform import wait_healthy
 from bench import command_line
+from bench.own_platform import Run, staff_token
 
 # How often the buyer's success page asks whether the order is paid: the resolution of the
 # "seen" figure, at about three reads per checkout.
@@ -189,55 +181,39 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
             split: bool = False, idle_seconds: float = 10, create_account: bool = False) -> dict[str, Any]:
     """Start the platform, run the checkouts (`create_account`: guests who ask for an account), stop
     it: the figures `main` prints (and bench/all.py keeps)."""
-    from atelier_platform.processes import Topology
-
-    run_id = uuid.uuid4().hex[:8]
-    port = free_port_block(7)
-    data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
-    url = f"http://127.0.0.1:{port}"
-    topology = Topology(postgres=postgres, amqp=amqp, port=port, base_port=port + 1, split=split,
-                        data_dir=data_dir, extra_env={
-                            "ATELIER_DATABASE_NAME_PREFIX": f"atelier_bench_{run_id}_",
-                            "ATELIER_AMQP_EXCHANGE": f"atelier.events.bench{run_id}",
-                            "ATELIER_AMQP_QUEUE_PREFIX": f"bench{run_id}.",
-                            "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF_EMAIL,
-                            "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF_PASSWORD,
-                            "ATELIER_DEV_ENDPOINTS": "true",
-                            "ATELIER_PUBLIC_BASE_URL": url,
-                            "ATELIER_LOG_LEVEL": "WARNING",
-                            "ATELIER_RELAY_POLL_SECONDS": "1",
-                            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-                            "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
-                            "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000000/minute",
-                            "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
-                            "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
-                        })
+    trial = Run.new()
+    url = trial.url
+    topology = trial.topology(postgres, amqp, split=split, env={
+        "ATELIER_DEV_ENDPOINTS": "true",
+        "ATELIER_PUBLIC_BASE_URL": url,
+        "ATELIER_RELAY_POLL_SECONDS": "1",
+        "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+        "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
+        "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000000/minute",
+        "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
+        "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
+    })
     topology.prepare()
     topology.start()
-    try:
+    with trial.cleanup(postgres, amqp, topology):
         wait_healthy(url, topology.children[-1][1], 180)
         with httpx.Client(base_url=url, timeout=30) as client:
-            staff = client.post("/api/v1/auth/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).json()["access"]
+            staff = staff_token(client)
             product = client.post("/api/v1/products", headers={"Authorization": f"Bearer {staff}"}, json={
-                "name": "Bench slab", "sku": f"BENCH-{run_id}", "price": "25.00", "stock_quantity": 1_000_000,
+                "name": "Bench slab", "sku": f"BENCH-{trial.name}", "price": "25.00", "stock_quantity": 1_000_000,
                 "kind": "physical", "description": "Benchmark product"}).json()
         asyncio.run(run(url, product["id"], staff, 1, 3, create_account))  # warm up every path once
         # What the processes spend with no checkout at all (their background loops: relay sweeps,
         # storefront refreshes, metrics), the part of a checkout's CPU that fewer hops cannot remove.
-        idle_from = cpu_by_process(topology, f"atelier_bench_{run_id}_")
+        idle_from = cpu_by_process(topology, trial.prefix)
         idle_started = time.perf_counter()
         time.sleep(idle_seconds)
-        idle_to = cpu_by_process(topology, f"atelier_bench_{run_id}_")
+        idle_to = cpu_by_process(topology, trial.prefix)
         idle_elapsed = time.perf_counter() - idle_started
-        before = cpu_by_process(topology, f"atelier_bench_{run_id}_")
+        before = cpu_by_process(topology, trial.prefix)
         timings, elapsed = asyncio.run(run(url, product["id"], staff, concurrency, seconds, create_account))
-        after = cpu_by_process(topology, f"atelier_bench_{run_id}_")
-        counted = census(postgres, f"atelier_bench_{run_id}_")
-    finally:
-        topology.stop()
-        drop_databases(postgres, f"atelier_bench_{run_id}_")
-        delete_queues(amqp, f"bench{run_id}.", f"atelier.events.bench{run_id}")
-        shutil.rmtree(data_dir, ignore_errors=True)
+        after = cpu_by_process(topology, trial.prefix)
+        counted = census(postgres, trial.prefix)
     paid, seen, whole = (statistics.quantiles([t[i] for t in timings], n=100) for i in range(3))
     return {"concurrency": concurrency, "create_account": create_account, "seconds": elapsed, "checkouts": len(timings),
             "checkouts_per_s": len(timings) / elapsed, "paid_p50_ms": paid[49] * 1000, "paid_p99_ms": paid[98] * 1000,

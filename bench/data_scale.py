@@ -48,7 +48,6 @@ import re
 import shutil
 import statistics
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -56,17 +55,17 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import psycopg
 
-from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, delete_queues, drop_databases, free_port_block
+from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD
 from bench import command_line
 from bench.catalog_search import _grow as grow_catalog
 from bench.gateway_overhead import python_load
+from bench.own_platform import Run
 from bench.wrk import wrk
 
 # What scale 1.0 means.
@@ -863,43 +862,32 @@ def main() -> None:
     if args.scale != sorted(args.scale):
         raise SystemExit("--scale: smallest first (the databases only grow)")
 
-    from atelier_platform.processes import Topology
-
-    run = args.keep or f"data{uuid.uuid4().hex[:8]}"
-    prefix = f"atelier_{run}_"
+    trial = Run.new("data", name=args.keep)
+    prefix = trial.prefix
     dbs = Databases(args.postgres, prefix)
-    port = free_port_block(7)
-    data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
-    gateway = f"http://127.0.0.1:{port}"
-    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=False,
-                        data_dir=data_dir, extra_env={
-                            "ATELIER_DATABASE_NAME_PREFIX": prefix,
-                            "ATELIER_AMQP_EXCHANGE": f"atelier.events.{run}",
-                            "ATELIER_AMQP_QUEUE_PREFIX": f"{run}.",
-                            "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF_EMAIL,
-                            "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF_PASSWORD,
-                            "ATELIER_DEV_ENDPOINTS": "true",  # the local provider's checkout page (the template order)
-                            "ATELIER_PUBLIC_BASE_URL": gateway,
-                            "ATELIER_LOG_LEVEL": "WARNING",
-                            "ATELIER_ACCESS_LOG": "false",
-                            # Every read from the database, none from the gateway's cache.
-                            "ATELIER_CACHE_ENABLED": "false",
-                            "ATELIER_CATALOG_RESERVATION_SWEEP_SECONDS": "0",
-                            # Housekeeping runs when this script times it, not in the middle of a load.
-                            "ATELIER_HOUSEKEEPING_START_DELAY_SECONDS": "86400",
-                            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-                            "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
-                            # One staff member makes every staff read: ~20,000 of them at 0.1 already.
-                            "ATELIER_GATEWAY_RATE_LIMIT_STAFF": "1000000000/hour",
-                            "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000000/minute",
-                            "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
-                            "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
-                        })
+    gateway = trial.url
+    topology = trial.topology(args.postgres, args.amqp, split=False, env={
+        "ATELIER_DEV_ENDPOINTS": "true",  # the local provider's checkout page (the template order)
+        "ATELIER_PUBLIC_BASE_URL": gateway,
+        "ATELIER_ACCESS_LOG": "false",
+        # Every read from the database, none from the gateway's cache.
+        "ATELIER_CACHE_ENABLED": "false",
+        "ATELIER_CATALOG_RESERVATION_SWEEP_SECONDS": "0",
+        # Housekeeping runs when this script times it, not in the middle of a load.
+        "ATELIER_HOUSEKEEPING_START_DELAY_SECONDS": "86400",
+        "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+        "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
+        # One staff member makes every staff read: ~20,000 of them at 0.1 already.
+        "ATELIER_GATEWAY_RATE_LIMIT_STAFF": "1000000000/hour",
+        "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000000/minute",
+        "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
+        "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
+    })
     # The seeded days end before today: the API's orders are numbered today.
     anchor = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     figures: dict[float, Figures] = {}
     read_pages: list[Page] = []
-    try:
+    with trial.cleanup(args.postgres, args.amqp, topology, keep=bool(args.keep)):
         topology.prepare()
         topology.start()
         if not topology.wait_ready(240):
@@ -936,12 +924,6 @@ def main() -> None:
             for page in read_pages:
                 if page.name in flagged:
                     explain(dbs, page)
-    finally:
-        topology.stop()
-        if not args.keep:
-            drop_databases(args.postgres, prefix)
-        delete_queues(args.amqp, f"{run}.", f"atelier.events.{run}")
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

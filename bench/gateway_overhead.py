@@ -13,21 +13,12 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
-import uuid
-from pathlib import Path
 
 import httpx
 
-from atelier_testing.platform import (
-    STAFF_EMAIL,
-    STAFF_PASSWORD,
-    delete_queues,
-    drop_databases,
-    free_port_block,
-    wait_healthy,
-)
+from atelier_testing.platform import wait_healthy
 from bench import ROOT, command_line
+from bench.own_platform import Run, staff_token
 from bench.wrk import wrk
 
 PATH = "/api/v1/products?limit=20"
@@ -50,35 +41,24 @@ def main() -> None:
     parser.add_argument("--cheap", action="store_true", help=f"also measure {CHEAP[1]} (a static list)")
     args = parser.parse_args()
 
-    from atelier_platform.processes import Topology
-
-    run = uuid.uuid4().hex[:8]
-    port = free_port_block(7)
-    data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
-    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=False,
-                        data_dir=data_dir, extra_env={
-                            "ATELIER_DATABASE_NAME_PREFIX": f"atelier_bench_{run}_",
-                            "ATELIER_AMQP_EXCHANGE": f"atelier.events.bench{run}",
-                            "ATELIER_AMQP_QUEUE_PREFIX": f"bench{run}.",
-                            "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF_EMAIL,
-                            "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF_PASSWORD,
-                            "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
-                            "ATELIER_LOG_LEVEL": "WARNING",
-                            # the limiter stays on the hot path, with a ceiling the load never reaches
-                            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-                            "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
-                        })
+    trial = Run.new()
+    topology = trial.topology(args.postgres, args.amqp, split=False, env={
+        "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
+        # the limiter stays on the hot path, with a ceiling the load never reaches
+        "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+        "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
+    })
     topology.prepare()
     topology.start()
-    gateway = f"http://127.0.0.1:{port}"
+    gateway = trial.url
     direct = topology.service_urls()["catalog"]
-    try:
+    with trial.cleanup(args.postgres, args.amqp, topology):
         wait_healthy(gateway, topology.children[-1][1], 120)
         with httpx.Client(base_url=gateway, timeout=30) as client:
-            token = client.post("/api/v1/auth/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).json()["access"]
+            token = staff_token(client)
             for i in range(args.products):
                 client.post("/api/v1/products", headers={"Authorization": f"Bearer {token}"}, json={
-                    "name": f"Bench stone {i}", "sku": f"BENCH-{run}-{i}", "price": f"{10 + i}.00",
+                    "name": f"Bench stone {i}", "sku": f"BENCH-{trial.name}-{i}", "price": f"{10 + i}.00",
                     "stock_quantity": 5, "kind": "physical", "description": "Benchmark product"}).raise_for_status()
             client.get(PATH).raise_for_status()
             anon = client.get("/api/v1/cart").headers["x-anonymous-token"]  # public reads mint none
@@ -94,11 +74,6 @@ def main() -> None:
             load(f"{cheap_direct}{CHEAP[1]}", 2, args.concurrency, headers)
             cheap = {"direct": load(f"{cheap_direct}{CHEAP[1]}", args.seconds, args.concurrency, headers),
                      "gateway": load(f"{gateway}{CHEAP[1]}", args.seconds, args.concurrency, headers)}
-    finally:
-        topology.stop()
-        drop_databases(args.postgres, f"atelier_bench_{run}_")
-        delete_queues(args.amqp, f"bench{run}.", f"atelier.events.bench{run}")
-        shutil.rmtree(data_dir, ignore_errors=True)
 
     print(f"load: {'wrk' if shutil.which('wrk') else 'bench/load.py'}, "
           f"{args.concurrency} connections, {args.seconds}s each, 1 gateway + 1 catalog process")

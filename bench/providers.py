@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -27,15 +25,9 @@ import httpx
 
 from atelier_testing.fakes.providers import FakeServer
 from atelier_testing.fakes.providers.fal import API_KEY, FakeFal
-from atelier_testing.platform import (
-    STAFF_EMAIL,
-    STAFF_PASSWORD,
-    delete_queues,
-    drop_databases,
-    free_port_block,
-    wait_healthy,
-)
+from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, wait_healthy
 from bench import command_line
+from bench.own_platform import Run
 
 MODEL = {"id": "bench-fal", "name": "Bench on fal", "credits": 0, "kind": "image", "provider": "fal",
          "provider_model": "fal-ai/flux/schnell"}
@@ -100,62 +92,48 @@ async def run_jobs(url: str, jobs: int, timeout: float) -> tuple[float, dict[str
 
 
 def measure(postgres: str, amqp: str, *, jobs: int = 100, delay: float = 2.0, prefetch: int = 128) -> dict[str, Any]:
-    from atelier_platform.processes import Topology
-
     fake_server = FakeServer(FakeFal(delay=delay)).start()
     fake = fake_server.fake
     assert isinstance(fake, FakeFal)
-    run_id = uuid.uuid4().hex[:8]
-    port = free_port_block(7 + 26)
-    data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
-    url = f"http://127.0.0.1:{port}"
-    topology = Topology(postgres=postgres, amqp=amqp, port=port, base_port=port + 1, split=True, data_dir=data_dir,
-                        extra_env={
-                            "ATELIER_DATABASE_NAME_PREFIX": f"atelier_bench_{run_id}_",
-                            "ATELIER_AMQP_EXCHANGE": f"atelier.events.bench{run_id}",
-                            "ATELIER_AMQP_QUEUE_PREFIX": f"bench{run_id}.",
-                            "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF_EMAIL,
-                            "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF_PASSWORD,
-                            "ATELIER_PUBLIC_BASE_URL": url,
-                            "ATELIER_LOG_LEVEL": "WARNING",
-                            "ATELIER_RELAY_POLL_SECONDS": "0.5",
-                            "ATELIER_IDENTITY_REQUIRE_VERIFIED_EMAIL": "false",
-                            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-                            "ATELIER_GENERATION_GENERATION_RATE_LIMITS": json.dumps({"free": "1000000/minute"}),
-                            "ATELIER_GENERATION_CONSUMER_PREFETCH": str(prefetch),
-                            "ATELIER_GENERATION_PROVIDERS": json.dumps(
-                                {"fal": {"api_key": API_KEY, "base_url": fake_server.url}}),
-                            "ATELIER_GENERATION_MODELS": json.dumps([MODEL]),
-                            "ATELIER_GENERATION_PROVIDER_POLL_SECONDS": "0.5",
-                            "ATELIER_GENERATION_PROVIDER_POLL_MAX_SECONDS": "1",
-                            "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
-                            "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
-                        })
+    trial = Run.new(ports=7 + 26)
+    url = trial.url
+    topology = trial.topology(postgres, amqp, split=True, env={
+        "ATELIER_PUBLIC_BASE_URL": url,
+        "ATELIER_RELAY_POLL_SECONDS": "0.5",
+        "ATELIER_IDENTITY_REQUIRE_VERIFIED_EMAIL": "false",
+        "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+        "ATELIER_GENERATION_GENERATION_RATE_LIMITS": json.dumps({"free": "1000000/minute"}),
+        "ATELIER_GENERATION_CONSUMER_PREFETCH": str(prefetch),
+        "ATELIER_GENERATION_PROVIDERS": json.dumps({"fal": {"api_key": API_KEY, "base_url": fake_server.url}}),
+        "ATELIER_GENERATION_MODELS": json.dumps([MODEL]),
+        "ATELIER_GENERATION_PROVIDER_POLL_SECONDS": "0.5",
+        "ATELIER_GENERATION_PROVIDER_POLL_MAX_SECONDS": "1",
+        "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
+        "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
+    })
     topology.prepare()
     topology.start()
     samples: list[int] = []
     stop = threading.Event()
     try:
-        wait_healthy(url, topology.children[-1][1], 240)
-        worker = next(proc.pid for name, proc in topology.children if name == "generation-worker")
-        idle_threads = threads_of(worker)
+        with trial.cleanup(postgres, amqp, topology):
+            wait_healthy(url, topology.children[-1][1], 240)
+            worker = next(proc.pid for name, proc in topology.children if name == "generation-worker")
+            idle_threads = threads_of(worker)
 
-        def sample() -> None:
-            while not stop.wait(0.2):
-                samples.append(threads_of(worker))
+            def sample() -> None:
+                while not stop.wait(0.2):
+                    samples.append(threads_of(worker))
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        elapsed, statuses = asyncio.run(run_jobs(url, jobs, timeout=max(120.0, jobs * delay)))
-        stop.set()
-        sampler.join()
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            try:
+                elapsed, statuses = asyncio.run(run_jobs(url, jobs, timeout=max(120.0, jobs * delay)))
+            finally:
+                stop.set()
+                sampler.join()
     finally:
-        stop.set()
-        topology.stop()
         fake_server.stop()
-        drop_databases(postgres, f"atelier_bench_{run_id}_")
-        delete_queues(amqp, f"bench{run_id}.", f"atelier.events.bench{run_id}")
-        shutil.rmtree(data_dir, ignore_errors=True)
     peak = max_in_flight(fake, delay)
     return {"jobs": jobs, "delay_s": delay, "prefetch": prefetch, "seconds": elapsed, "statuses": statuses,
             "max_in_flight": peak, "ideal_seconds": jobs * delay / max(peak, 1), "submits": fake.submit_count(),

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import statistics
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -27,16 +25,10 @@ import httpx
 import psycopg
 
 from atelier_testing.mail import token_from
-from atelier_testing.platform import (
-    STAFF_EMAIL,
-    STAFF_PASSWORD,
-    delete_queues,
-    drop_databases,
-    free_port_block,
-    wait_healthy,
-)
+from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, wait_healthy
 from bench import command_line
 from bench.checkout import checkout
+from bench.own_platform import Run, staff_token
 
 # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: a request sent on a
 # connection the server is closing fails, which a browser would retry and httpx does not.
@@ -212,18 +204,10 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for every process (repeatable)")
     args = parser.parse_args()
 
-    from atelier_platform.processes import Topology
-
-    run_id = uuid.uuid4().hex[:8]
-    prefix, queues = f"atelier_soak_{run_id}_", f"soak{run_id}."
-    port = free_port_block(7)
-    data_dir = Path(tempfile.mkdtemp(prefix="atelier-soak-"))
-    url = f"http://127.0.0.1:{port}"
+    trial = Run.new("soak")
+    prefix, queues, url = trial.prefix, trial.queues, trial.url
     extra = {
-        "ATELIER_DATABASE_NAME_PREFIX": prefix, "ATELIER_AMQP_EXCHANGE": f"atelier.events.soak{run_id}",
-        "ATELIER_AMQP_QUEUE_PREFIX": queues, "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF_EMAIL,
-        "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF_PASSWORD, "ATELIER_DEV_ENDPOINTS": "true",
-        "ATELIER_CATALOG_SEED_DEMO_DATA": "true", "ATELIER_PUBLIC_BASE_URL": url, "ATELIER_LOG_LEVEL": "WARNING",
+        "ATELIER_DEV_ENDPOINTS": "true", "ATELIER_CATALOG_SEED_DEMO_DATA": "true", "ATELIER_PUBLIC_BASE_URL": url,
         "ATELIER_ACCESS_LOG": "false",
         "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
         "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
@@ -231,19 +215,18 @@ def main() -> None:
         "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1", "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
     }
     extra.update(dict(item.split("=", 1) for item in args.env))
-    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=True,
-                        data_dir=data_dir, extra_env=extra)
+    topology = trial.topology(args.postgres, args.amqp, split=True, env=extra)
     topology.prepare()
     topology.start()
     root = topology.children[-1][1]
     samples: list[dict[str, float]] = []
-    try:
+    with trial.cleanup(args.postgres, args.amqp, topology):
         wait_healthy(url, root, 240)
         with httpx.Client(base_url=url, timeout=30) as client:
-            staff = client.post("/api/v1/auth/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).json()["access"]
+            staff = staff_token(client)
             product_ids = [p["id"] for p in client.get("/api/v1/products", params={"limit": 50, "kind": "physical"}).json()["results"]]
             product = client.post("/api/v1/products", headers={"Authorization": f"Bearer {staff}"}, json={
-                "name": "Soak slab", "sku": f"SOAK-{run_id}", "price": "25.00", "stock_quantity": 10_000_000,
+                "name": "Soak slab", "sku": f"SOAK-{trial.name}", "price": "25.00", "stock_quantity": 10_000_000,
                 "kind": "physical", "description": "Soak product"}).json()
         product_ids.insert(0, product["id"])
         workload = Workload(url, staff, product_ids, args.think)
@@ -281,11 +264,6 @@ def main() -> None:
             await asyncio.gather(*runners)
 
         asyncio.run(soak())
-    finally:
-        topology.stop()
-        drop_databases(args.postgres, prefix)
-        delete_queues(args.amqp, queues, f"atelier.events.soak{run_id}")
-        shutil.rmtree(data_dir, ignore_errors=True)
 
     print("\nsummary")
     if len(samples) >= 3:
