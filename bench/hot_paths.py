@@ -20,18 +20,16 @@ import json
 import os
 import shutil
 import socket
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import httpx
 
 from atelier_platform.processes import default_gateway_workers
-from atelier_testing.platform import delete_queues, drop_databases, free_port_block
+from atelier_testing.platform import free_port_block
 from bench import add_servers, tcp_relay
 from bench.catalog_search import _grow
 from bench.checkout import tree_cpu
+from bench.own_platform import Run
 from bench.wrk import cpu_per_request, wrk
 
 # Marbelle's and ecommerce-backend's p99 as measured when the targets were set: the target is 0.2 × these.
@@ -96,34 +94,29 @@ def _wait_listening(port: int, seconds: float = 30) -> None:
 
 
 def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
-    from atelier_platform.processes import Topology
-
-    run_id = f"hot{uuid.uuid4().hex[:8]}"
-    prefix = f"atelier_{run_id}_"
-    port = free_port_block(7)
-    data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
-    env = {"ATELIER_DATABASE_NAME_PREFIX": prefix, "ATELIER_AMQP_EXCHANGE": f"atelier.events.{run_id}",
-           "ATELIER_AMQP_QUEUE_PREFIX": f"{run_id}.", "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_ACCESS_LOG": "false",
+    trial = Run.new("hot")
+    prefix = trial.prefix
+    env = {"ATELIER_ACCESS_LOG": "false",
            "ATELIER_CATALOG_SEED_DEMO_DATA": "true", "ATELIER_CATALOG_RESERVATION_SWEEP_SECONDS": "0",
            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-           "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour", "ATELIER_CACHE_PREFIX": f"{run_id}:"}
+           "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour", "ATELIER_CACHE_PREFIX": f"{trial.name}:"}
     if cache:
         env["ATELIER_REDIS_URL"] = args.redis
     else:
         env["ATELIER_CACHE_ENABLED"] = "false"
-    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=False,
-                        data_dir=data_dir, api_workers={"catalog": 2, "cart": args.cart_workers}, extra_env=env,
-                        gateway_workers=args.gateway_workers or default_gateway_workers())
+    topology = trial.topology(args.postgres, args.amqp, split=False, env=env,
+                              api_workers={"catalog": 2, "cart": args.cart_workers},
+                              gateway_workers=args.gateway_workers or default_gateway_workers())
     catalog_db = f"{args.postgres.rstrip('/')}/{prefix}catalog".replace("postgresql://", "postgresql+psycopg://", 1)
     out: dict[str, dict[str, float]] = {}
     label = "cache on" if cache else "cache off"
-    try:
+    with trial.cleanup(args.postgres, args.amqp, topology):
         topology.prepare()
         asyncio.run(_grow(catalog_db, args.products))
         topology.start()
         if not topology.wait_ready(240):
             raise SystemExit("the platform did not become healthy")
-        gateway = f"http://127.0.0.1:{port}"
+        gateway = trial.url
         with httpx.Client(base_url=gateway, timeout=30) as client:
             found = client.get("/api/v1/products", params={"search": "marble", "limit": 20}).json()["results"]
             detail = f"/api/v1/products/{found[0]['slug']}"
@@ -145,7 +138,7 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
             out[name] = wrk(gateway + path, args.seconds, args.concurrency, sent)
             # The gateway's CPU per request (all its processes): steadier than req/s on a shared machine.
             out[name]["gateway_cpu_us"] = cpu_per_request(tree_cpu(gateway_pid) - before, out[name], args.seconds)
-        script = data_dir / "cart.lua"
+        script = trial.data_dir / "cart.lua"
         script.write_text(f"tokens = {json.dumps(tokens).replace('[', '{').replace(']', '}')}\n"
                           f"products = {json.dumps([p['id'] for p in physical]).replace('[', '{').replace(']', '}')}\n"
                           + CART_LUA)
@@ -180,11 +173,6 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
         carts = out["add to cart"]
         print(f"  [{label}] the {len(tokens)} guests' carts at the end: {carts['cart_lines_mean']:.0f} lines on average, "
               f"{carts['cart_lines_max']:.0f} at most", flush=True)
-    finally:
-        topology.stop()
-        drop_databases(args.postgres, prefix)
-        delete_queues(args.amqp, f"{run_id}.", f"atelier.events.{run_id}")
-        shutil.rmtree(data_dir, ignore_errors=True)
     return out
 
 

@@ -13,23 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
-import tempfile
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from atelier_platform.processes import Topology
 from atelier_testing import poll_until
-from atelier_testing.platform import delete_queues, delete_redis_keys, drop_databases, free_port_block
+from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, delete_redis_keys
 from atelier_testing.tcpproxy import RedisLink
 from bench import add_servers
+from bench.own_platform import Run
 
-STAFF = ("staff@example.com", "staff-password-1")
 ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Grace", "last_name": "Hopper",
            "street_address": "1 Harbour Road", "city": "Tbilisi", "postal_code": "0105", "country": "GE",
            "phone": "+995555000111", "email": "grace@example.com"}
@@ -129,7 +125,7 @@ async def stale_after_recovery(base: str, link: RedisLink, outage: str, product_
 
 async def measure(base: str, link: RedisLink, args: argparse.Namespace) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30) as api:
-        r = await api.post("/api/v1/auth/login", json={"email": STAFF[0], "password": STAFF[1]})
+        r = await api.post("/api/v1/auth/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
         staff = {"Authorization": f"Bearer {r.json()['access']}"}
         products = (await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true",
                                                                 "limit": 50})).json()["results"]
@@ -168,30 +164,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    run_id = f"redis{uuid.uuid4().hex[:8]}"
-    port = free_port_block(7)
-    prefix = f"atelier_{run_id}_"
+    trial = Run.new("redis")
     link = RedisLink(args.redis)
-    data_dir = Path(tempfile.mkdtemp(prefix="atelier-redis-bench-"))
-    env = {"ATELIER_DATABASE_NAME_PREFIX": prefix, "ATELIER_AMQP_EXCHANGE": f"atelier.events.{run_id}",
-           "ATELIER_AMQP_QUEUE_PREFIX": f"{run_id}.", "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_ACCESS_LOG": "false",
-           "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour", "ATELIER_REDIS_URL": link.url,
-           "ATELIER_REDIS_KEY_PREFIX": f"{run_id}:", "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF[0],
-           "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF[1], "ATELIER_ENVIRONMENT": "test"}
-    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=False,
-                        data_dir=data_dir, extra_env=env, gateway_workers=1, dev=True)
+    topology = trial.topology(args.postgres, args.amqp, split=False, gateway_workers=1, dev=True, env={
+        "ATELIER_ACCESS_LOG": "false", "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+        "ATELIER_REDIS_URL": link.url, "ATELIER_REDIS_KEY_PREFIX": f"{trial.name}:", "ATELIER_ENVIRONMENT": "test"})
     try:
-        topology.prepare()
-        topology.start()
-        if not topology.wait_ready(240):
-            raise SystemExit("the platform did not become healthy")
-        asyncio.run(measure(f"http://127.0.0.1:{port}", link, args))
+        with trial.cleanup(args.postgres, args.amqp, topology):
+            topology.prepare()
+            topology.start()
+            if not topology.wait_ready(240):
+                raise SystemExit("the platform did not become healthy")
+            asyncio.run(measure(trial.url, link, args))
     finally:
-        topology.stop()
-        drop_databases(args.postgres, prefix)
-        delete_queues(args.amqp, f"{run_id}.", f"atelier.events.{run_id}")
-        delete_redis_keys(args.redis, f"{run_id}:")
-        shutil.rmtree(data_dir, ignore_errors=True)
+        delete_redis_keys(args.redis, f"{trial.name}:")
 
 
 if __name__ == "__main__":

@@ -20,57 +20,47 @@ import argparse
 import asyncio
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aio_pika
 import psycopg
 
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.events import Envelope
-from atelier_testing.platform import delete_queues, drop_databases, free_port_block, wait_healthy
+from atelier_testing.platform import wait_healthy
 from bench import command_line
 from bench.gateway_overhead import python_load
+from bench.own_platform import Run
 from bench.wrk import wrk
+
+if TYPE_CHECKING:
+    from atelier_platform.processes import Topology
 
 
 @contextmanager
-def platform(args: argparse.Namespace, catalog_workers: int) -> Iterator[tuple[object, str, dict[str, str]]]:
-    from atelier_platform.processes import Topology
-
-    run_id = uuid.uuid4().hex[:8]
-    prefix, queues = f"atelier_scale_{run_id}_", f"scale{run_id}."
-    port = free_port_block(7)
-    data_dir = Path(tempfile.mkdtemp(prefix="atelier-scale-"))
-    env = {"ATELIER_DATABASE_NAME_PREFIX": prefix, "ATELIER_AMQP_EXCHANGE": f"atelier.events.scale{run_id}",
-           "ATELIER_AMQP_QUEUE_PREFIX": queues, "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
-           "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_ACCESS_LOG": "false",
-           "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-           "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour"}
-    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=True,
-                        data_dir=data_dir, extra_env=env, api_workers={"catalog": catalog_workers})
+def platform(args: argparse.Namespace, catalog_workers: int) -> Iterator[tuple[Topology, Run]]:
+    trial = Run.new("scale")
+    topology = trial.topology(args.postgres, args.amqp, split=True, api_workers={"catalog": catalog_workers}, env={
+        "ATELIER_CATALOG_SEED_DEMO_DATA": "true", "ATELIER_ACCESS_LOG": "false",
+        "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+        "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour"})
     topology.prepare()
     topology.start()
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", topology.children[-1][1], 240)
-        yield topology, prefix, env
-    finally:
-        topology.stop()
-        drop_databases(args.postgres, prefix)
-        delete_queues(args.amqp, queues, env["ATELIER_AMQP_EXCHANGE"])
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with trial.cleanup(args.postgres, args.amqp, topology):
+        wait_healthy(trial.url, topology.children[-1][1], 240)
+        yield topology, trial
 
 
 def api_figures(args: argparse.Namespace) -> dict[int, dict[str, float]]:
     load = wrk if shutil.which("wrk") else python_load
     out = {}
     for workers in (1, 2):
-        with platform(args, workers) as (topology, _prefix, _env):
+        with platform(args, workers) as (topology, _trial):
             url = topology.service_urls()["catalog"] + "/api/v1/products?limit=20"
             load(url, 3, args.concurrency, {})  # warm up
             out[workers] = load(url, args.seconds, args.concurrency, {})
@@ -122,10 +112,10 @@ async def _queue_consumers(amqp: str, queue: str) -> int:
 
 def consumer_figures(args: argparse.Namespace) -> dict[int, float]:
     out = {}
-    with platform(args, 1) as (topology, prefix, env):
-        dsn = f"{args.postgres.rstrip('/')}/{prefix}cart"
-        queue = f"{env['ATELIER_AMQP_QUEUE_PREFIX']}cart.events"
-        command, child_env = topology._launch["cart-consumer"]  # type: ignore[attr-defined]  # set by Topology.start(); the bench restarts one child by hand
+    with platform(args, 1) as (topology, trial):
+        dsn = f"{args.postgres.rstrip('/')}/{trial.prefix}cart"
+        queue = f"{trial.queues}cart.events"
+        command, child_env = topology._launch["cart-consumer"]  # set by Topology.start(); the bench restarts one child by hand
         extra: subprocess.Popen[bytes] | None = None
         try:
             for consumers in (1, 2):
@@ -134,7 +124,7 @@ def consumer_figures(args: argparse.Namespace) -> dict[int, float]:
                     while asyncio.run(_queue_consumers(args.amqp, queue)) < 2:
                         time.sleep(0.2)  # the second consumer registered before the timing starts
                 started = time.perf_counter()
-                events, products = asyncio.run(_publish(args.amqp, env["ATELIER_AMQP_EXCHANGE"], args.events))
+                events, products = asyncio.run(_publish(args.amqp, trial.exchange, args.events))
                 while _count(dsn, APPLIED, events) < args.events:
                     time.sleep(0.05)
                 out[consumers] = args.events / (time.perf_counter() - started)
