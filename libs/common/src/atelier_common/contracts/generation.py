@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import ConfigDict
-
+from atelier_common.contracts.examples import CUSTOMER_ID, webhook_example
 from atelier_common.contracts.identity import StorefrontEvent
 from atelier_common.events.envelope import IntegrationEvent
+
+# The examples' job (its owner: `examples`).
+_JOB_ID = "a9d57fde-7423-477d-be81-11f499820286"
 
 
 class CreditConsumed(StorefrontEvent):
@@ -22,11 +24,8 @@ class CreditConsumed(StorefrontEvent):
 
 
 class JobCompleted(StorefrontEvent):
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "job_id": "a9d57fde-7423-477d-be81-11f499820286",
-         "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "kind": "image",
-         "asset_ids": ["ed271751-f2ee-5ae6-bd10-8b882a1ce5e3"]}]})
+    model_config = webhook_example({"storefront": "default", "job_id": _JOB_ID, "owner_id": CUSTOMER_ID, "kind": "image",
+                                    "asset_ids": ["ed271751-f2ee-5ae6-bd10-8b882a1ce5e3"]})
 
     type = "job.completed"
     job_id: uuid.UUID
@@ -36,11 +35,8 @@ class JobCompleted(StorefrontEvent):
 
 
 class JobFailed(StorefrontEvent):
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "job_id": "a9d57fde-7423-477d-be81-11f499820286",
-         "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "kind": "image", "reason": "The provider timed out",
-         "refunded_credits": 2}]})
+    model_config = webhook_example({"storefront": "default", "job_id": _JOB_ID, "owner_id": CUSTOMER_ID, "kind": "image",
+                                    "reason": "The provider timed out", "refunded_credits": 2})
 
     type = "job.failed"
     job_id: uuid.UUID

@@ -10,9 +10,10 @@ from typing import Any, Literal
 from urllib.parse import quote
 from uuid import UUID, uuid5
 
-from pydantic import ConfigDict, model_validator
+from pydantic import model_validator
 
 from atelier_common.contracts.catalog import ProductKind
+from atelier_common.contracts.examples import CUSTOMER_ID, EMAIL, webhook_example
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
 
 
@@ -27,10 +28,7 @@ class AnonymousClaimed(IntegrationEvent):
 class UserRegistered(IntegrationEvent):
     """An account was created (registration, magic link, OAuth, passkey, an order's buyer, the CLI)."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
-         "storefront": "default", "via": "password"}]})
+    model_config = webhook_example({"user_id": CUSTOMER_ID, "email": EMAIL, "storefront": "default", "via": "password"})
 
     type = "identity.user_registered"
     user_id: uuid.UUID

@@ -7,11 +7,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AliasChoices, ConfigDict, Field
+from pydantic import AliasChoices, Field
 
+from atelier_common.contracts.examples import (
+    CUSTOMER_ID,
+    EMAIL,
+    INVOICE_NUMBER,
+    LINE,
+    ORDER,
+    ORDER_ID,
+    REFUND_ID,
+    webhook_example,
+)
 from atelier_common.contracts.identity import StorefrontEvent
 from atelier_common.events.envelope import ContractModel
 from atelier_common.money import Money
+
+# The examples' invoice and promotion (the order and its customer: `examples`).
+_INVOICE_ID = "5b0f3c2e-8d4a-4f61-9c7e-2a1b3c4d5e6f"
+_PROMOTION_ID = "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
 
 
 class OrderLine(ContractModel):
@@ -35,16 +49,9 @@ class OrderLine(ContractModel):
 class OrderPlaced(StorefrontEvent):
     """A new order: catalog reserves its stock, cart clears the owner's cart."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
-         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
-         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
-         "lines": [{"product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
-           "kind": "physical", "quantity": 1, "unit_price": "24.99", "attributes": {"volume_l": 1}, "book_id": None,
-           "content_type": None, "content_id": None, "name": "Stone Sealer 1 L"}], "from_cart": True,
-         "currency": "USD", "total_amount": "32.24", "email": "ada.lovelace@example.com",
-         "shipping_method": "standard", "register_buyer": False, "settled": False}]})
+    model_config = webhook_example({
+        **ORDER, "lines": [LINE], "from_cart": True, "currency": "USD", "total_amount": "32.24", "email": EMAIL,
+        "shipping_method": "standard", "register_buyer": False, "settled": False})
 
     type = "order.placed"
     order_id: uuid.UUID
@@ -72,10 +79,8 @@ class OrderPlaced(StorefrontEvent):
 class OrderCancelled(StorefrontEvent):
     """Release the order's stock (reserved, or committed if it was paid)."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
-         "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "was_paid": True, "reason": "Ordered twice"}]})
+    model_config = webhook_example({"storefront": "default", "order_id": ORDER_ID, "owner_id": CUSTOMER_ID,
+                                    "was_paid": True, "reason": "Ordered twice"})
 
     type = "order.cancelled"
     order_id: uuid.UUID
@@ -85,13 +90,8 @@ class OrderCancelled(StorefrontEvent):
 
 
 class OrderStatusChanged(StorefrontEvent):
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
-         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
-         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
-         "old_status": "processing", "new_status": "shipped", "note": "Royal Mail",
-         "tracking_number": "1Z999AA10123456784"}]})
+    model_config = webhook_example({**ORDER, "email": EMAIL, "old_status": "processing", "new_status": "shipped",
+                                    "note": "Royal Mail", "tracking_number": "1Z999AA10123456784"})
 
     type = "order.status_changed"
     order_id: uuid.UUID
@@ -127,14 +127,9 @@ class DraftOrderSent(StorefrontEvent):
 class InvoiceIssued(StorefrontEvent):
     """A paid order's invoice was issued, numbered in its storefront's gap-free sequence."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "invoice_id": "5b0f3c2e-8d4a-4f61-9c7e-2a1b3c4d5e6f",
-         "number": "INV-DEFAULT-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
-         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
-         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
-         "currency": "USD", "total_amount": "32.24", "tax_amount": "2.25",
-         "issued_at": "2026-11-26T02:15:38.205697Z"}]})
+    model_config = webhook_example({
+        **ORDER, "invoice_id": _INVOICE_ID, "number": INVOICE_NUMBER, "email": EMAIL, "currency": "USD",
+        "total_amount": "32.24", "tax_amount": "2.25", "issued_at": "2026-11-26T02:15:38.205697Z"})
 
     type = "invoice.issued"
     invoice_id: uuid.UUID
@@ -154,15 +149,10 @@ class CreditNoteIssued(StorefrontEvent):
     """A refund of an invoiced order was credited: a credit note of the refund's amount,
     numbered in its storefront's own credit-note sequence, referencing the invoice."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "credit_note_id": "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
-         "number": "CN-DEFAULT-000007", "invoice_id": "5b0f3c2e-8d4a-4f61-9c7e-2a1b3c4d5e6f",
-         "invoice_number": "INV-DEFAULT-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
-         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
-         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "refund_id": "8e2f4a6b-1c3d-4e5f-a7b9-0c1d2e3f4a5b",
-         "amount": "5.00", "currency": "USD", "reason": "Damaged corner",
-         "issued_at": "2026-11-27T09:30:12.418503Z"}]})
+    model_config = webhook_example({
+        **ORDER, "credit_note_id": "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", "number": "CN-DEFAULT-000007",
+        "invoice_id": _INVOICE_ID, "invoice_number": INVOICE_NUMBER, "refund_id": REFUND_ID, "amount": "5.00",
+        "currency": "USD", "reason": "Damaged corner", "issued_at": "2026-11-27T09:30:12.418503Z"})
 
     type = "credit_note.issued"
     credit_note_id: uuid.UUID
@@ -200,23 +190,16 @@ class ReturnLine(ContractModel):
 
 
 _RETURN_EXAMPLE: dict[str, Any] = {
-    "storefront": "default", "return_id": "3f6e1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "number": "RET-20261127-7KQ2ZD",
-    "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0",
-    "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+    **ORDER, "return_id": "3f6e1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "number": "RET-20261127-7KQ2ZD",
     "reason": "Too small",
     "items": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
                "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
                "quantity": 1, "resaleable": False}]}
 
 
-class ReturnRequested(StorefrontEvent):
-    """A customer or staff opened a return of a delivered order's lines: nothing moved yet."""
+class ReturnEvent(StorefrontEvent):
+    """What every event of a return names first: the return, its order and their owner."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [{**_RETURN_EXAMPLE, "opened_by": "customer",
-                                                                "kind": "return", "resolution": None}]})
-
-    type = "return.requested"
     return_id: uuid.UUID
     number: str
     order_id: uuid.UUID
@@ -224,6 +207,14 @@ class ReturnRequested(StorefrontEvent):
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
     reason: str | None = None
+
+
+class ReturnRequested(ReturnEvent):
+    """A customer or staff opened a return of a delivered order's lines: nothing moved yet."""
+
+    model_config = webhook_example({**_RETURN_EXAMPLE, "opened_by": "customer", "kind": "return", "resolution": None})
+
+    type = "return.requested"
     # customer or staff
     opened_by: str
     items: list[ReturnLine] = Field(validation_alias=_ITEMS)
@@ -234,23 +225,15 @@ class ReturnRequested(StorefrontEvent):
     resolution: Literal["refund", "replace"] | None = None
 
 
-class ReturnReceived(StorefrontEvent):
+class ReturnReceived(ReturnEvent):
     """Staff received a return: payments refunds `amount` once (by `return_id`), catalog puts
     the `resaleable` items back in stock."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = webhook_example({
         **_RETURN_EXAMPLE, "amount": "27.24", "currency": "USD", "refund_shipping": False, "kind": "return",
-        "items": [{**_RETURN_EXAMPLE["items"][0], "resaleable": True}]}]})
+        "items": [{**_RETURN_EXAMPLE["items"][0], "resaleable": True}]})
 
     type = "return.received"
-    return_id: uuid.UUID
-    number: str
-    order_id: uuid.UUID
-    order_number: str
-    owner_id: uuid.UUID
-    user_id: uuid.UUID | None = None
-    reason: str | None = None
     # What orders computed to give back: the lines with their tax, less their share of the discount,
     # plus the shipping when `refund_shipping`; never more than was left to refund. 0: nothing to pay.
     amount: Decimal
@@ -261,35 +244,23 @@ class ReturnReceived(StorefrontEvent):
     kind: Literal["return", "claim"] = "return"
 
 
-class ReturnRejected(StorefrontEvent):
+class ReturnRejected(ReturnEvent):
     """Staff refused a return before receiving it: nothing is refunded or restocked."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = webhook_example({
         key: _RETURN_EXAMPLE[key] for key in ("storefront", "return_id", "number", "order_id", "order_number",
-                                              "owner_id", "user_id")} | {"reason": "Worn, outside the window"}]})
+                                              "owner_id", "user_id")} | {"reason": "Worn, outside the window"})
 
     type = "return.rejected"
-    return_id: uuid.UUID
-    number: str
-    order_id: uuid.UUID
-    order_number: str
-    owner_id: uuid.UUID
-    user_id: uuid.UUID | None = None
-    reason: str | None = None
 
 
 class PromotionRedeemed(StorefrontEvent):
     """An order was placed with a promotion: what it saved, and the promotion's uses now
     (`usage_limit` null: no limit). One per promotion the order was given."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "promotion_id": "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "code": "SUMMER10",
-         "name": "Summer 10%", "kind": "percentage", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
-         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
-         "user_id": None, "currency": "USD", "amount": "8.00", "free_shipping": False, "uses": 3,
-         "usage_limit": 100}]})
+    model_config = webhook_example({
+        **ORDER, "promotion_id": _PROMOTION_ID, "code": "SUMMER10", "name": "Summer 10%", "kind": "percentage",
+        "user_id": None, "currency": "USD", "amount": "8.00", "free_shipping": False, "uses": 3, "usage_limit": 100})
 
     type = "promotion.redeemed"
     promotion_id: uuid.UUID
@@ -313,12 +284,10 @@ class PromotionChanged(StorefrontEvent):
     copy, `cart_promotion_window`). `updated_at` orders the changes: an older one never replaces
     a newer one."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "promotion_id": "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "name": "Summer 10%",
-         "code": "SUMMER10", "kind": "percentage", "value": "10.00", "is_active": True,
-         "starts_at": "2026-06-01T00:00:00Z", "ends_at": None, "usage_limit": 100,
-         "updated_at": "2026-05-30T09:12:00Z"}]})
+    model_config = webhook_example({
+        "storefront": "default", "promotion_id": _PROMOTION_ID, "name": "Summer 10%", "code": "SUMMER10",
+        "kind": "percentage", "value": "10.00", "is_active": True, "starts_at": "2026-06-01T00:00:00Z",
+        "ends_at": None, "usage_limit": 100, "updated_at": "2026-05-30T09:12:00Z"})
 
     type = "promotion.changed"
     promotion_id: uuid.UUID

@@ -6,11 +6,22 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import ConfigDict
-
+from atelier_common.contracts.examples import (
+    CUSTOMER_ID,
+    EMAIL,
+    LINE,
+    ORDER,
+    ORDER_ID,
+    PAYMENT_ID,
+    REFUND_ID,
+    webhook_example,
+)
 from atelier_common.contracts.identity import StorefrontEvent
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
+
+# The examples' gift card (the order and its customer: `examples`).
+_GIFT_CARD_ID = "0b7a3f4e-2c1d-4e5f-8a9b-0c1d2e3f4a5b"
 
 
 class BuyerAddress(ContractModel):
@@ -25,17 +36,10 @@ class BuyerAddress(ContractModel):
 class OrderPaid(StorefrontEvent):
     """The provider confirmed the money for an order."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
-         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
-         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "anon_id": None, "amount": "32.24", "currency": "USD",
-         "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "provider": "local",
-         "lines": [{"product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
-           "kind": "physical", "quantity": 1, "unit_price": "24.99", "attributes": {"volume_l": 1}, "book_id": None,
-           "content_type": None, "content_id": None, "name": "Stone Sealer 1 L"}],
-         "buyer": {"email": "ada.lovelace@example.com", "first_name": "Ada", "last_name": "Lovelace",
-          "phone": "+442079460000"}, "customer_id": None, "register_buyer": False}]})
+    model_config = webhook_example({
+        **ORDER, "anon_id": None, "amount": "32.24", "currency": "USD", "payment_id": PAYMENT_ID, "provider": "local",
+        "lines": [LINE], "buyer": {"email": EMAIL, "first_name": "Ada", "last_name": "Lovelace",
+                                   "phone": "+442079460000"}, "customer_id": None, "register_buyer": False})
 
     type = "order.paid"
     order_id: uuid.UUID
@@ -61,10 +65,7 @@ class OrderPaid(StorefrontEvent):
 
 
 class PaymentFailed(IntegrationEvent):
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468",
-         "reason": "Your card was declined."}]})
+    model_config = webhook_example({"order_id": ORDER_ID, "payment_id": PAYMENT_ID, "reason": "Your card was declined."})
 
     type = "payment.failed"
     order_id: uuid.UUID
@@ -80,12 +81,10 @@ class PaymentRefunded(StorefrontEvent):
     Events from before partial refunds carry none of the three: they were always full refunds.
     """
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
-         "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "amount": "5.00", "currency": "USD",
-         "refund_id": "8e2f4a6b-1c3d-4e5f-a7b9-0c1d2e3f4a5b", "total_refunded": "5.00", "is_full": False,
-         "reason": "Damaged corner", "return_id": None}]})
+    model_config = webhook_example({
+        "storefront": "default", "order_id": ORDER_ID, "payment_id": PAYMENT_ID, "amount": "5.00", "currency": "USD",
+        "refund_id": REFUND_ID, "total_refunded": "5.00", "is_full": False, "reason": "Damaged corner",
+        "return_id": None})
 
     type = "payment.refunded"
     order_id: uuid.UUID
@@ -118,12 +117,11 @@ class PaymentReturned(IntegrationEvent):
 class SubscriptionChanged(StorefrontEvent):
     """A user's plan, its tier and monthly quota; `status` active, past_due, canceled, …"""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "plan_sku": "studio_monthly",
-         "tier": "studio", "status": "active", "monthly_quota": 1000,
-         "current_period_end": "2026-12-26T02:15:38.205697Z", "cancel_at_period_end": False,
-         "plan_id": "287774a8-9651-4998-90d3-73482fe4548c", "current_period_start": "2026-11-26T02:15:38.205697Z"}]})
+    model_config = webhook_example({
+        "storefront": "default", "user_id": CUSTOMER_ID, "plan_sku": "studio_monthly", "tier": "studio",
+        "status": "active", "monthly_quota": 1000, "current_period_end": "2026-12-26T02:15:38.205697Z",
+        "cancel_at_period_end": False, "plan_id": "287774a8-9651-4998-90d3-73482fe4548c",
+        "current_period_start": "2026-11-26T02:15:38.205697Z"})
 
     type = "subscription.changed"
     user_id: uuid.UUID
@@ -140,10 +138,9 @@ class SubscriptionChanged(StorefrontEvent):
 class GiftCardIssued(StorefrontEvent):
     """Staff issued a gift card (its code is never in an event: only its last four characters)."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "gift_card_id": "0b7a3f4e-2c1d-4e5f-8a9b-0c1d2e3f4a5b", "last4": "PQRS",
-         "initial_balance": "50.00", "currency": "USD", "expires_at": "2027-11-29T18:00:00Z"}]})
+    model_config = webhook_example({
+        "storefront": "default", "gift_card_id": _GIFT_CARD_ID, "last4": "PQRS", "initial_balance": "50.00",
+        "currency": "USD", "expires_at": "2027-11-29T18:00:00Z"})
 
     type = "gift_card.issued"
     gift_card_id: uuid.UUID
@@ -158,10 +155,9 @@ class GiftCardChanged(StorefrontEvent):
     it), `released` (that payment did not go through) or `refunded` (a refund credited it back);
     `balance` and `is_active` are the card's after it."""
 
-    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"storefront": "default", "gift_card_id": "0b7a3f4e-2c1d-4e5f-8a9b-0c1d2e3f4a5b", "change": "used",
-         "balance": "12.50", "currency": "USD", "is_active": True, "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e"}]})
+    model_config = webhook_example({
+        "storefront": "default", "gift_card_id": _GIFT_CARD_ID, "change": "used", "balance": "12.50", "currency": "USD",
+        "is_active": True, "order_id": ORDER_ID})
 
     type = "gift_card.changed"
     gift_card_id: uuid.UUID
