@@ -15,7 +15,7 @@ import pytest
 from atelier_common.db import Database
 from atelier_common.migrations import upgrade
 from atelier_common.settings import DEV_SECRET
-from atelier_testing.infra import amqp_server, postgres_server, redis_server
+from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server, redis_server, unavailable
 from atelier_testing.timings import LANE_PROPERTY
 from atelier_testing.tokens import TestKeys
 
@@ -245,6 +245,30 @@ async def open_database(service_database: Callable[[str, Path], str]) -> AsyncIt
     yield open_
     for database in opened:
         await database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's own, not migrated, of each kind: a migration test takes it to
+    the revision before the one it tests, writes the rows that revision found, then migrates on.
+    A sync URL (`sqlite:///…`, `postgresql+psycopg://…`). Without a PostgreSQL server
+    (ATELIER_TEST_POSTGRES_URL) the PostgreSQL case is a visible skip, or fails with
+    ATELIER_REQUIRE_INFRA=1."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if postgres_from_env() is None:
+        unavailable("PostgreSQL")
+    with postgres_server() as found:
+        server = found.replace("postgresql+psycopg://", "postgresql://", 1).rstrip("/")
+    name = f"atelier_test_empty_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -4,35 +4,14 @@ id), on SQLite and on PostgreSQL, and the numbers are unique from then on."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from atelier_common.migrations import upgrade
-from atelier_testing.infra import postgres_from_env, unavailable
 
 from ..conftest import MIGRATIONS
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'catalog.sqlite'}"
-        return
-    server = postgres_from_env()
-    if server is None:
-        unavailable("PostgreSQL")  # a visible skip, or a failure when ATELIER_REQUIRE_INFRA=1
-    assert server is not None
-    url = sa.engine.make_url(server).set(database=f"catalog_number_{uuid.uuid4().hex[:10]}",
-                                         drivername="postgresql+psycopg")
-    yield url.render_as_string(hide_password=False)
-    admin = sa.create_engine(sa.engine.make_url(server).set(drivername="postgresql+psycopg"),
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _insert(conn: sa.Connection, product_id: uuid.UUID, created_at: str, sqlite: bool) -> None:
@@ -43,18 +22,18 @@ def _insert(conn: sa.Connection, product_id: uuid.UUID, created_at: str, sqlite:
         {"id": product_id.hex if sqlite else str(product_id), "name": f"p-{product_id.hex[-12:]}", "at": created_at})
 
 
-def test_existing_products_are_numbered_in_creation_order(database: str) -> None:
-    sqlite = database.startswith("sqlite")
-    upgrade(MIGRATIONS, database, "catalog_0009")
+def test_existing_products_are_numbered_in_creation_order(empty_database: str) -> None:
+    sqlite = empty_database.startswith("sqlite")
+    upgrade(MIGRATIONS, empty_database, "catalog_0009")
     late, early, tie_low, tie_high = (uuid.UUID(int=n) for n in (4, 9, 1, 2))
-    engine = sa.create_engine(database)
+    engine = sa.create_engine(empty_database)
     try:
         with engine.begin() as conn:
             _insert(conn, late, "2026-11-24 12:00:00", sqlite)
             _insert(conn, early, "2026-11-20 12:00:00", sqlite)
             _insert(conn, tie_high, "2026-11-22 12:00:00", sqlite)
             _insert(conn, tie_low, "2026-11-22 12:00:00", sqlite)
-        upgrade(MIGRATIONS, database)
+        upgrade(MIGRATIONS, empty_database)
         with engine.begin() as conn:
             rows = conn.execute(sa.text("SELECT id, number FROM product ORDER BY number")).all()
             ids = [uuid.UUID(str(r[0])) if not isinstance(r[0], uuid.UUID) else r[0] for r in rows]

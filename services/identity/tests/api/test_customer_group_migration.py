@@ -9,13 +9,13 @@ import sqlalchemy as sa
 
 from atelier_common.migrations import upgrade
 
-from .test_storefront_guest_accounts import MIGRATIONS, database  # noqa: F401 (a fixture)
+from .test_storefront_guest_accounts import MIGRATIONS
 
 
-def test_the_migration_keeps_business_customers_in_a_business_group(database: str) -> None:  # noqa: F811
-    url = database.replace("sqlite://", "sqlite+aiosqlite://", 1)
+def test_the_migration_keeps_business_customers_in_a_business_group(empty_database: str) -> None:
+    url = empty_database.replace("sqlite://", "sqlite+aiosqlite://", 1)
     upgrade(MIGRATIONS, url, "identity_0018")
-    engine = sa.create_engine(database)
+    engine = sa.create_engine(empty_database)
     user = sa.table("user", *(sa.column(name) for name in (
         "email", "first_name", "last_name", "company_name", "is_staff", "is_active", "signup_storefront",
         "created_at", "updated_at")), sa.column("id", sa.Uuid()), sa.column("staff_roles", sa.JSON()))

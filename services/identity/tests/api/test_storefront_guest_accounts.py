@@ -7,7 +7,6 @@ default, except a storybook storefront's, which its migration keeps registering.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -87,36 +86,11 @@ class TestThePolicy:
         assert Storefront.model_validate(stored).guest_accounts == "offer"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database of its own (the migration reads JSON as each dialect stores it)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'identity.db'}"
-    from atelier_testing.infra import postgres_from_env, postgres_server
-
-    if not postgres_from_env():
-        pytest.skip("no PostgreSQL (ATELIER_TEST_POSTGRES_URL)")
-    with postgres_server() as found:
-        server = found.replace("postgresql://", "postgresql+psycopg://", 1).rstrip("/")
-    name = f"atelier_test_guests_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    request.addfinalizer(drop)
-    return f"{server}/{name}"
-
-
-def test_the_migration_keeps_a_stored_storybook_storefront_registering_its_guests(database: str) -> None:
+def test_the_migration_keeps_a_stored_storybook_storefront_registering_its_guests(empty_database: str) -> None:
     """identity_0018: a storybook storefront stored before the policy says "create" (S0's product
     counts on it), with a newer revision; the others are left to the default."""
-    upgrade(MIGRATIONS, database.replace("sqlite://", "sqlite+aiosqlite://", 1), "identity_0017")
-    engine = sa.create_engine(database)
+    upgrade(MIGRATIONS, empty_database.replace("sqlite://", "sqlite+aiosqlite://", 1), "identity_0017")
+    engine = sa.create_engine(empty_database)
     table = sa.Table("storefront", sa.MetaData(), autoload_with=engine)
     now = sa.func.current_timestamp()
 
@@ -128,7 +102,7 @@ def test_the_migration_keeps_a_stored_storybook_storefront_registering_its_guest
                      record("mine", compat_profile="storybook", guest_accounts="never")):
             conn.execute(table.insert().values(slug=data["slug"], data=data, revision=5,
                                                created_at=now, updated_at=now))
-    upgrade(MIGRATIONS, database.replace("sqlite://", "sqlite+aiosqlite://", 1))  # identity_0018 on
+    upgrade(MIGRATIONS, empty_database.replace("sqlite://", "sqlite+aiosqlite://", 1))  # identity_0018 on
     with engine.connect() as conn:
         stored = {slug: (data, revision)
                   for slug, data, revision in conn.execute(sa.select(table.c.slug, table.c.data, table.c.revision))}

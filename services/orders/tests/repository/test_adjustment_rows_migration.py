@@ -16,12 +16,12 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "atelier_orders" / "migrations"
 
 
-def test_lines_get_their_discount_and_their_share_of_the_tax(database: str) -> None:
-    async_url = database.replace("sqlite://", "sqlite+aiosqlite://", 1)
+def test_lines_get_their_discount_and_their_share_of_the_tax(empty_database: str) -> None:
+    async_url = empty_database.replace("sqlite://", "sqlite+aiosqlite://", 1)
     upgrade(MIGRATIONS, async_url, "orders_0016")
-    engine = sa.create_engine(database)
+    engine = sa.create_engine(empty_database)
     # Reflected, a UUID column is SQLite's CHAR(32): its hex there.
-    key = (lambda value: value.hex) if database.startswith("sqlite") else (lambda value: value)
+    key = (lambda value: value.hex) if empty_database.startswith("sqlite") else (lambda value: value)
     order_id, plain_id = key(uuid.uuid4()), key(uuid.uuid4())
     items = [key(uuid.uuid4()) for _ in range(3)]
     discounts = [{"promotion_id": str(uuid.uuid4()), "code": "TEN", "amount": "7.50",
@@ -48,7 +48,7 @@ def test_lines_get_their_discount_and_their_share_of_the_tax(database: str) -> N
              "kind": "credit_pack", "unit_price": Decimal("5.00"), "line_total": Decimal("5.00")}])
     engine.dispose()
     upgrade(MIGRATIONS, async_url)
-    engine = sa.create_engine(database)
+    engine = sa.create_engine(empty_database)
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT position, discount_amount, tax_rate, tax_amount, tax_inclusive "
                                     "FROM order_item ORDER BY position")).all()

@@ -33,11 +33,11 @@ def _discount(promotion: uuid.UUID, amount: str, lines: list[tuple[int, str, str
             "lines": [{"position": p, "sku": sku, "amount": a} for p, sku, a in lines]}
 
 
-def test_lines_leave_the_json_and_are_read_back_from_the_rows(database: str) -> None:
-    async_url = database.replace("sqlite://", "sqlite+aiosqlite://", 1)
+def test_lines_leave_the_json_and_are_read_back_from_the_rows(empty_database: str) -> None:
+    async_url = empty_database.replace("sqlite://", "sqlite+aiosqlite://", 1)
     upgrade(MIGRATIONS, async_url, "orders_0018")
-    engine = sa.create_engine(database)
-    sqlite = database.startswith("sqlite")
+    engine = sa.create_engine(empty_database)
+    sqlite = empty_database.startswith("sqlite")
     # Reflected, a UUID column is SQLite's CHAR(32): its hex there.
     key = (lambda value: value.hex) if sqlite else (lambda value: value)
     code, shipping, tenth, five = (uuid.uuid4() for _ in range(4))
@@ -82,7 +82,7 @@ def test_lines_leave_the_json_and_are_read_back_from_the_rows(database: str) -> 
     engine.dispose()
 
     upgrade(MIGRATIONS, async_url)
-    engine = sa.create_engine(database)
+    engine = sa.create_engine(empty_database)
     with engine.connect() as conn:
         kept = {number: _json(d) for number, d in conn.execute(sa.text(
             "SELECT order_number, discounts FROM customer_order")).all()}
@@ -110,7 +110,7 @@ def test_lines_leave_the_json_and_are_read_back_from_the_rows(database: str) -> 
 
     # Down again: `lines` written back from the rows, as reads answer them.
     command.downgrade(alembic_config(MIGRATIONS, async_url), "orders_0018")
-    engine = sa.create_engine(database)
+    engine = sa.create_engine(empty_database)
     with engine.connect() as conn:
         restored = {number: _json(d) for number, d in conn.execute(sa.text(
             "SELECT order_number, discounts FROM customer_order")).all()}
