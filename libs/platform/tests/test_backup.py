@@ -8,6 +8,7 @@ import json
 import sqlite3
 import tarfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,24 @@ def _populated(install) -> Path:
     return source
 
 
+def _backed_up(install, tmp_path: Path) -> Path:
+    """The archive of a backup of `_populated`'s install."""
+    _populated(install)
+    archive = tmp_path / "backup.tar"
+    atelier("backup", "--out", str(archive))
+    return archive
+
+
+def _rewritten(archive: Path, out: Path, edit: Callable[[tarfile.TarInfo, bytes], bytes]) -> Path:
+    """`archive` copied to `out`, each member's data passed through `edit` (its size follows)."""
+    with tarfile.open(archive) as src, tarfile.open(out, "w") as dst:
+        for info in src:
+            data = edit(info, src.extractfile(info).read())  # type: ignore[union-attr]  # regular members only
+            info.size = len(data)
+            dst.addfile(info, io.BytesIO(data))
+    return out
+
+
 def _users(data_dir: Path) -> list[str]:
     with sqlite3.connect(data_dir / "identity.db") as conn:
         emails = [row[0] for row in conn.execute("SELECT email FROM user")]
@@ -92,9 +111,7 @@ class TestEmbedded:
         assert sorted(p.name for p in (target / "keys").iterdir()) == sorted(p.name for p in (source / "keys").iterdir())
 
     def test_a_non_empty_install_is_refused_unless_forced(self, install, tmp_path: Path) -> None:
-        _populated(install)
-        archive = tmp_path / "backup.tar"
-        atelier("backup", "--out", str(archive))
+        archive = _backed_up(install, tmp_path)
         target = install("target")
         atelier("migrate")
         atelier("users", "create", "bob@example.com", "--stdin", stdin="correct-horse-battery\n")
@@ -104,25 +121,19 @@ class TestEmbedded:
         assert _users(target) == ["ada@example.com"]
 
     def test_a_damaged_archive_is_refused_before_anything_is_written(self, install, tmp_path: Path) -> None:
-        _populated(install)
-        archive = tmp_path / "backup.tar"
-        atelier("backup", "--out", str(archive))
-        damaged = tmp_path / "damaged.tar"
-        with tarfile.open(archive) as src, tarfile.open(damaged, "w") as dst:
-            for info in src:
-                data = src.extractfile(info).read()  # type: ignore[union-attr]  # regular members only
-                if info.name == "files/catalog/products/chair.png":
-                    data = b"\x89PNG tampered"[: len(data)].ljust(len(data), b"!")
-                dst.addfile(info, io.BytesIO(data))
+        def tamper(info: tarfile.TarInfo, data: bytes) -> bytes:
+            if info.name != "files/catalog/products/chair.png":
+                return data
+            return b"\x89PNG tampered"[: len(data)].ljust(len(data), b"!")
+
+        damaged = _rewritten(_backed_up(install, tmp_path), tmp_path / "damaged.tar", tamper)
         target = install("target")
         assert "checksum" in refused("restore", str(damaged))
         assert not (target / "identity.db").exists()
         assert "not an Atelier backup" in refused("restore", str(tmp_path / "source" / "identity.db"))
 
     def test_a_member_outside_the_work_directory_is_refused(self, install, tmp_path: Path) -> None:
-        _populated(install)
-        archive = tmp_path / "backup.tar"
-        atelier("backup", "--out", str(archive))
+        archive = _backed_up(install, tmp_path)
         escaping, payload = tmp_path / "escaping.tar", b"written outside"
         with tarfile.open(archive) as src, tarfile.open(escaping, "w") as dst:
             manifest = json.loads(src.extractfile("manifest.json").read())  # type: ignore[union-attr]  # a regular member
@@ -142,19 +153,14 @@ class TestEmbedded:
         assert not (target / "identity.db").exists()
 
     def test_a_backup_from_a_newer_migration_history_is_refused(self, install, tmp_path: Path) -> None:
-        _populated(install)
-        archive = tmp_path / "backup.tar"
-        atelier("backup", "--out", str(archive))
-        newer = tmp_path / "newer.tar"
-        with tarfile.open(archive) as src, tarfile.open(newer, "w") as dst:
-            for info in src:
-                data = src.extractfile(info).read()  # type: ignore[union-attr]  # regular members only
-                if info.name == "manifest.json":
-                    manifest = json.loads(data)
-                    manifest["services"]["orders"]["revision"] = "orders_9999"
-                    data = json.dumps(manifest).encode()
-                    info.size = len(data)
-                dst.addfile(info, io.BytesIO(data))
+        def from_the_future(info: tarfile.TarInfo, data: bytes) -> bytes:
+            if info.name != "manifest.json":
+                return data
+            manifest = json.loads(data)
+            manifest["services"]["orders"]["revision"] = "orders_9999"
+            return json.dumps(manifest).encode()
+
+        newer = _rewritten(_backed_up(install, tmp_path), tmp_path / "newer.tar", from_the_future)
         install("target")
         assert "orders_9999" in refused("restore", str(newer))
 
