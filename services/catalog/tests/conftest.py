@@ -53,6 +53,13 @@ class Catalog:
         assert response.status_code == 201, response.text
         return response.json()
 
+    async def variant(self, product: dict[str, Any], name: str = "Big", **fields: Any) -> dict[str, Any]:
+        """A variant of `product` (its SKU: the product's, then `-` and the first letter of `name`)."""
+        body = {"name": name, "sku": f"{product['sku']}-{name[0]}", **fields}
+        response = await self.client.post(f"/api/v1/products/{product['id']}/variants", json=body, headers=self.staff)
+        assert response.status_code == 201, response.text
+        return response.json()
+
     async def category(self, **fields: Any) -> dict[str, Any]:
         n = next(_numbers)
         response = await self.client.post("/api/v1/categories", json={"name": f"Category {n}", **fields},

@@ -75,8 +75,7 @@ async def test_a_variant_and_the_scope(harness: ServiceHarness, catalog: Catalog
     await adjust(harness, staff, only_quiet, -15)
     assert await alerts(harness, only_quiet) == []  # the storefronts with a threshold do not sell it
     tile = await catalog.product(stock_quantity=0)
-    variant = (await harness.client.post(f"/api/v1/products/{tile['id']}/variants", headers=staff, json={
-        "name": "Big", "sku": f"{tile['sku']}-B", "stock_quantity": 30})).json()
+    variant = await catalog.variant(tile, "Big", stock_quantity=30)
     await harness.deliver(placed(line(tile, 25, variant=variant)))
     [alert] = await alerts(harness, tile)
     assert (alert["variant_id"], alert["name"], alert["stock_quantity"]) == (variant["id"], f"{tile['name']} (Big)", 5)

@@ -61,11 +61,10 @@ def decisions(harness: ServiceHarness, order_id: uuid.UUID) -> list[tuple[str, d
 
 class TestReserveOnOrderPlaced:
     async def test_every_line_is_held_and_the_order_hears_reserved(self, harness: ServiceHarness,
-                                                                   catalog: Catalog, staff) -> None:
+                                                                   catalog: Catalog) -> None:
         slab = await catalog.product(stock_quantity=5)
         tile = await catalog.product(stock_quantity=0)
-        variant = (await harness.client.post(f"/api/v1/products/{tile['id']}/variants", headers=staff, json={
-            "name": "Big", "sku": f"{tile['sku']}-B", "stock_quantity": 4})).json()
+        variant = await catalog.variant(tile, "Big", stock_quantity=4)
         order = placed(line(slab, 2), line(tile, 3, variant=variant), line(slab, 1))
 
         await harness.deliver(order)
@@ -89,11 +88,10 @@ class TestReserveOnOrderPlaced:
         assert not any(c["stock_only"] for c in changed[:-2])
 
     async def test_each_held_line_is_a_numbered_row_with_its_stock_movement(self, harness: ServiceHarness,
-                                                                            catalog: Catalog, staff) -> None:
+                                                                            catalog: Catalog) -> None:
         slab = await catalog.product(stock_quantity=5)
         tile = await catalog.product(stock_quantity=0)
-        variant = (await harness.client.post(f"/api/v1/products/{tile['id']}/variants", headers=staff, json={
-            "name": "Big", "sku": f"{tile['sku']}-B", "stock_quantity": 4})).json()
+        variant = await catalog.variant(tile, "Big", stock_quantity=4)
         order = placed(line(slab, 2), line(tile, 3, variant=variant))
 
         await harness.deliver(order)
@@ -138,11 +136,10 @@ class TestReserveOnOrderPlaced:
         assert await reservations(harness, order.order_id) == []
 
     async def test_a_variant_named_under_another_product_is_unavailable(self, harness: ServiceHarness,
-                                                                       catalog: Catalog, staff) -> None:
+                                                                       catalog: Catalog) -> None:
         shirt = await catalog.product(stock_quantity=5)
         mug = await catalog.product(stock_quantity=5)
-        large = (await harness.client.post(f"/api/v1/products/{shirt['id']}/variants", headers=staff, json={
-            "name": "L", "sku": f"{shirt['sku']}-L", "stock_quantity": 4})).json()
+        large = await catalog.variant(shirt, "L", stock_quantity=4)
         order = placed(line(shirt, 1), line(mug, 1, variant=large))
 
         await harness.deliver(order)

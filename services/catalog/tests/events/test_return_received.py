@@ -35,12 +35,11 @@ def _received(*lines: ReturnLine) -> ReturnReceived:
 
 
 class TestRestock:
-    async def test_resaleable_lines_come_back_once(self, harness: ServiceHarness, catalog: Catalog, staff) -> None:
+    async def test_resaleable_lines_come_back_once(self, harness: ServiceHarness, catalog: Catalog) -> None:
         lamp = await catalog.product(stock_quantity=5)
         vase = await catalog.product(stock_quantity=5)
         tile = await catalog.product(stock_quantity=0)
-        variant = (await harness.client.post(f"/api/v1/products/{tile['id']}/variants", headers=staff, json={
-            "name": "Big", "sku": f"{tile['sku']}-B", "stock_quantity": 1})).json()
+        variant = await catalog.variant(tile, "Big", stock_quantity=1)
         event = _received(_line(lamp, 2, restock=True), _line(vase, 1, restock=False),
                           _line(tile, 3, restock=True, variant=variant))
         envelope = await harness.deliver(event, producer="orders")
