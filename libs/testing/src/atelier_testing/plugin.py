@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.db import Database
 from atelier_common.migrations import upgrade
@@ -245,6 +247,24 @@ async def open_database(service_database: Callable[[str, Path], str]) -> AsyncIt
     yield open_
     for database in opened:
         await database.dispose()
+
+
+@pytest.fixture
+async def open_session(
+        service_database: Callable[[str, Path], str]) -> AsyncIterator[Callable[[str, Path], AsyncSession]]:
+    """`open_session(name, migrations)` → a session (`expire_on_commit=False`) on a migrated, empty
+    database of this test, for a statement run on its own rows; closed and disposed after it."""
+    opened: list[tuple[AsyncEngine, AsyncSession]] = []
+
+    def open_(name: str, migrations: Path) -> AsyncSession:
+        engine = create_async_engine(service_database(name, migrations))
+        opened.append((engine, AsyncSession(engine, expire_on_commit=False)))
+        return opened[-1][1]
+
+    yield open_
+    for engine, session in opened:
+        await session.close()
+        await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

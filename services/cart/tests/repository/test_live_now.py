@@ -6,12 +6,10 @@ between them. Through the statement the hot path runs too (`PromotionCodes.state
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_cart.models import PromotionWindow
@@ -27,11 +25,8 @@ WINDOWS = table_of(PromotionWindow).c
 
 
 @pytest.fixture
-async def session(service_database) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(service_database("cart", MIGRATIONS))
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        yield session
-    await engine.dispose()
+def session(open_session) -> AsyncSession:
+    return open_session("cart", MIGRATIONS)
 
 
 def _window(case: Case, storefront: str = "default") -> PromotionWindow:

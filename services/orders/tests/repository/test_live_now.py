@@ -7,7 +7,6 @@ windows Hypothesis draws around the boundary instants."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -16,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import UtcDateTime, table_of
@@ -32,11 +30,8 @@ LIVE = sa_select(table_of(Promotion).c.id).where(live_sql(bindparam("now", type_
 
 
 @pytest.fixture
-async def session(service_database) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(service_database("orders", MIGRATIONS))
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        yield session
-    await engine.dispose()
+def session(open_session) -> AsyncSession:
+    return open_session("orders", MIGRATIONS)
 
 
 def _promotion(window: Window, storefront: str = "default") -> Promotion:
