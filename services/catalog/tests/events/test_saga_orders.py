@@ -5,7 +5,7 @@ leave the same stock."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 from sqlalchemy import func
@@ -37,15 +37,24 @@ class TestCheckoutSagaInEveryOrder:
                 col(StockReservation.status).in_(("reserved", "committed"))))).one()
         return await stock(harness, products[order.order_id]), held, [t for t, _ in decisions(harness, order.order_id)]
 
-    async def test_placed_and_paid_in_any_order_commit_the_stock(self, harness: ServiceHarness,
-                                                                 catalog: Catalog) -> None:
-        products: dict = {}
+    @staticmethod
+    def _paid_order(catalog: Catalog, products: dict, *then: Callable[[OrderPlaced], IntegrationEvent],
+                    ) -> Callable[[], Awaitable[list[IntegrationEvent]]]:
+        """The scenario: an order of 2 of a product with 5 in stock (`products`: order id → product),
+        its payment, then the events `then` makes of the order."""
 
         async def scenario() -> list[IntegrationEvent]:
             slab = await catalog.product(stock_quantity=5)
             order = placed(line(slab, 2))
             products[order.order_id] = slab
-            return [order, paid(order)]
+            return [order, paid(order), *(make(order) for make in then)]
+
+        return scenario
+
+    async def test_placed_and_paid_in_any_order_commit_the_stock(self, harness: ServiceHarness,
+                                                                 catalog: Catalog) -> None:
+        products: dict = {}
+        scenario = self._paid_order(catalog, products)
 
         async def outcome(events: Sequence[IntegrationEvent]) -> tuple[int, int, list[str]]:
             await _past_deadline(harness)  # half an hour later: a paid order keeps its stock
@@ -57,13 +66,8 @@ class TestCheckoutSagaInEveryOrder:
     async def test_a_cancellation_in_any_order_gives_everything_back(self, harness: ServiceHarness,
                                                                      catalog: Catalog) -> None:
         products: dict = {}
-
-        async def scenario() -> list[IntegrationEvent]:
-            slab = await catalog.product(stock_quantity=5)
-            order = placed(line(slab, 2))
-            products[order.order_id] = slab
-            return [order, paid(order), OrderCancelled(order_id=order.order_id, owner_id=order.owner_id,
-                                                       was_paid=True)]
+        scenario = self._paid_order(catalog, products, lambda order: OrderCancelled(
+            order_id=order.order_id, owner_id=order.owner_id, was_paid=True))
 
         async def outcome(events: Sequence[IntegrationEvent]) -> tuple[int, int]:
             shelf, held, _ = await self._outcome(harness, events, products)  # the decision depends on who came first
