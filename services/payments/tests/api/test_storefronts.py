@@ -38,6 +38,19 @@ def _sent(fake: FakeStripe, path: str, order_id: str) -> dict[str, Any]:
     return params
 
 
+
+async def _started(api, fake: FakeStripe, start: str,
+                   **order: Any) -> tuple[Any, dict[str, Any], Any, dict[str, Any]]:
+    """An anonymous buyer's order (`order`: the fields of orders' copy) paid through Stripe's `start`
+    (`intent` or `checkout`), started: the buyer, the order, the answer, and what payments sent
+    Stripe for it."""
+    anon_id, headers = api.anon()
+    placed = api.orders.add(anon_id, **order)
+    response = await getattr(api, start)(placed["id"], headers)
+    assert response.status_code == 200, response.text
+    path = {"intent": "/v1/payment_intents", "checkout": "/v1/checkout/sessions"}[start]
+    return anon_id, placed, response, _sent(fake, path, placed["id"])
+
 async def _rows(api, model: Any, **where: Any) -> list[Any]:
     async with api.db.read_only() as s:
         stmt = select(model)
@@ -49,11 +62,8 @@ async def _rows(api, model: Any, **where: Any) -> list[Any]:
 class TestStripeIntents:
     async def test_an_order_of_b_is_charged_with_bs_descriptor_and_stays_bs(self, stripe_api, fake_stripe) -> None:
         _b(stripe_api)
-        anon_id, headers = stripe_api.anon()
-        order = stripe_api.orders.add(anon_id, total="42.00", currency="EUR", storefront="b")
-        response = await stripe_api.intent(order["id"], headers)
-        assert response.status_code == 200, response.text
-        sent = _sent(fake_stripe, "/v1/payment_intents", order["id"])
+        anon_id, order, response, sent = await _started(
+            stripe_api, fake_stripe, "intent", total="42.00", currency="EUR", storefront="b")
         assert sent["statement_descriptor_suffix"] == "BSHOP"
         assert sent["currency"] == "eur" and sent["amount"] == "4200"  # the order's
         assert sent["metadata"]["storefront"] == "b"
@@ -69,11 +79,8 @@ class TestStripeIntents:
 
     async def test_the_default_storefronts_intent_is_as_before(self, stripe_api, fake_stripe) -> None:
         _b(stripe_api)  # another storefront existing changes nothing for the default's orders
-        anon_id, headers = stripe_api.anon()
-        order = stripe_api.orders.add(anon_id)  # orders names no storefront: the default's
-        response = await stripe_api.intent(order["id"], headers)
-        assert response.status_code == 200, response.text
-        sent = _sent(fake_stripe, "/v1/payment_intents", order["id"])
+        # Orders names no storefront: the default's.
+        _anon_id, order, response, sent = await _started(stripe_api, fake_stripe, "intent")
         assert "statement_descriptor_suffix" not in sent
         assert sent["metadata"] == {"order_id": order["id"], "payment_id": response.json()["payment_id"],
                                     "storefront": "default"}
@@ -95,11 +102,8 @@ class TestStripeIntents:
 
     async def test_an_unknown_storefront_is_charged_with_the_platforms_details(self, stripe_api,
                                                                                fake_stripe) -> None:
-        anon_id, headers = stripe_api.anon()
-        order = stripe_api.orders.add(anon_id, storefront="gone")  # deleted since the order was placed
-        response = await stripe_api.intent(order["id"], headers)
-        assert response.status_code == 200, response.text
-        sent = _sent(fake_stripe, "/v1/payment_intents", order["id"])
+        # Deleted since the order was placed.
+        _anon_id, order, _response, sent = await _started(stripe_api, fake_stripe, "intent", storefront="gone")
         assert "statement_descriptor_suffix" not in sent and sent["metadata"]["storefront"] == "gone"
         [payment] = await stripe_api.payments(order["id"])
         assert payment.storefront == "gone"
@@ -108,11 +112,8 @@ class TestStripeIntents:
 class TestStripeCheckout:
     async def test_bs_checkout_returns_to_bs_pages_with_bs_descriptor(self, stripe_api, fake_stripe) -> None:
         _b(stripe_api)
-        anon_id, headers = stripe_api.anon()
-        order = stripe_api.orders.add(anon_id, total="12.00", currency="EUR", storefront="b")
-        response = await stripe_api.checkout(order["id"], headers)
-        assert response.status_code == 200, response.text
-        sent = _sent(fake_stripe, "/v1/checkout/sessions", order["id"])
+        _anon_id, order, response, sent = await _started(
+            stripe_api, fake_stripe, "checkout", total="12.00", currency="EUR", storefront="b")
         assert sent["success_url"] == B_SUCCESS and sent["cancel_url"] == B_CANCEL
         assert sent["payment_intent_data"]["statement_descriptor_suffix"] == "BSHOP"
         assert sent["payment_intent_data"]["metadata"]["storefront"] == "b"
@@ -128,19 +129,13 @@ class TestStripeCheckout:
 
     async def test_a_storefront_without_pages_returns_to_the_requests(self, stripe_api, fake_stripe) -> None:
         _b(stripe_api, success_url=None, cancel_url=None)
-        anon_id, headers = stripe_api.anon()
-        order = stripe_api.orders.add(anon_id, storefront="b")
-        assert (await stripe_api.checkout(order["id"], headers)).status_code == 200
-        sent = _sent(fake_stripe, "/v1/checkout/sessions", order["id"])
+        _anon_id, _order, _response, sent = await _started(stripe_api, fake_stripe, "checkout", storefront="b")
         assert sent["success_url"] == REQUEST_SUCCESS and sent["cancel_url"] == REQUEST_CANCEL
         assert sent["payment_intent_data"]["statement_descriptor_suffix"] == "BSHOP"
 
     async def test_the_default_storefronts_checkout_is_as_before(self, stripe_api, fake_stripe) -> None:
         _b(stripe_api)
-        anon_id, headers = stripe_api.anon()
-        order = stripe_api.orders.add(anon_id)
-        assert (await stripe_api.checkout(order["id"], headers)).status_code == 200
-        sent = _sent(fake_stripe, "/v1/checkout/sessions", order["id"])
+        _anon_id, _order, _response, sent = await _started(stripe_api, fake_stripe, "checkout")
         assert sent["success_url"] == REQUEST_SUCCESS and sent["cancel_url"] == REQUEST_CANCEL
         assert "statement_descriptor_suffix" not in sent["payment_intent_data"]
         assert sent["metadata"]["storefront"] == "default"
