@@ -183,6 +183,34 @@ class PaymentsApi:
         return await self.client.post("/api/v1/payments/confirm", headers=headers,
                                       json={"order_id": order_id, "payment_intent_id": intent_id})
 
+    def guest_order(self, **order: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        """A new guest's order (`order`: the fields of orders' copy), and the guest's headers."""
+        anon_id, headers = self.anon()
+        return self.orders.add(anon_id, **order), headers
+
+    async def paid_locally(self, owner: tuple[uuid.UUID, dict[str, str]] | None = None,
+                           **order: Any) -> tuple[dict[str, Any], uuid.UUID]:
+        """An order (`order`: the fields of orders' copy) of `owner` (its id and headers; else a new
+        guest) paid on the local provider's page: the order and its owner."""
+        owner_id, headers = owner or self.anon()
+        placed = self.orders.add(owner_id, **order)
+        session_id = (await self.checkout(placed["id"], headers)).json()["session_id"]
+        assert (await self.client.post(f"/api/dev/checkout/{session_id}/pay")).status_code == 303
+        return placed, owner_id
+
+    async def open_intent(self, fake: FakeStripe, **order: Any) -> tuple[dict[str, Any], str]:
+        """A new guest's order with a Stripe payment intent started: the order and the intent's id."""
+        placed, headers = self.guest_order(**order)
+        response = await self.intent(placed["id"], headers)
+        assert response.status_code == 200, response.text
+        return placed, response.json()["payment_intent_id"]
+
+    async def paid_by_stripe(self, fake: FakeStripe, **order: Any) -> tuple[dict[str, Any], str]:
+        """`open_intent`, then Stripe's word that the intent succeeded."""
+        placed, intent_id = await self.open_intent(fake, **order)
+        await self.stripe_webhooks.send(fake.event("payment_intent.succeeded", fake.succeed_intent(intent_id)))
+        return placed, intent_id
+
     async def outbox(self, type_: str) -> list[dict[str, Any]]:
         """Events of `type_` written to the outbox (sent or not), oldest first."""
         async with self.db.read_only() as s:

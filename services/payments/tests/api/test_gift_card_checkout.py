@@ -31,12 +31,6 @@ async def checkout(api, order_id: str, headers: dict[str, str], codes: list[str]
                                  json={"order_id": order_id, "gift_cards": codes, **CHECKOUT})
 
 
-
-def guest_order(api, total: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """An anonymous buyer's order of `total` (orders' copy), and the buyer's headers."""
-    anon_id, headers = api.anon()
-    return api.orders.add(anon_id, total=total), headers
-
 async def card(api, card_id: str) -> dict[str, Any]:
     response = await api.client.get(f"{STAFF}/{card_id}", headers=api.keys.staff_headers("support"))
     assert response.status_code == 200, response.text
@@ -67,7 +61,7 @@ async def by_source(api, order_id: str) -> dict[str, Decimal]:
 class TestPartOfTheOrder:
     async def test_the_card_pays_first_and_the_provider_the_rest(self, api) -> None:
         card_id, code = await issued_code(api, "20.00")
-        order, headers = guest_order(api, "59.48")
+        order, headers = api.guest_order(total="59.48")
         started = await checkout(api, order["id"], headers, [code])
         assert started.status_code == 200, started.text
         body = started.json()
@@ -89,7 +83,7 @@ class TestPartOfTheOrder:
     async def test_cards_pay_in_the_order_given_each_up_to_its_balance(self, api) -> None:
         small_id, small = await issued_code(api, "10.00")
         big_id, big = await issued_code(api, "100.00")
-        order, headers = guest_order(api, "30.00")
+        order, headers = api.guest_order(total="30.00")
         started = await checkout(api, order["id"], headers, [small, big])
         assert started.json()["status"] == "succeeded", started.text
         assert ((await card(api, small_id))["balance"], (await card(api, big_id))["balance"]) == ("0.00", "80.00")
@@ -101,7 +95,7 @@ class TestPartOfTheOrder:
         """Another tab, or a retry without its key: the earlier page's hold goes back to the card
         first, so the card is never held twice for one order; the earlier page is closed."""
         card_id, code = await issued_code(api, "30.00")
-        order, headers = guest_order(api, "50.00")
+        order, headers = api.guest_order(total="50.00")
         first = (await checkout(api, order["id"], headers, [code])).json()
         assert (await card(api, card_id))["balance"] == "0.00"
         second = await checkout(api, order["id"], headers, [code])
@@ -121,7 +115,7 @@ class TestPartOfTheOrder:
 class TestWholeOrder:
     async def test_cards_that_cover_the_total_pay_the_order_without_a_provider(self, api) -> None:
         card_id, code = await issued_code(api, "100.00")
-        order, headers = guest_order(api, "59.48")
+        order, headers = api.guest_order(total="59.48")
         started = await checkout(api, order["id"], headers, [code])
         assert started.status_code == 200, started.text
         body = started.json()
@@ -140,7 +134,7 @@ class TestWholeOrder:
 
     async def test_a_retry_with_the_same_key_spends_the_card_once(self, api) -> None:
         card_id, code = await issued_code(api, "100.00")
-        order, headers = guest_order(api, "25.00")
+        order, headers = api.guest_order(total="25.00")
         key = str(uuid.uuid4())
         first = await checkout(api, order["id"], headers, [code], **{"Idempotency-Key": key})
         again = await checkout(api, order["id"], headers, [code], **{"Idempotency-Key": key})
@@ -156,7 +150,7 @@ class TestRefusedCodes:
         _, expired = await issued_code(api, "50.00", expires_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
         off_id, off = await issued_code(api, "50.00")
         await api.client.post(f"{STAFF}/{off_id}/deactivate", headers=api.keys.staff_headers("support"))
-        order, headers = guest_order(api, "30.00")
+        order, headers = api.guest_order(total="30.00")
         answers = [assert_error(await checkout(api, order["id"], headers, [good, bad]), 400, "GIFT_CARD_INVALID")
                    for bad in ("ABCD-EFGH-JKMN-PQRS", expired, off)]
         assert answers[0] == answers[1] == answers[2]
@@ -180,7 +174,7 @@ class TestRefusedCodes:
     async def test_wrong_codes_at_checkout_count_as_guesses(self, start_payments) -> None:
         async with start_payments(gift_card_failures_per_caller="2/15 minutes") as api:
             _, code = await issued_code(api, "50.00")
-            order, headers = guest_order(api, "30.00")
+            order, headers = api.guest_order(total="30.00")
             for _ in range(2):
                 assert_error(await checkout(api, order["id"], headers, ["WRNG-WRNG-WRNG-WRNG"]), 400,
                              "GIFT_CARD_INVALID")
@@ -190,7 +184,7 @@ class TestRefusedCodes:
 class TestGivenBack:
     async def test_a_cancelled_payment_releases_what_it_held(self, api) -> None:
         card_id, code = await issued_code(api, "20.00")
-        order, headers = guest_order(api, "59.48")
+        order, headers = api.guest_order(total="59.48")
         assert (await checkout(api, order["id"], headers, [code])).status_code == 200
         assert (await card(api, card_id))["balance"] == "0.00"
         await api.h.deliver(OrderCancelled(order_id=order["id"], owner_id=order["owner_id"], was_paid=False))
@@ -204,7 +198,7 @@ class TestGivenBack:
 
     async def test_refunds_go_to_the_provider_first_then_to_the_card(self, api) -> None:
         card_id, code = await issued_code(api, "20.00")
-        order, headers = guest_order(api, "59.48")
+        order, headers = api.guest_order(total="59.48")
         await pay_locally(api, (await checkout(api, order["id"], headers, [code])).json()["session_id"])
         first = await refund(api, order["id"], "50.00")
         assert first.status_code == 201, first.text
@@ -230,7 +224,7 @@ class TestGivenBack:
 
     async def test_an_order_paid_by_card_alone_is_refunded_to_it_when_cancelled(self, api) -> None:
         card_id, code = await issued_code(api, "100.00")
-        order, headers = guest_order(api, "59.48")
+        order, headers = api.guest_order(total="59.48")
         assert (await checkout(api, order["id"], headers, [code])).json()["status"] == "succeeded"
         await api.h.deliver(OrderCancelled(order_id=order["id"], owner_id=order["owner_id"], was_paid=True))
         assert (await card(api, card_id))["balance"] == "100.00"
@@ -245,7 +239,7 @@ class TestGivenBack:
 class TestRace:
     async def test_two_checkouts_spending_a_cards_last_ten_one_wins(self, api) -> None:
         card_id, code = await issued_code(api, "10.00")
-        orders = [guest_order(api, "10.00") for _ in range(2)]
+        orders = [api.guest_order(total="10.00") for _ in range(2)]
         answers = await asyncio.gather(*(checkout(api, order["id"], headers, [code]) for order, headers in orders))
         assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
         [lost] = [r for r in answers if r.status_code == 409]
@@ -262,7 +256,7 @@ class TestRace:
 class TestStripe:
     async def test_stripe_charges_the_rest_and_refunds_its_part_first(self, stripe_api, fake_stripe) -> None:
         card_id, code = await issued_code(stripe_api, "2.34")
-        order, headers = guest_order(stripe_api, "12.34")
+        order, headers = stripe_api.guest_order(total="12.34")
         body = (await checkout(stripe_api, order["id"], headers, [code])).json()
         session = fake_stripe.sessions[body["session_id"]]
         assert session["amount_total"] == 1000  # 12.34 less the card's 2.34
@@ -281,7 +275,7 @@ class TestStripe:
     async def test_a_late_success_after_the_cards_were_released_refunds_only_the_providers_part(
             self, stripe_api, fake_stripe) -> None:
         card_id, code = await issued_code(stripe_api, "2.34")
-        order, headers = guest_order(stripe_api, "12.34")
+        order, headers = stripe_api.guest_order(total="12.34")
         body = (await checkout(stripe_api, order["id"], headers, [code])).json()
         await stripe_api.h.deliver(OrderCancelled(order_id=order["id"], owner_id=order["owner_id"], was_paid=False))
         assert (await card(stripe_api, card_id))["balance"] == "2.34"  # released

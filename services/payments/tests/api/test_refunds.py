@@ -11,21 +11,7 @@ from prometheus_client import REGISTRY
 
 from ..conftest import assert_error, money
 
-
-async def _paid_locally(api, total: str = "59.48") -> tuple[dict, uuid.UUID]:
-    anon_id, headers = api.anon()
-    order = api.orders.add(anon_id, total=total)
-    session_id = (await api.checkout(order["id"], headers)).json()["session_id"]
-    assert (await api.client.post(f"/api/dev/checkout/{session_id}/pay")).status_code == 303
-    return order, anon_id
-
-
-async def _paid_by_stripe(api, fake, total: str = "59.48") -> tuple[dict, str]:
-    anon_id, headers = api.anon()
-    order = api.orders.add(anon_id, total=total)
-    intent_id = (await api.intent(order["id"], headers)).json()["payment_intent_id"]
-    await api.stripe_webhooks.send(fake.event("payment_intent.succeeded", fake.succeed_intent(intent_id)))
-    return order, intent_id
+TOTAL = "59.48"  # the orders these tests refund
 
 
 def _stripe_refunds(fake, intent_id: str) -> list[dict[str, Any]]:
@@ -43,7 +29,7 @@ async def _refund(api, order_id: str, amount: str | None = None, *, headers: dic
 
 class TestPartialRefunds:
     async def test_refunds_add_up_to_what_was_paid_and_no_more(self, api) -> None:
-        order, owner_id = await _paid_locally(api)
+        order, owner_id = await api.paid_locally(total=TOTAL)
         first = await _refund(api, order["id"], "10.00")
         assert first.status_code == 201, first.text
         body = first.json()
@@ -72,7 +58,7 @@ class TestPartialRefunds:
         assert {e["refund_id"] for e in events} == {first.json()["id"], second.json()["id"]}
 
     async def test_without_an_amount_the_rest_is_refunded(self, api) -> None:
-        order, _ = await _paid_locally(api)
+        order, _ = await api.paid_locally(total=TOTAL)
         assert (await _refund(api, order["id"], "9.48")).status_code == 201
         rest = await _refund(api, order["id"])
         assert rest.status_code == 201, rest.text
@@ -80,7 +66,7 @@ class TestPartialRefunds:
         assert [e["is_full"] for e in await api.outbox("payment.refunded")] == [False, True]
 
     async def test_more_than_paid_at_once_is_refused_and_changes_nothing(self, api) -> None:
-        order, owner_id = await _paid_locally(api)
+        order, owner_id = await api.paid_locally(total=TOTAL)
         details = assert_error(await _refund(api, order["id"], "59.49"), 400, "REFUND_EXCEEDS_PAYMENT")["details"]
         assert details == {"refundable": "59.48", "requested": "59.49"}
         assert [e.kind for e in await api.ledger(owner_id)] == ["payment"]
@@ -94,14 +80,14 @@ class TestPartialRefunds:
         assert_error(await _refund(api, order["id"], "1.00"), 400, "REFUND_EXCEEDS_PAYMENT")
 
     async def test_staff_only(self, api) -> None:
-        order, _ = await _paid_locally(api)
+        order, _ = await api.paid_locally(total=TOTAL)
         assert_error(await _refund(api, order["id"], "1.00", headers={}), 401, "AUTHENTICATION_REQUIRED")
         _, customer = api.user()
         assert_error(await _refund(api, order["id"], "1.00", headers=customer), 403, "PERMISSION_DENIED")
         assert await api.outbox("payment.refunded") == []
 
     async def test_bad_amounts_and_a_missing_reason_are_validation_errors(self, api) -> None:
-        order, _ = await _paid_locally(api)
+        order, _ = await api.paid_locally(total=TOTAL)
         for amount in ("0", "-1.00", "1.001", "abc"):
             assert_error(await _refund(api, order["id"], amount), 400, "VALIDATION_ERROR")
         response = await api.client.post("/api/v1/payments/refunds", json={"order_id": order["id"]},
@@ -111,7 +97,7 @@ class TestPartialRefunds:
     async def test_a_cancellation_after_a_partial_refund_refunds_only_the_rest(self, api) -> None:
         from atelier_common.contracts.orders import OrderCancelled
 
-        order, owner_id = await _paid_locally(api)
+        order, owner_id = await api.paid_locally(total=TOTAL)
         assert (await _refund(api, order["id"], "10.00")).status_code == 201
         await api.h.deliver(OrderCancelled(order_id=order["id"], owner_id=order["owner_id"], was_paid=True))
         events = await api.outbox("payment.refunded")
@@ -122,7 +108,7 @@ class TestPartialRefunds:
 class TestStripeRefunds:
     async def test_a_partial_refund_is_a_stripe_refund_of_that_amount_with_its_own_key(self, stripe_api,
                                                                                       fake_stripe) -> None:
-        order, intent_id = await _paid_by_stripe(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.paid_by_stripe(fake_stripe, total=TOTAL)
         first = await _refund(stripe_api, order["id"], "10.00")
         second = await _refund(stripe_api, order["id"], "49.48")
         assert first.status_code == second.status_code == 201, first.text
@@ -135,7 +121,7 @@ class TestStripeRefunds:
         assert len(await stripe_api.outbox("payment.refunded")) == 2
 
     async def test_a_pending_refund_settles_on_charge_refund_updated(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _paid_by_stripe(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.paid_by_stripe(fake_stripe, total=TOTAL)
         fake_stripe.refund_status = "pending"
         response = await _refund(stripe_api, order["id"], "10.00")
         assert response.status_code == 201 and response.json()["status"] == "pending"
@@ -153,7 +139,7 @@ class TestStripeRefunds:
                                                                              ("refund", money("-10.00"))]
 
     async def test_a_failed_refund_writes_nothing_and_frees_its_amount(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _paid_by_stripe(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.paid_by_stripe(fake_stripe, total=TOTAL)
         fake_stripe.refund_status = "pending"
         assert (await _refund(stripe_api, order["id"], "59.48")).status_code == 201
         assert_error(await _refund(stripe_api, order["id"], "1.00"), 400, "REFUND_EXCEEDS_PAYMENT")
@@ -170,7 +156,7 @@ class TestStripeRefunds:
 
     async def test_a_refund_that_fails_after_it_succeeded_is_reversed_in_the_ledger(self, stripe_api,
                                                                                      fake_stripe) -> None:
-        order, intent_id = await _paid_by_stripe(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.paid_by_stripe(fake_stripe, total=TOTAL)
         assert (await _refund(stripe_api, order["id"], "10.00")).status_code == 201
         [stripe_refund] = _stripe_refunds(fake_stripe, intent_id)
         failed = fake_stripe.settle_refund(stripe_refund["id"], "failed", "lost_or_stolen_card")
@@ -179,7 +165,7 @@ class TestStripeRefunds:
             ("payment", money("59.48")), ("refund", money("-10.00")), ("refund", money("10.00"))]
 
     async def test_a_partial_refund_made_in_the_stripe_dashboard_is_recorded(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _paid_by_stripe(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.paid_by_stripe(fake_stripe, total=TOTAL)
         intent = fake_stripe.intents[intent_id]
         dashboard = {"id": "re_dashboard", "object": "refund", "amount": 1500, "currency": "usd",
                      "payment_intent": intent_id, "charge": intent["latest_charge"], "status": "succeeded",
@@ -196,7 +182,7 @@ class TestStaleRefundForm:
     it stale, and it is refused with the current state rather than applied over it."""
 
     async def test_a_refund_made_since_the_form_was_read_is_a_conflict_and_changes_nothing(self, api) -> None:
-        order, owner_id = await _paid_locally(api)
+        order, owner_id = await api.paid_locally(total=TOTAL)
         form = {"order_id": order["id"], "amount": "5.00", "reason": "late", "expected_refundable": "59.48"}
         assert (await _refund(api, order["id"], "10.00")).status_code == 201  # another staffer, meanwhile
         stale = await api.client.post("/api/v1/payments/refunds", json=form, headers=api.keys.staff_headers())
@@ -234,7 +220,7 @@ class TestTheCallerNow:
     alone, which lives on until `identity.token_revoked` reaches payments."""
 
     async def test_a_clerk_moved_out_of_finance_or_suspended_refunds_nothing(self, api) -> None:
-        order, owner_id = await _paid_locally(api)
+        order, owner_id = await api.paid_locally(total=TOTAL)
         # A role the token lacks is refused before identity is asked.
         assert_error(await _refund(api, order["id"], "1.00", headers=api.keys.staff_headers("merchandiser")),
                      403, "PERMISSION_DENIED")
@@ -254,7 +240,7 @@ class TestTheCallerNow:
         assert api.staff_directory.asked == [clerk] * 4
 
     async def test_identity_unable_to_answer_refunds_nothing(self, api) -> None:
-        order, owner_id = await _paid_locally(api)
+        order, owner_id = await api.paid_locally(total=TOTAL)
         api.staff_directory.unavailable = True
         assert_error(await _refund(api, order["id"], "1.00"), 503, "SERVICE_UNAVAILABLE")
         assert [e.kind for e in await api.ledger(owner_id)] == ["payment"]

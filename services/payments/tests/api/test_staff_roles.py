@@ -29,9 +29,9 @@ async def test_payments_staff_operations_by_role(api) -> None:
 
 
 async def test_a_refund_writes_its_audit_row_and_a_refused_one_none(api) -> None:
-    from .test_refunds import _paid_locally, _refund
+    from .test_refunds import _refund
 
-    order, _ = await _paid_locally(api, "59.48")
+    order, _ = await api.paid_locally(total="59.48")
     refused = await _refund(api, order["id"], "5.00", headers=api.keys.staff_headers("merchandiser"))
     assert refused.status_code == 403
     staffer = uuid.uuid4()
@@ -47,9 +47,9 @@ async def test_a_refund_writes_its_audit_row_and_a_refused_one_none(api) -> None
 
 
 async def test_staff_read_an_orders_payments_and_refunds(api) -> None:
-    from .test_refunds import _paid_locally, _refund
+    from .test_refunds import _refund
 
-    order, _ = await _paid_locally(api, "59.48")
+    order, _ = await api.paid_locally(total="59.48")
     assert (await _refund(api, order["id"], "9.48")).status_code == 201
     response = await api.client.get(f"/api/v1/staff/payments/orders/{order['id']}",
                                     headers=api.keys.staff_headers("support"))
@@ -63,9 +63,9 @@ async def test_staff_read_an_orders_payments_and_refunds(api) -> None:
 
 
 async def test_finance_reads_every_customers_ledger_by_customer_kind_and_time(api) -> None:
-    from .test_refunds import _paid_locally, _refund
+    from .test_refunds import _refund
 
-    order, _ = await _paid_locally(api, "59.48")
+    order, _ = await api.paid_locally(total="59.48")
     assert (await _refund(api, order["id"], "9.48")).status_code == 201
     user_id = uuid.uuid4()
     await api.h.deliver(CreditConsumed(user_id=user_id, credits=2, reason="unlock", balance_after=3))

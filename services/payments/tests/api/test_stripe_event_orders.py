@@ -10,7 +10,6 @@ from atelier_testing import deliver_in_every_order
 from atelier_testing.fakes.stripe import FakeStripe
 
 from ..conftest import money
-from .test_stripe_webhooks import _open_intent
 
 Event = dict[str, Any]
 
@@ -34,7 +33,7 @@ class TestStripeEventsInEveryOrder:
         orders: dict[str, dict] = {}
 
         async def scenario() -> list[Event]:
-            order, intent_id = await _open_intent(stripe_api, fake_stripe, total="20.00")
+            order, intent_id = await stripe_api.open_intent(fake_stripe, total="20.00")
             early = dict(fake_stripe.intents[intent_id])
             succeeded = fake_stripe.succeed_intent(intent_id)
             orders[intent_id] = order
@@ -53,7 +52,7 @@ class TestStripeEventsInEveryOrder:
         orders: dict[str, dict] = {}
 
         async def scenario() -> list[Event]:
-            order, intent_id = await _open_intent(stripe_api, fake_stripe, total="20.00")
+            order, intent_id = await stripe_api.open_intent(fake_stripe, total="20.00")
             intent = fake_stripe.succeed_intent(intent_id)
             orders[intent_id] = order
             refund = {"id": f"re_{intent_id}", "object": "refund", "amount": 750, "currency": "usd",

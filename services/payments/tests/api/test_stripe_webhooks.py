@@ -13,14 +13,6 @@ from atelier_testing.fakes.stripe import FakeStripe
 from ..conftest import assert_error, line, money
 
 
-async def _open_intent(api, fake: FakeStripe, **order_fields) -> tuple[dict, str]:
-    anon_id, headers = api.anon()
-    order = api.orders.add(anon_id, **order_fields)
-    response = await api.intent(order["id"], headers)
-    assert response.status_code == 200, response.text
-    return order, response.json()["payment_intent_id"]
-
-
 async def _processed_ids(api) -> list[str]:
     async with api.db.read_only() as s:
         return [row.event_id for row in (await s.exec(select(ProcessedWebhook))).all()]
@@ -32,7 +24,7 @@ def _refunds_asked(fake: FakeStripe, intent_id: str) -> list[dict]:
 
 class TestSucceeded:
     async def test_payment_intent_succeeded_pays_the_order(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.open_intent(fake_stripe)
         event = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
         response = await stripe_api.stripe_webhooks.send(event)
         assert response.status_code == 200, response.text
@@ -46,7 +38,7 @@ class TestSucceeded:
         assert len(stripe_api.h.published("order.paid")) == 1
 
     async def test_a_replayed_event_has_no_second_effect(self, stripe_api, fake_stripe) -> None:
-        _order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        _order, intent_id = await stripe_api.open_intent(fake_stripe)
         event = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
         first = await stripe_api.stripe_webhooks.send(event)
         again = await stripe_api.stripe_webhooks.send(event)
@@ -56,7 +48,7 @@ class TestSucceeded:
         assert [e.kind for e in await stripe_api.ledger()] == ["payment"]
 
     async def test_a_second_event_for_the_same_success_has_no_second_effect(self, stripe_api, fake_stripe) -> None:
-        _order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        _order, intent_id = await stripe_api.open_intent(fake_stripe)
         intent = fake_stripe.succeed_intent(intent_id)
         for _ in range(2):  # two distinct event ids about one intent (Stripe may send both)
             response = await stripe_api.stripe_webhooks.send(fake_stripe.event("payment_intent.succeeded", intent))
@@ -65,7 +57,7 @@ class TestSucceeded:
         assert len(await stripe_api.ledger()) == 1
 
     async def test_an_amount_other_than_the_orders_is_not_settled(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.open_intent(fake_stripe)
         intent = {**fake_stripe.succeed_intent(intent_id), "amount": 1, "amount_received": 1}
         response = await stripe_api.stripe_webhooks.send(fake_stripe.event("payment_intent.succeeded", intent))
         assert response.json()["status"] == "ignored"
@@ -76,7 +68,7 @@ class TestSucceeded:
 
 class TestSignature:
     async def test_a_bad_signature_is_refused_and_changes_nothing(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.open_intent(fake_stripe)
         event = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
         for response in (await stripe_api.stripe_webhooks.send(event, secret="whsec_someone_else"),
                          await stripe_api.stripe_webhooks.send(event, signature="t=1,v1=deadbeef"),
@@ -94,7 +86,7 @@ class TestSignature:
         assert await stripe_api.outbox("order.paid") == []
 
     async def test_a_stale_timestamp_is_refused_and_changes_nothing(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.open_intent(fake_stripe)
         event = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
         stale = int(time.time()) - 301  # Stripe's tolerance is 300 s
         assert_error(await stripe_api.stripe_webhooks.send(event, timestamp=stale), 400, "INVALID_SIGNATURE")
@@ -113,7 +105,7 @@ class TestSignature:
 
 class TestOutOfOrder:
     async def test_late_events_never_move_a_succeeded_payment_back(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.open_intent(fake_stripe)
         early = dict(fake_stripe.intents[intent_id])
         succeeded = fake_stripe.succeed_intent(intent_id)
         await stripe_api.stripe_webhooks.send(fake_stripe.event("payment_intent.succeeded", succeeded))
@@ -126,7 +118,7 @@ class TestOutOfOrder:
         assert len(await stripe_api.outbox("order.paid")) == 1
 
     async def test_a_failure_then_a_retry_that_succeeds(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.open_intent(fake_stripe)
         failed = fake_stripe.fail_intent(intent_id)
         await stripe_api.stripe_webhooks.send(fake_stripe.event("payment_intent.payment_failed", failed))
         [payment] = await stripe_api.payments(order["id"])
@@ -190,7 +182,7 @@ class TestCheckoutSession:
 
 class TestChargeRefunded:
     async def test_a_refund_made_at_stripe_refunds_the_payment(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe, total="20.00")
+        order, intent_id = await stripe_api.open_intent(fake_stripe, total="20.00")
         await stripe_api.stripe_webhooks.send(
             fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id)))
         charge = fake_stripe.charge_of(intent_id)
@@ -208,7 +200,7 @@ class TestChargeRefunded:
         assert amounts == [money("20.00"), money("-20.00")]
 
     async def test_a_partial_refund_is_left_to_staff(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.open_intent(fake_stripe)
         await stripe_api.stripe_webhooks.send(
             fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id)))
         partial = {**fake_stripe.charge_of(intent_id), "refunded": False, "amount_refunded": 100}
@@ -233,7 +225,7 @@ class TestRefundBeforeSuccess:
     @pytest.mark.parametrize("refund_first", [True, False], ids=["refund_first", "success_first"])
     async def test_a_full_refund_in_either_order_is_applied_once(self, stripe_api, fake_stripe,
                                                                  refund_first: bool, replay: bool) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe, total="20.00")
+        order, intent_id = await stripe_api.open_intent(fake_stripe, total="20.00")
         succeeded = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
         refunded = fake_stripe.event("charge.refunded", fake_stripe.charge_of(intent_id))
 
@@ -253,7 +245,7 @@ class TestRefundBeforeSuccess:
     @pytest.mark.parametrize("refund_first", [True, False], ids=["refund_first", "success_first"])
     async def test_a_partial_refund_object_in_either_order_is_applied_once(self, stripe_api, fake_stripe,
                                                                            refund_first: bool, replay: bool) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe, total="20.00")
+        order, intent_id = await stripe_api.open_intent(fake_stripe, total="20.00")
         intent = fake_stripe.succeed_intent(intent_id)
         succeeded = fake_stripe.event("payment_intent.succeeded", intent)
         refund = {"id": "re_made_at_stripe", "object": "refund", "amount": 500, "currency": "usd",
@@ -274,7 +266,7 @@ class TestRefundBeforeSuccess:
 
     async def test_a_refund_for_a_payment_of_a_cancelled_order_is_not_asked_twice(
             self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe, total="20.00")
+        order, intent_id = await stripe_api.open_intent(fake_stripe, total="20.00")
         [payment] = await stripe_api.payments(order["id"])
         async with stripe_api.db.transaction() as s:  # the order was cancelled meanwhile
             row = await s.get(Payment, payment.id)

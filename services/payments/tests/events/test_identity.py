@@ -3,8 +3,6 @@ anonymises them (they stay as accounting records)."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
@@ -13,17 +11,10 @@ from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
-async def _paid_locally(api, owner_id: uuid.UUID, headers: dict[str, str], **order_fields) -> dict:
-    order = api.orders.add(owner_id, **order_fields)
-    session_id = (await api.checkout(order["id"], headers)).json()["session_id"]
-    assert (await api.client.post(f"/api/dev/checkout/{session_id}/pay")).status_code == 303
-    return order
-
-
 class TestAnonymousClaimed:
     async def test_payments_and_ledger_move_to_the_user(self, api) -> None:
         anon_id, anon_headers = api.anon()
-        order = await _paid_locally(api, anon_id, anon_headers)
+        order, _ = await api.paid_locally((anon_id, anon_headers))
         user_id, user_headers = api.user()
         await api.h.deliver(AnonymousClaimed(anon_id=anon_id, user_id=user_id))
         [payment] = await api.payments(order["id"])
@@ -35,7 +26,7 @@ class TestAnonymousClaimed:
 class TestUserDeleted:
     async def test_the_user_is_removed_from_payments_and_ledger(self, api) -> None:
         user_id, headers = api.user()
-        order = await _paid_locally(api, user_id, headers, user_id=user_id)
+        order, _ = await api.paid_locally((user_id, headers), user_id=user_id)
         await api.h.deliver(UserDeleted(user_id=user_id))
         [payment] = await api.payments(order["id"])
         assert payment.owner_id != user_id and payment.user_id is None

@@ -12,21 +12,13 @@ from ..conftest import money
 pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
-async def _paid_by_stripe(api, fake, total: str = "40.00") -> tuple[dict, str]:
-    anon_id, headers = api.anon()
-    order = api.orders.add(anon_id, total=total)
-    intent_id = (await api.intent(order["id"], headers)).json()["payment_intent_id"]
-    await api.stripe_webhooks.send(fake.event("payment_intent.succeeded", fake.succeed_intent(intent_id)))
-    return order, intent_id
-
-
 def _cancelled(order: dict, *, was_paid: bool) -> OrderCancelled:
     return OrderCancelled(order_id=order["id"], owner_id=order["owner_id"], was_paid=was_paid, reason="customer")
 
 
 class TestRefundOnCancel:
     async def test_a_paid_stripe_order_is_refunded_once(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _paid_by_stripe(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.paid_by_stripe(fake_stripe, total="40.00")
         envelope = await stripe_api.h.deliver(_cancelled(order, was_paid=True))
         await stripe_api.h.deliver(_cancelled(order, was_paid=True), envelope_id=envelope.id)  # redelivered
         await stripe_api.h.deliver(_cancelled(order, was_paid=True))  # a second, distinct event
@@ -47,7 +39,7 @@ class TestRefundOnCancel:
         assert stripe_api.h.bus.dead_letters == []
 
     async def test_a_pending_refund_is_finished_by_charge_refunded(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _paid_by_stripe(stripe_api, fake_stripe)
+        order, intent_id = await stripe_api.paid_by_stripe(fake_stripe, total="40.00")
         fake_stripe.refund_status = "pending"
         await stripe_api.h.deliver(_cancelled(order, was_paid=True))
         [payment] = await stripe_api.payments(order["id"])
@@ -58,10 +50,7 @@ class TestRefundOnCancel:
         assert len(await stripe_api.outbox("payment.refunded")) == 1
 
     async def test_a_paid_local_order_is_refunded_at_once(self, api) -> None:
-        anon_id, headers = api.anon()
-        order = api.orders.add(anon_id, total="85.50")
-        session_id = (await api.checkout(order["id"], headers)).json()["session_id"]
-        await api.client.post(f"/api/dev/checkout/{session_id}/pay")
+        order, anon_id = await api.paid_locally(total="85.50")
         await api.h.deliver(_cancelled(order, was_paid=True))
         [payment] = await api.payments(order["id"])
         assert payment.status == "refunded"

@@ -18,15 +18,6 @@ from atelier_common.events.envelope import Envelope
 pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
-async def _paid_locally(api, total: str = "60.00") -> dict[str, Any]:
-    anon_id, headers = api.anon()
-    order = api.orders.add(anon_id, total=total)
-    session_id = (await api.checkout(order["id"], headers)).json()["session_id"]
-    assert (await api.client.post(f"/api/dev/checkout/{session_id}/pay")).status_code == 303
-    order["owner_id"] = str(anon_id)
-    return order
-
-
 def _received(order: dict[str, Any], amount: str, return_id: uuid.UUID | None = None) -> ReturnReceived:
     return ReturnReceived(return_id=return_id or uuid.uuid4(), number="RET-20261127-ABC123", order_id=order["id"],
                           order_number="ORD-20261126-NNKSU0", owner_id=uuid.UUID(order["owner_id"]),
@@ -42,7 +33,7 @@ async def _staff_refund(api, order_id: str, amount: str) -> Any:
 
 class TestReturnRefund:
     async def test_a_return_is_refunded_once_and_named_in_the_refund(self, api) -> None:
-        order = await _paid_locally(api)
+        order, _ = await api.paid_locally(total="60.00")
         event = _received(order, "25.00")
         envelope = await api.h.deliver(event)
         await api.h.deliver(event, envelope_id=envelope.id)  # redelivered
@@ -54,7 +45,7 @@ class TestReturnRefund:
         assert api.h.bus.dead_letters == []
 
     async def test_never_more_than_remains(self, api) -> None:
-        order = await _paid_locally(api)
+        order, _ = await api.paid_locally(total="60.00")
         assert (await _staff_refund(api, order["id"], "50.00")).status_code == 201
         await api.h.deliver(_received(order, "25.00"))
         amounts = [e["amount"] for e in await api.outbox("payment.refunded")]
@@ -65,7 +56,7 @@ class TestReturnRefund:
 
     async def test_an_event_with_the_old_names_is_refunded(self, api) -> None:
         """An event written before the rename (`lines`, `item_id`, `restock`), still in a queue."""
-        order = await _paid_locally(api)
+        order, _ = await api.paid_locally(total="60.00")
         data = _received(order, "25.00").model_dump(mode="json")
         data["lines"] = [{"item_id": line["order_item_id"], "product_id": line["product_id"], "sku": line["sku"],
                           "quantity": line["quantity"], "restock": line["resaleable"]} for line in data.pop("items")]
@@ -75,7 +66,7 @@ class TestReturnRefund:
         assert api.h.bus.dead_letters == []
 
     async def test_a_return_of_nothing_refunds_nothing(self, api) -> None:
-        order = await _paid_locally(api)
+        order, _ = await api.paid_locally(total="60.00")
         await api.h.deliver(_received(order, "0.00"))
         assert await api.outbox("payment.refunded") == []
 
@@ -85,7 +76,7 @@ class TestRefundRacingAReturn:
     async def test_a_staff_refund_and_a_return_at_once_never_refund_more_than_paid(self, api,
                                                                                      db_backend: str) -> None:
         for _ in range(5):
-            order = await _paid_locally(api)
+            order, _ = await api.paid_locally(total="60.00")
             staff, _ = await asyncio.gather(_staff_refund(api, order["id"], "40.00"),
                                             api.h.deliver(_received(order, "30.00")))
             refunds = [e for e in await api.outbox("payment.refunded") if e["order_id"] == order["id"]]
