@@ -285,5 +285,14 @@ async def stripe_api(start_payments: StartPayments, stripe_settings: dict[str, A
         yield payments
 
 
+
+def whole_refund(order: dict[str, Any], payment: Payment, refund_id: str, *, reason: str) -> dict[str, Any]:
+    """The `payment.refunded` of `payment` given back whole (the order's total, in USD, on the
+    default storefront, for no return)."""
+    total = order["total_amount"]
+    return {"order_id": order["id"], "payment_id": str(payment.id), "amount": total, "currency": "USD",
+            "refund_id": refund_id, "total_refunded": total, "is_full": True, "reason": reason,
+            "storefront": "default", "return_id": None}
+
 def money(value: Any) -> Decimal:
     return Decimal(str(value))

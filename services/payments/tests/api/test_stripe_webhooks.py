@@ -10,7 +10,7 @@ from sqlmodel import select
 from atelier_payments.models import Payment, ProcessedWebhook
 from atelier_testing.fakes.stripe import FakeStripe
 
-from ..conftest import assert_error, line, money
+from ..conftest import assert_error, line, money, whole_refund
 
 
 async def _processed_ids(api) -> list[str]:
@@ -192,10 +192,7 @@ class TestChargeRefunded:
         [payment] = await stripe_api.payments(order["id"])
         assert payment.status == "refunded"
         [refunded] = await stripe_api.outbox("payment.refunded")
-        assert refunded == {"order_id": order["id"], "payment_id": str(payment.id), "amount": "20.00",
-                            "currency": "USD", "refund_id": refunded["refund_id"], "total_refunded": "20.00",
-                            "is_full": True, "reason": "Refunded at the provider", "storefront": "default",
-                            "return_id": None}
+        assert refunded == whole_refund(order, payment, refunded["refund_id"], reason="Refunded at the provider")
         amounts = [e.amount for e in await stripe_api.ledger()]
         assert amounts == [money("20.00"), money("-20.00")]
 

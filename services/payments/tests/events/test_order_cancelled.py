@@ -6,7 +6,7 @@ import pytest
 
 from atelier_common.contracts.orders import OrderCancelled
 
-from ..conftest import money
+from ..conftest import money, whole_refund
 
 # Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
 pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
@@ -55,10 +55,7 @@ class TestRefundOnCancel:
         [payment] = await api.payments(order["id"])
         assert payment.status == "refunded"
         [refunded] = await api.outbox("payment.refunded")
-        assert refunded == {"order_id": order["id"], "payment_id": str(payment.id), "amount": "85.50",
-                            "currency": "USD", "refund_id": refunded["refund_id"], "total_refunded": "85.50",
-                            "is_full": True, "reason": "The order was cancelled", "storefront": "default",
-                            "return_id": None}
+        assert refunded == whole_refund(order, payment, refunded["refund_id"], reason="The order was cancelled")
         assert sorted(e.amount for e in await api.ledger(anon_id)) == [money("-85.50"), money("85.50")]
 
     async def test_an_unpaid_cancelled_order_closes_its_open_payments(self, stripe_api, fake_stripe) -> None:
