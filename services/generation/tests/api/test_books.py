@@ -62,6 +62,17 @@ async def new_character(api: Any, owner: Owner, book_id: str, name: str = "Luna"
                       json={"name": name, "description": "a curious fox", "traits": ["brave", "red scarf"]})
 
 
+
+async def guest_book(api: Any) -> tuple[Owner, dict[str, Any], dict[str, Any]]:
+    """A guest's book with a character and a cover, their first pictures made: the guest, the book
+    and the character."""
+    visitor = anonymous(api)
+    book = await new_book(api, visitor)
+    character = await new_character(api, visitor, book["id"])
+    await call(api, visitor, "POST", f"/books/{book['id']}/cover/versions", 201)
+    await api.h.drain()
+    return visitor, book, character
+
 async def new_page(api: Any, owner: Owner, book_id: str, **fields: Any) -> dict[str, Any]:
     return await call(api, owner, "POST", f"/books/{book_id}/pages", 201,
                       json={"text": "Luna climbs the stairs.", **fields})
@@ -177,11 +188,7 @@ class TestAnonymousVisitor:
         assert sorted(r.json()["number"] for r in responses) == [1, 2, 3]
 
     async def test_a_claim_moves_everything_once(self, api) -> None:
-        visitor = anonymous(api)
-        book = await new_book(api, visitor)
-        character = await new_character(api, visitor, book["id"])
-        await call(api, visitor, "POST", f"/books/{book['id']}/cover/versions", 201)
-        await api.h.drain()
+        visitor, book, character = await guest_book(api)
         account = user(api)
         claim = AnonymousClaimed(anon_id=visitor.id, user_id=account.id)
         await api.h.deliver(claim, producer="identity")
@@ -262,11 +269,7 @@ class TestClaimedGuest:
     reading what it made with the same token and browser; it no longer changes it."""
 
     async def test_the_guest_token_still_reads_its_book_after_the_claim(self, api) -> None:
-        visitor = anonymous(api)
-        book = await new_book(api, visitor)
-        character = await new_character(api, visitor, book["id"])
-        await call(api, visitor, "POST", f"/books/{book['id']}/cover/versions", 201)
-        await api.h.drain()
+        visitor, book, character = await guest_book(api)
         account = user(api)
         await api.h.deliver(AnonymousClaimed(anon_id=visitor.id, user_id=account.id), producer="identity")
         assert (await call(api, account, "GET", f"/books/{book['id']}"))["id"] == book["id"]
