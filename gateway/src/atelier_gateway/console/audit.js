@@ -3,8 +3,8 @@
 
 import { get, hasRole } from "./api.js";
 import { customerRef, shortId } from "./ops.js";
-import { hashWith, PAGE_SIZE, results, V1 } from "./kit.js";
-import { form, go, h, when } from "./ui.js";
+import { filterForm, PAGE_SIZE, results, V1 } from "./kit.js";
+import { h, when } from "./ui.js";
 
 // An audit row's target as people read it: a customer by email, an order by its page's link.
 function auditTarget(e) {
@@ -14,12 +14,11 @@ function auditTarget(e) {
 }
 
 export async function audit(root, ctx) {
-  root.append(h("h1", {}, "Audit log"), form({
+  root.append(h("h1", {}, "Audit log"), filterForm(ctx, "audit", {
     id: "audit-filter", legend: "Filter", submit: "Show",
     fields: [{ name: "action", label: "Action", value: ctx.query.action, placeholder: "e.g. refund.create" },
              { name: "target", label: "Target id", value: ctx.query.target },
              { name: "actor", label: "Actor id", value: ctx.query.actor }],
-    onSubmit: async (values) => go(hashWith("audit", values), ctx),
   }));
   const page = await get(`${V1}/staff/audit`, { action: ctx.query.action, target: ctx.query.target, actor: ctx.query.actor,
                                                 limit: PAGE_SIZE, offset: ctx.query.offset });

@@ -3,7 +3,7 @@
 // apply). Every read and write is a call of the catalog's staff API; nothing from it becomes HTML.
 
 import { call, get, hasRole } from "./api.js";
-import { hashWith, PAGE_SIZE, V1 } from "./kit.js";
+import { filterForm, hashWith, PAGE_SIZE, V1 } from "./kit.js";
 import { actionButton, announce, clearAlert, form, go, h, link, money, saveFile, showError, table } from "./ui.js";
 
 // The category tree as [[id, "Parent › Child"], …] in tree order, inactive ones marked.
@@ -39,7 +39,7 @@ async function productList(root, ctx) {
     root.append(h("p", { class: "actions" }, link("#/catalog/new", "New product"), link("#/catalog/csv", "Export or import CSV"),
       link("#/categories", "Edit the category tree")));
   }
-  root.append(form({
+  root.append(filterForm(ctx, "catalog", {
     id: "product-search", legend: "Products", submit: "Show",
     fields: [{ name: "search", label: "Name or SKU", value: q.search },
              { name: "category", label: "Category", type: "select", value: q.category,
@@ -49,7 +49,6 @@ async function productList(root, ctx) {
                : { name: "storefront", label: "Storefront (slug)", value: q.storefront, placeholder: "e.g. marbelle" },
              { name: "status", label: "Status", type: "select", value: q.status, options: [["", "Any"], ["active", "Active"], ["inactive", "Inactive"]] },
              { name: "stock", label: "Stock", type: "select", value: q.stock, options: [["", "Any"], ["low", "Low"], ["out", "Out of stock"]] }],
-    onSubmit: async (values) => go(hashWith("catalog", values), ctx),
   }));
   const page = await get(`${V1}/products`, { search: q.search, category: q.category, storefront: q.storefront, status: q.status,
                                              stock: q.stock, include_inactive: "true", limit: PAGE_SIZE, offset: q.offset });

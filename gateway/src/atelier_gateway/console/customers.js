@@ -6,20 +6,19 @@
 import { call, get, hasRole, newKey, serves } from "./api.js";
 import { confirmButton, shortId } from "./ops.js";
 import { jobTable } from "./jobs.js";
-import { creditsForm, hashWith, PAGE_SIZE, resendButton, results, section, V1, write } from "./kit.js";
+import { creditsForm, filterForm, hashWith, PAGE_SIZE, resendButton, results, section, V1, write } from "./kit.js";
 import { orderColumns } from "./orders.js";
 import { plansChangeable, subscriptionColumns } from "./subscriptions.js";
-import { actionButton, facts, form, go, h, link, table, when } from "./ui.js";
+import { actionButton, facts, h, link, table, when } from "./ui.js";
 
 export async function customersPage(root, ctx) {
   return ctx.args.length ? customerDetail(root, ctx) : customers(root, ctx);
 }
 
 async function customers(root, ctx) {
-  root.append(h("h1", {}, "Customers"), form({
+  root.append(h("h1", {}, "Customers"), filterForm(ctx, "customers", {
     id: "customer-search", legend: "Find customers", submit: "Search",
     fields: [{ name: "q", label: "Email or name", value: ctx.query.q }],
-    onSubmit: async (values) => go(hashWith("customers", values), ctx),
   }));
   const page = await get(`${V1}/staff/customers`, { q: ctx.query.q, limit: PAGE_SIZE, offset: ctx.query.offset });
   results(root, "Customers", page, [

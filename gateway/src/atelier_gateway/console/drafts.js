@@ -6,7 +6,7 @@
 // version the page was read at: a draft changed meanwhile is shown again, not overwritten.
 
 import { call, get } from "./api.js";
-import { hashWith, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
+import { filterForm, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
 import { confirmButton } from "./ops.js";
 import { actionButton, facts, form, go, h, link, money, table, when } from "./ui.js";
 
@@ -29,11 +29,10 @@ export async function draftOrders(root, ctx) {
   if (id) return draftPage(root, ctx, id);
   if (!(await pageServed(root, "Draft orders", URL_))) return;
   const q = ctx.query;
-  root.append(form({
+  root.append(filterForm(ctx, "draft-orders", {
     id: "draft-filter", legend: "Draft orders", submit: "Show",
     fields: [{ name: "storefront", label: "Storefront", value: q.storefront },
              { name: "status", label: "State", type: "select", value: q.status, options: STATES }],
-    onSubmit: async (values) => go(hashWith("draft-orders", values), ctx),
   }));
   const page = await get(URL_, { storefront: q.storefront, status: q.status, limit: PAGE_SIZE, offset: q.offset });
   results(root, "Draft orders", page, [

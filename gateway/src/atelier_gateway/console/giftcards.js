@@ -4,7 +4,7 @@
 // and deactivate / reactivate.
 
 import { call, get, hasRole } from "./api.js";
-import { hashWith, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
+import { filterForm, hashWith, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
 import { confirmButton } from "./ops.js";
 import { actionButton, facts, form, go, h, link, money, table, when } from "./ui.js";
 
@@ -18,13 +18,12 @@ export async function giftCards(root, ctx) {
   if (id) return cardPage(root, ctx, id);
   if (!(await pageServed(root, "Gift cards", BASE))) return;
   const { storefront, last4, active } = ctx.query;
-  root.append(form({
+  root.append(filterForm(ctx, "gift-cards", {
     id: "gift-card-filter", legend: "Find gift cards", submit: "Show",
     fields: [{ name: "storefront", label: "Storefront (slug)", value: storefront },
              { name: "last4", label: "Last four characters of the code", value: last4 },
              { name: "active", label: "State", type: "select", value: active,
                options: [["", "Any"], ["true", "Active"], ["false", "Deactivated"]] }],
-    onSubmit: async (values) => go(hashWith("gift-cards", values), ctx),
   }));
   const page = await get(BASE, { storefront, last4: last4 || undefined, active, limit: PAGE_SIZE, offset: ctx.query.offset });
   results(root, "Gift cards", page, [

@@ -3,8 +3,8 @@
 
 import { call, get, hasRole, newKey } from "./api.js";
 import { customerRef } from "./ops.js";
-import { hashWith, PAGE_SIZE, pager, pageServed, V1, write } from "./kit.js";
-import { actionButton, announce, form, go, h, table, when } from "./ui.js";
+import { filterForm, PAGE_SIZE, pager, pageServed, V1, write } from "./kit.js";
+import { actionButton, announce, h, table, when } from "./ui.js";
 
 export function jobTable(jobs, ctx) {
   return table("Generation jobs", [
@@ -25,10 +25,9 @@ function retryButton(job, ctx) {
 
 export async function jobs(root, ctx) {
   if (!(await pageServed(root, "Generation jobs", `${V1}/staff/jobs`))) return;
-  root.append(form({
+  root.append(filterForm(ctx, "jobs", {
     id: "job-filter", legend: "Jobs", submit: "Show",
     fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status || "failed", options: [["failed", "failed"], ["blocked", "blocked"]] }],
-    onSubmit: async (values) => go(hashWith("jobs", values), ctx),
   }));
   const page = await get(`${V1}/staff/jobs`, { status: ctx.query.status || "failed", limit: PAGE_SIZE, offset: ctx.query.offset });
   const region = h("div", { id: "results" }, jobTable(page.results, ctx), pager(ctx, "jobs", page));

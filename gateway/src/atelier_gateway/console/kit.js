@@ -4,7 +4,7 @@
 // pages.js (the registry, which imports them): no module imports one that imports it back.
 
 import { ApiError, call, newKey, serves } from "./api.js";
-import { actionButton, announce, form, h, link, showError, table } from "./ui.js";
+import { actionButton, announce, form, go, h, link, showError, table } from "./ui.js";
 
 export const V1 = "/api/v1";
 export const PAGE_SIZE = 25;
@@ -13,6 +13,12 @@ export const PAGE_SIZE = 25;
 export function hashWith(path, query) {
   const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== "" && v !== false));
   return `#/${path}${q.toString() ? "?" + q : ""}`;
+}
+
+// A filtered list's form: submitting it opens the list (`path`) with the filters chosen, as its
+// link would, so that the filters are in the address and the back button goes to the last ones.
+export function filterForm(ctx, path, { id, legend, fields, submit = "Show" }) {
+  return form({ id, legend, submit, fields, onSubmit: async (values) => go(hashWith(path, values), ctx) });
 }
 
 const UNAVAILABLE = "Not available on this platform yet.";

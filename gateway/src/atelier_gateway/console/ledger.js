@@ -4,8 +4,8 @@
 
 import { get } from "./api.js";
 import { customerRef } from "./ops.js";
-import { hashWith, PAGE_SIZE, pageServed, results, V1 } from "./kit.js";
-import { form, go, h, link, money, when } from "./ui.js";
+import { filterForm, PAGE_SIZE, pageServed, results, V1 } from "./kit.js";
+import { h, link, money, when } from "./ui.js";
 
 const KINDS = [["", "Any"], ["payment", "Payment"], ["refund", "Refund"], ["credit_purchase", "Credit purchase"],
                ["credit_consumed", "Credits used"]];
@@ -29,7 +29,7 @@ function dayStart(day, next = false) {
 export async function ledger(root, ctx) {
   if (!(await pageServed(root, "Ledger", `${V1}/staff/ledger`))) return;
   const q = ctx.query;
-  root.append(filterForm(q, ctx));
+  root.append(ledgerFilter(q, ctx));
   let customer;
   if (q.email) {
     const found = await customerByEmail(q.email);
@@ -53,14 +53,13 @@ export async function ledger(root, ctx) {
   ], ctx, "ledger");
 }
 
-function filterForm(q, ctx) {
-  return form({
+function ledgerFilter(q, ctx) {
+  return filterForm(ctx, "ledger", {
     id: "ledger-filter", legend: "Ledger entries", submit: "Show",
     fields: [{ name: "email", label: "Customer email", type: "email", value: q.email },
              { name: "storefront", label: "Storefront", value: q.storefront },
              { name: "kind", label: "Kind", type: "select", value: q.kind, options: KINDS },
              { name: "from", label: "From (day, UTC)", type: "date", value: q.from },
              { name: "to", label: "To (day, UTC)", type: "date", value: q.to }],
-    onSubmit: async (values) => go(hashWith("ledger", values), ctx),
   });
 }

@@ -3,10 +3,10 @@
 // finance's, after a confirmation), its returns (returns.js), its invoice and credit notes.
 
 import { ApiError, call, get, hasRole, newKey, parameterChoices } from "./api.js";
-import { creditsForm, hashWith, PAGE_SIZE, resendButton, results, section, V1, write } from "./kit.js";
+import { creditsForm, filterForm, PAGE_SIZE, resendButton, results, section, V1, write } from "./kit.js";
 import { confirmed, customerRef } from "./ops.js";
 import { returnsOf } from "./returns.js";
-import { actionButton, announce, facts, form, go, h, link, money, saveFile, table, when } from "./ui.js";
+import { actionButton, announce, facts, form, h, link, money, saveFile, table, when } from "./ui.js";
 
 export async function ordersPage(root, ctx) {
   return ctx.args.length ? orderDetail(root, ctx) : orders(root, ctx);
@@ -19,7 +19,7 @@ export async function ordersPage(root, ctx) {
 async function orderSearch(ctx) {
   const q = ctx.query;
   const statuses = await parameterChoices("GET", `${V1}/staff/orders`, "status");
-  return form({
+  return filterForm(ctx, "orders", {
     id: "order-search", legend: "Find orders", submit: "Search",
     fields: [
       { name: "email", label: "Customer email", type: "email", value: q.email },
@@ -31,7 +31,6 @@ async function orderSearch(ctx) {
       { name: "created_after", label: "From (date)", type: "date", value: q.created_after },
       { name: "created_before", label: "To (date)", type: "date", value: q.created_before },
     ],
-    onSubmit: async (values) => go(hashWith("orders", values), ctx),
   });
 }
 

@@ -5,7 +5,7 @@
 
 import { call, get } from "./api.js";
 import { confirmButton } from "./ops.js";
-import { hashWith, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
+import { filterForm, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
 import { announce, facts, form, go, h, link, money, when } from "./ui.js";
 
 const URL_ = `${V1}/staff/promotions`;
@@ -69,12 +69,11 @@ export async function promotions(root, ctx) {
   if (id) return promotionPage(root, ctx, id);
   if (!(await pageServed(root, "Promotions", URL_))) return;
   const q = ctx.query;
-  root.append(form({
+  root.append(filterForm(ctx, "promotions", {
     id: "promotion-filter", legend: "Promotions", submit: "Show",
     fields: [{ name: "storefront", label: "Storefront", value: q.storefront },
              { name: "code", label: "Code", value: q.code },
              { name: "active", label: "State", type: "select", value: q.active, options: STATES }],
-    onSubmit: async (values) => go(hashWith("promotions", values), ctx),
   }));
   const page = await get(URL_, { storefront: q.storefront, code: q.code, active: q.active, limit: PAGE_SIZE,
                                  offset: q.offset });

@@ -7,8 +7,8 @@
 
 import { call, get, hasRole } from "./api.js";
 import { confirmButton } from "./ops.js";
-import { hashWith, PAGE_SIZE, results, V1, write } from "./kit.js";
-import { form, go, h, link, money, table, when } from "./ui.js";
+import { filterForm, PAGE_SIZE, results, V1, write } from "./kit.js";
+import { form, h, link, money, table, when } from "./ui.js";
 
 const STATUSES = [["", "Any"], ["requested", "Requested"], ["approved", "Approved"], ["received", "Received"], ["refunded", "Refunded"],
                   ["rejected", "Rejected"], ["replaced", "Replaced"]];
@@ -18,12 +18,11 @@ const lineText = (l) => `${l.name} (${l.sku}) × ${l.quantity}`;
 
 export async function returnsPage(root, ctx) {
   const q = ctx.query;
-  root.append(h("h1", {}, "Returns"), form({
+  root.append(h("h1", {}, "Returns"), filterForm(ctx, "returns", {
     id: "returns-filter", legend: "Returns", submit: "Show",
     fields: [{ name: "status", label: "Status", type: "select", value: q.status, options: STATUSES },
              { name: "storefront", label: "Storefront", value: q.storefront },
              { name: "number", label: "Return number", value: q.number }],
-    onSubmit: async (values) => go(hashWith("returns", values), ctx),
   }));
   const page = await get(`${V1}/staff/returns`, { status: q.status, storefront: q.storefront, number: q.number,
                                                   limit: PAGE_SIZE, offset: q.offset });

@@ -4,8 +4,8 @@
 
 import { call, get, hasRole, serves } from "./api.js";
 import { customerRef } from "./ops.js";
-import { hashWith, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
-import { actionButton, form, go, h, money, when } from "./ui.js";
+import { filterForm, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
+import { actionButton, h, money, when } from "./ui.js";
 
 const base = (x) => `${V1}/staff/subscriptions/${encodeURIComponent(x.id)}`;
 
@@ -38,11 +38,10 @@ export function subscriptionColumns(ctx, { customer = true, actions = false } = 
 
 export async function subscriptions(root, ctx) {
   if (!(await pageServed(root, "Subscriptions", `${V1}/staff/subscriptions`))) return;
-  root.append(form({
+  root.append(filterForm(ctx, "subscriptions", {
     id: "subscription-filter", legend: "Subscriptions", submit: "Show",
     fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status,
                options: [["", "Any"], ...["active", "past_due", "incomplete", "canceled"].map((x) => [x, x])] }],
-    onSubmit: async (values) => go(hashWith("subscriptions", values), ctx),
   }));
   const page = await get(`${V1}/staff/subscriptions`, { status: ctx.query.status, limit: PAGE_SIZE, offset: ctx.query.offset });
   results(root, "Subscriptions", page, subscriptionColumns(ctx, { actions: await plansChangeable() }), ctx, "subscriptions");
