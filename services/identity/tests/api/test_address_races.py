@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import httpx
 import pytest
 
 from atelier_testing import TestKeys
@@ -17,35 +18,30 @@ def _address(label: str) -> dict[str, str]:
             "city": "London", "country": "GB"}
 
 
-class TestParallelCreation:
-    async def test_ten_parallel_attempts_at_an_eleventh_address_leave_exactly_ten(self, api,
-                                                                                 test_keys: TestKeys) -> None:
-        headers = test_keys.user_headers(uuid.uuid4())
-        for n in range(10):
-            created = await api.client.post("/api/v1/addresses", json=_address(f"A{n}"), headers=headers)
-            assert created.status_code == 201
-        responses = await asyncio.gather(*(api.client.post("/api/v1/addresses", json=_address(f"B{n}"),
-                                                           headers=headers) for n in range(10)))
-        assert [r.status_code for r in responses] == [409] * 10
-        listed = (await api.client.get("/api/v1/addresses", headers=headers)).json()
-        assert listed["count"] == 10
+async def _in_parallel(api, headers: dict[str, str], prefix: str, count: int) -> list[httpx.Response]:
+    """`count` addresses (labelled `prefix` and a number) created at once."""
+    return await asyncio.gather(*(api.client.post("/api/v1/addresses", json=_address(f"{prefix}{n}"), headers=headers)
+                                  for n in range(count)))
 
-    async def test_parallel_creations_past_the_limit_stop_at_exactly_ten(self, api, test_keys: TestKeys) -> None:
+
+class TestParallelCreation:
+    @pytest.mark.parametrize("existing", [10, 5], ids=["at-the-limit", "below-it"])
+    async def test_parallel_creations_past_the_limit_stop_at_exactly_ten(self, api, test_keys: TestKeys,
+                                                                         existing: int) -> None:
+        """Ten at once on a book holding `existing`: those that fit are made, the others refused."""
         headers = test_keys.user_headers(uuid.uuid4())
-        for n in range(5):
+        for n in range(existing):
             created = await api.client.post("/api/v1/addresses", json=_address(f"A{n}"), headers=headers)
             assert created.status_code == 201
-        responses = await asyncio.gather(*(api.client.post("/api/v1/addresses", json=_address(f"B{n}"),
-                                                           headers=headers) for n in range(10)))
-        assert sorted(r.status_code for r in responses) == [201] * 5 + [409] * 5
+        responses = await _in_parallel(api, headers, "B", 10)
+        assert sorted(r.status_code for r in responses) == [201] * (10 - existing) + [409] * existing
         listed = (await api.client.get("/api/v1/addresses", headers=headers)).json()
         assert listed["count"] == 10
         assert sum(a["is_primary"] for a in listed["results"]) == 1
 
     async def test_parallel_first_addresses_make_exactly_one_primary(self, api, test_keys: TestKeys) -> None:
         headers = test_keys.anon_headers(uuid.uuid4())
-        responses = await asyncio.gather(*(api.client.post("/api/v1/addresses", json=_address(f"C{n}"),
-                                                           headers=headers) for n in range(6)))
+        responses = await _in_parallel(api, headers, "C", 6)
         assert [r.status_code for r in responses] == [201] * 6
         assert sum(r.json()["is_primary"] for r in responses) == 1
 
