@@ -117,12 +117,17 @@ def carts(draw: st.DrawFn) -> tuple[list[Line], TaxRules, Decimal | None, bool]:
     return lines, tax, shipping, draw(st.booleans())
 
 
+
+def _priced(cart: tuple[list[Line], TaxRules, Decimal | None, bool]) -> tuple[charges.Priced, list[charges.Charge]]:
+    """The cart priced, and every charge of it: its lines, then its shipping when it has one."""
+    lines, tax, shipping, free = cart
+    priced = charges.price(lines, tax, shipping=shipping, free_shipping=free)
+    return priced, [*priced.lines, *([priced.shipping] if priced.shipping else [])]
+
 @settings(max_examples=300, deadline=None)
 @given(carts())
 def test_the_total_is_what_each_charge_charges(cart: tuple[list[Line], TaxRules, Decimal | None, bool]) -> None:
-    lines, tax, shipping, free = cart
-    priced = charges.price(lines, tax, shipping=shipping, free_shipping=free)
-    every = [*priced.lines, *([priced.shipping] if priced.shipping else [])]
+    priced, every = _priced(cart)
     assert priced.total == sum((charge.charged for charge in every), D("0"))
     assert priced.total == priced.subtotal - priced.discount + priced.shipping_cost + priced.tax_amount - priced.tax_included
     assert priced.total >= 0 and priced.tax_included <= priced.tax_amount
@@ -131,9 +136,8 @@ def test_the_total_is_what_each_charge_charges(cart: tuple[list[Line], TaxRules,
 @settings(max_examples=300, deadline=None)
 @given(carts())
 def test_each_line_tax_is_its_share_of_its_rates_rounded_tax(cart: tuple[list[Line], TaxRules, Decimal | None, bool]) -> None:
-    lines, tax, shipping, free = cart
-    priced = charges.price(lines, tax, shipping=shipping, free_shipping=free)
-    every = [*priced.lines, *([priced.shipping] if priced.shipping else [])]
+    lines, tax, _, _ = cart
+    priced, every = _priced(cart)
     # Each line at its class's rate, shipping (when taxed) at the standard one.
     assert [c.tax_rate for c in priced.lines] == [tax.rate_of(line.tax_class) for line in lines]
     if priced.shipping is not None:
