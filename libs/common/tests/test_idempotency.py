@@ -50,6 +50,18 @@ def db(open_database) -> Database:
     return open_database("orders", MIGRATIONS)
 
 
+
+async def _claim(db: Database, *args: Any, **kwargs: Any) -> Claim | InProgress | StoredResponse:
+    """`IdempotencyStore.claim` in a transaction of its own, as one request's."""
+    async with db.transaction() as session:
+        return await IdempotencyStore(session).claim(*args, **kwargs)
+
+
+async def _release(db: Database, *args: Any) -> None:
+    """`IdempotencyStore.release` in a transaction of its own."""
+    async with db.transaction() as session:
+        await IdempotencyStore(session).release(*args)
+
 class TestRequestHash:
     def test_json_key_order_and_spacing_do_not_matter(self) -> None:
         assert request_hash(b'{"a": 1, "b": [1, 2]}') == request_hash(b'{"b":[1,2],"a":1}')
@@ -63,20 +75,16 @@ class TestRequestHash:
 
 class TestStore:
     async def test_a_new_key_is_claimed_then_answers_its_stored_response(self, db: Database) -> None:
-        async with db.transaction() as session:
-            claim = await IdempotencyStore(session).claim("s", "k1", "h")
+        claim = await _claim(db, "s", "k1", "h")
         assert isinstance(claim, Claim)
         async with db.transaction() as session:
             assert await IdempotencyStore(session).store("s", "k1", claim, StoredResponse(201, '{"id":1}'))
-        async with db.transaction() as session:
-            stored = await IdempotencyStore(session).claim("s", "k1", "h")
+        stored = await _claim(db, "s", "k1", "h")
         assert isinstance(stored, StoredResponse) and (stored.status_code, stored.body) == (201, '{"id":1}')
 
     async def test_a_claim_not_yet_answered_is_in_progress_for_the_next(self, db: Database) -> None:
-        async with db.transaction() as session:
-            assert isinstance(await IdempotencyStore(session).claim("s", "k0", "h"), Claim)
-        async with db.transaction() as session:
-            assert isinstance(await IdempotencyStore(session).claim("s", "k0", "h"), InProgress)
+        assert isinstance(await _claim(db, "s", "k0", "h"), Claim)
+        assert isinstance(await _claim(db, "s", "k0", "h"), InProgress)
 
     async def test_another_body_with_the_same_key_is_refused(self, db: Database) -> None:
         async with db.transaction() as session:
@@ -85,8 +93,7 @@ class TestStore:
             assert isinstance(claim, Claim)
             await store.store("s", "k2", claim, StoredResponse(200, "{}"))
         with pytest.raises(IdempotencyKeyReused):
-            async with db.transaction() as session:
-                await IdempotencyStore(session).claim("s", "k2", "other")
+            await _claim(db, "s", "k2", "other")
 
     async def test_another_scope_is_another_key(self, db: Database) -> None:
         async with db.transaction() as session:
@@ -95,13 +102,10 @@ class TestStore:
             assert isinstance(await store.claim("user:b", "k3", "h"), Claim)
 
     async def test_a_released_claim_is_a_new_key(self, db: Database) -> None:
-        async with db.transaction() as session:
-            claim = await IdempotencyStore(session).claim("s", "k4", "h")
+        claim = await _claim(db, "s", "k4", "h")
         assert isinstance(claim, Claim)
-        async with db.transaction() as session:
-            await IdempotencyStore(session).release("s", "k4", claim)
-        async with db.transaction() as session:
-            assert isinstance(await IdempotencyStore(session).claim("s", "k4", "h"), Claim)
+        await _release(db, "s", "k4", claim)
+        assert isinstance(await _claim(db, "s", "k4", "h"), Claim)
 
     async def test_an_expired_key_is_new_again(self, db: Database) -> None:
         async with db.transaction() as session:
@@ -119,20 +123,17 @@ class TestStore:
             claim = await store.claim("s", "k5", "another body, now allowed")
             assert isinstance(claim, Claim)
             await store.store("s", "k5", claim, StoredResponse(200, '{"n":2}'))
-        async with db.transaction() as session:
-            stored = await IdempotencyStore(session).claim("s", "k5", "another body, now allowed")
+        stored = await _claim(db, "s", "k5", "another body, now allowed")
         assert isinstance(stored, StoredResponse) and stored.body == '{"n":2}'
 
     async def test_a_claim_left_past_its_lease_is_taken_over_and_the_old_one_cannot_answer(
             self, db: Database) -> None:
-        async with db.transaction() as session:  # its process died, or its commit failed
-            abandoned = await IdempotencyStore(session).claim("s", "k6", "h")
+        abandoned = await _claim(db, "s", "k6", "h")  # its process died, or its commit failed
         assert isinstance(abandoned, Claim)
         async with db.transaction() as session:  # its lease (its request's deadline) ran out
             await session.execute(update(IdempotencyKey).where(col(IdempotencyKey.key) == "k6")
                                   .values(expires_at=utcnow() - timedelta(milliseconds=1)))
-        async with db.transaction() as session:
-            taken = await IdempotencyStore(session).claim("s", "k6", "h")
+        taken = await _claim(db, "s", "k6", "h")
         assert isinstance(taken, Claim)
         async with db.transaction() as session:
             store = IdempotencyStore(session)
@@ -141,8 +142,7 @@ class TestStore:
 
 
     async def test_an_unanswered_claim_is_leased_until_its_request_deadline(self, db: Database) -> None:
-        async with db.transaction() as session:
-            claim = await IdempotencyStore(session).claim("s", "k7", "h", lease=timedelta(seconds=3))
+        claim = await _claim(db, "s", "k7", "h", lease=timedelta(seconds=3))
         assert isinstance(claim, Claim)
         async with db.transaction() as session:
             row = await session.get(IdempotencyKey, ("s", "k7"))
@@ -150,15 +150,13 @@ class TestStore:
             assert isinstance(await IdempotencyStore(session).claim("s", "k7", "h"), InProgress)
 
     async def test_an_answer_is_never_taken_over_by_a_lapsed_claims_retry(self, db: Database) -> None:
-        async with db.transaction() as session:
-            claim = await IdempotencyStore(session).claim("s", "k8", "h", lease=timedelta(seconds=1))
+        claim = await _claim(db, "s", "k8", "h", lease=timedelta(seconds=1))
         assert isinstance(claim, Claim)
         async with db.transaction() as session:  # answered just as its lease ran out
             assert await IdempotencyStore(session).store("s", "k8", claim, StoredResponse(201, '{"id":8}'))
             await session.execute(update(IdempotencyKey).where(col(IdempotencyKey.key) == "k8")
                                   .values(created_at=utcnow() - timedelta(seconds=5)))
-        async with db.transaction() as session:
-            stored = await IdempotencyStore(session).claim("s", "k8", "h")
+        stored = await _claim(db, "s", "k8", "h")
         assert isinstance(stored, StoredResponse) and stored.body == '{"id":8}'
 
 
