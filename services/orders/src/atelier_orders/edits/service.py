@@ -35,6 +35,7 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
+from atelier_orders.drafts.service import MANUAL_KIND
 from atelier_orders.edits import rules as edit_rules
 from atelier_orders.errors import InvalidEditLine, OrderEditUnsupported, OrderNotEditable, OrderNotFound
 from atelier_orders.models import Order, OrderEdit, OrderItem, OrderReturn, utcnow
@@ -49,8 +50,6 @@ from atelier_orders.service._shared import order_id_of, record_status, reload
 from atelier_orders.service.payment_records import PaymentRecords
 
 log = logging.getLogger("atelier.orders.edits")
-# A draft's manual discount (`drafts.service.MANUAL_KIND`): no promotion to judge it again by.
-MANUAL_KIND = "manual"
 
 
 @dataclass(frozen=True)
@@ -180,6 +179,7 @@ class OrderEdits(UseCase[OrdersContext]):
     async def _plan(self, order: OrderDetails, data: OrderEditCreate) -> EditPlan:
         if problem := edit_rules.edit_problem(order.status):
             raise OrderNotEditable(problem, details={"status": order.status})
+        # A draft's manual discount has no promotion to judge it again by.
         if any(d.get("kind") == MANUAL_KIND for d in order.discounts):
             raise OrderEditUnsupported("An order with a manual discount cannot be edited yet",
                                        details={"reason": "manual_discount"})
