@@ -105,6 +105,9 @@ class TestPreviewAndConfirm:
                                        "name": order["items"][0]["name"], "old_quantity": 2, "new_quantity": 1}]
         invoice = await _invoice(customer, order["id"])
         assert invoice["credited"] == preview["refund"] and len(invoice["credit_notes"]) == 1
+        # Staff's picture: its version, and a refund that is partial of what was charged (not of the new total).
+        picture = (await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)).json()
+        assert (picture["edit_version"], picture["refund_state"]) == (1, "partial")
 
     async def test_removing_a_line_and_a_second_edit_make_version_two(
             self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
