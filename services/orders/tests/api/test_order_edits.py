@@ -21,7 +21,7 @@ from ..conftest import Customer, FakePlatform, Staff, assert_error
 from ..events.test_saga import paid
 from .test_invoices import _invoice
 from .test_promotions import promotions
-from .test_returns import published
+from .test_returns import opened, published, receive
 
 
 def edits_url(order: dict[str, Any], *, preview: bool = False) -> str:
@@ -138,6 +138,19 @@ class TestPreviewAndConfirm:
         await harness.drain()
         [event] = published(harness, "order.edited", order["id"])
         assert event["refund"] == "0.00" and event["lines"][0]["old_quantity"] - event["lines"][0]["new_quantity"] == 2
+
+
+    async def test_a_return_after_an_edit_refunds_what_the_units_left_were_charged(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 2), ("12.00", 1))
+        confirmed = await edited(harness, staff, order, (0, 1))
+        await harness.deliver(refunded(order, confirmed["edit"]["id"], confirmed["refund"]))
+        delivered = await staff.moved(order["id"], "processing", "shipped", "delivered", tracking_number="TRK-1")
+        ret = await opened(customer, delivered, (0, 1), (1, 1))
+        response = await receive(harness, staff, ret, refund_shipping=True)
+        assert response.status_code == 200, response.text
+        # Everything left, shipping included: exactly the edited order's total (what is left of the payment).
+        assert response.json()["amount"] == confirmed["total"]
 
 
 class TestPricing:

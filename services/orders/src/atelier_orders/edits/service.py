@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -90,6 +90,16 @@ class EditPlan:
                 "tax_amount": priced.tax_amount, "tax_included": priced.tax_included, "total": priced.total,
                 "old_total": self.order.total_amount, "difference": priced.total - self.order.total_amount,
                 "refund": self.refund, "promotions_lost": self.lost}
+
+
+async def edit_refunds(session: AsyncSession, order_id: uuid.UUID) -> tuple[Decimal, Decimal]:
+    """What the order's edits asked payments to refund: in all, and not confirmed yet. An edit lowers
+    the order's total, so what the order was charged is its total plus the first."""
+    row = (await session.execute(select(
+        func.coalesce(func.sum(OrderEdit.refund_amount), 0),
+        func.coalesce(func.sum(case((col(OrderEdit.refunded_at).is_(None), OrderEdit.refund_amount), else_=0)), 0))
+        .where(col(OrderEdit.order_id) == order_id))).one()
+    return Decimal(row[0]), Decimal(row[1])
 
 
 class OrderEdits(UseCase[OrdersContext]):
@@ -248,12 +258,11 @@ class OrderEdits(UseCase[OrdersContext]):
         records = await PaymentRecords(self.session, self.context).of_order(order.id)
         paid = sum((r.amount or Decimal("0") for r in records if r.kind == "payment"), Decimal("0"))
         refunded = sum((r.amount or Decimal("0") for r in records if r.kind == "refund"), Decimal("0"))
-        edits = await self.session.execute(select(func.coalesce(func.sum(OrderEdit.refund_amount), 0)).where(
-            col(OrderEdit.order_id) == order.id, col(OrderEdit.refunded_at).is_(None)))
+        _, waiting = await edit_refunds(self.session, order.id)
         returns = await self.session.execute(select(func.coalesce(func.sum(OrderReturn.amount), 0)).where(
             col(OrderReturn.order_id) == order.id, col(OrderReturn.status) == "received",
             col(OrderReturn.refund_id).is_(None)))
-        return paid - refunded - Decimal(edits.scalar_one()) - Decimal(returns.scalar_one())
+        return paid - refunded - waiting - Decimal(returns.scalar_one())
 
     async def _write_lines(self, plan: EditPlan) -> None:
         """Each kept line's new quantity and its charge as re-priced (discounts and tax shift with
