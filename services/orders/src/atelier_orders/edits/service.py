@@ -141,15 +141,14 @@ class OrderEdits(UseCase[OrdersContext]):
                          new_total=priced.total, refund_amount=plan.refund, created_at=now)
         self.session.add(edit)
         await self.session.flush()
-        items = {item.id: item for item in order.items}
+        items = {str(item.id): item for item in order.items}
         await outbox.add(self.session, OrderEdited(
             storefront=order.storefront, edit_id=edit.id, edit_version=edit.version, order_id=order.id,
             order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=data.reason,
             old_total=order.total_amount, new_total=priced.total, refund=plan.refund, currency=order.currency,
-            lines=[OrderEditLine(order_item_id=items[uuid.UUID(c["order_item_id"])].id,
-                                 product_id=items[uuid.UUID(c["order_item_id"])].product_id,
-                                 variant_id=items[uuid.UUID(c["order_item_id"])].variant_id, sku=c["sku"],
-                                 old_quantity=c["old_quantity"], new_quantity=c["new_quantity"]) for c in changes]))
+            lines=[OrderEditLine(order_item_id=item.id, product_id=item.product_id, variant_id=item.variant_id,
+                                 sku=item.sku, old_quantity=c["old_quantity"], new_quantity=c["new_quantity"])
+                   for c in changes for item in (items[c["order_item_id"]],)]))
         what = "; ".join(f"{c['sku']} {c['old_quantity']} → {c['new_quantity']}" for c in changes)
         money = (f"total {domain.money_text(order.total_amount, order.currency)} → "
                  f"{domain.money_text(priced.total, order.currency)}")
