@@ -1,5 +1,5 @@
-"""Steps of the returns tests: two demo products in stock, and a customer's order of one unit
-of each, paid, shipped and delivered."""
+"""Steps of the returns and order edits tests: two demo products in stock, a customer's order of
+one unit of each, paid, shipped and delivered, and a paid order of two units and one."""
 
 from __future__ import annotations
 
@@ -19,6 +19,22 @@ async def two_products(api: httpx.AsyncClient) -> list[dict[str, Any]]:
 async def stock(api: httpx.AsyncClient, product_id: str) -> int:
     units: int = (await api.get(f"/api/v1/products/{product_id}")).json()["stock_quantity"]
     return units
+
+
+async def paid_order(api: httpx.AsyncClient, auth: dict[str, str], products: list[dict[str, Any]]) -> dict[str, Any]:
+    """The customer's paid order of two units of the first product and one of the second."""
+    for product, quantity in zip(products, (2, 1), strict=True):
+        added = await api.post("/api/v1/cart/items", headers=auth, json={"product_id": product["id"],
+                                                                         "quantity": quantity})
+        assert added.status_code == 201, added.text
+    address = (await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)).json()
+    order = (await api.post("/api/v1/orders", headers=auth, json={"shipping_address_id": address["id"]})).json()
+
+    async def awaiting() -> dict[str, Any] | None:
+        body: dict[str, Any] = (await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()
+        return body if body["status"] == "awaiting_payment" else None
+
+    return dict(await pay_order(api, auth, await poll(awaiting, timeout=30, message="order awaiting payment")))
 
 
 async def delivered_order(api: httpx.AsyncClient, auth: dict[str, str], as_staff: dict[str, str],

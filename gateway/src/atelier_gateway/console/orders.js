@@ -1,10 +1,12 @@
 // Orders (support's and finance's): the search, and an order's page: its lines, where it goes (the
 // shipping address), its history, the status moves orders allows now, its money (refunds are
-// finance's, after a confirmation), its returns (returns.js), its invoice and credit notes.
+// finance's, after a confirmation), its edits while unshipped (edits.js), its returns (returns.js), its
+// invoice and credit notes.
 
 import { ApiError, call, get, hasRole, newKey, parameterChoices } from "./api.js";
 import { creditsForm, filterForm, PAGE_SIZE, resendButton, results, section, V1, write } from "./kit.js";
 import { confirmed, customerRef } from "./ops.js";
+import { editsOf } from "./edits.js";
 import { returnsOf } from "./returns.js";
 import { actionButton, announce, facts, form, h, link, money, saveFile, table, when } from "./ui.js";
 
@@ -116,6 +118,7 @@ async function orderDetail(root, ctx) {
     order.status_history));
   if (hasRole("support")) root.append(statusForm(order, ctx));
   await section(root, "Payments and refunds", async () => paymentsOf(order, ctx));
+  await section(root, "Edits", async () => editsOf(order, ctx), ["GET", `${V1}/staff/orders/{order_id}/edits`]);
   await section(root, "Returns", async () => returnsOf(order, ctx), ["GET", `${V1}/staff/returns`]);
   if (hasRole("support", "finance")) {
     await section(root, "Invoice and credit notes", async () => invoiceOf(order),

@@ -1,4 +1,4 @@
-"""What the catalog hears: orders (stock, returns restocked), payments (stock, verified purchases), identity
+"""What the catalog hears: orders (stock, returns restocked, units an edit removed), payments (stock, verified purchases), identity
 (accounts, and the customer groups price lists may name)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from atelier_catalog.context import CatalogContext
 from atelier_catalog.service import ReservationService, ReviewService
 from atelier_catalog.service.price_lists import CustomerGroupCopyService
 from atelier_common.contracts.identity import AnonymousClaimed, CustomerGroupChanged, CustomerGroupDeleted, UserDeleted
-from atelier_common.contracts.orders import OrderCancelled, OrderPlaced, ReturnReceived
+from atelier_common.contracts.orders import OrderCancelled, OrderEdited, OrderPlaced, ReturnReceived
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.inbox import EventContext, Subscriptions
 
@@ -32,6 +32,10 @@ async def on_return_received(event: ReturnReceived, ctx: EventContext[CatalogCon
     await _reservations(ctx).restock_return(event.number, event.items)
 
 
+async def on_order_edited(event: OrderEdited, ctx: EventContext[CatalogContext]) -> None:
+    await _reservations(ctx).release_edited(event.order_id, event.order_number, event.edit_version, event.lines)
+
+
 async def on_user_deleted(event: UserDeleted, ctx: EventContext[CatalogContext]) -> None:
     await ReviewService(ctx.session, ctx.context).forget_user(event.user_id)
 
@@ -53,6 +57,7 @@ SUBSCRIPTIONS: Subscriptions = {
     OrderPaid: on_order_paid,
     OrderCancelled: on_order_cancelled,
     ReturnReceived: on_return_received,
+    OrderEdited: on_order_edited,
     UserDeleted: on_user_deleted,
     AnonymousClaimed: on_anonymous_claimed,
     CustomerGroupChanged: on_customer_group_changed,

@@ -30,6 +30,7 @@ from atelier_common.contracts.orders import (
     CreditNoteIssued,
     InvoiceIssued,
     OrderCancelled,
+    OrderEdited,
     OrderPlaced,
     OrderStatusChanged,
     PromotionChanged,
@@ -52,7 +53,7 @@ from atelier_identity.errors import WebhookUrlNotAllowed
 
 # The integration events an endpoint may subscribe to; the public type is the event's own name.
 PUBLIC_EVENTS: tuple[type[IntegrationEvent], ...] = (
-    OrderPlaced, OrderPaid, OrderStatusChanged, OrderCancelled, PaymentFailed, PaymentRefunded,
+    OrderPlaced, OrderPaid, OrderStatusChanged, OrderCancelled, OrderEdited, PaymentFailed, PaymentRefunded,
     SubscriptionChanged, JobCompleted, JobFailed, UserRegistered, ProductLowStock, InvoiceIssued, CreditNoteIssued,
     PromotionChanged, PromotionRedeemed, ReturnRequested, ReturnReceived, ReturnRejected, GiftCardIssued, GiftCardChanged)
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(cls.type for cls in PUBLIC_EVENTS))

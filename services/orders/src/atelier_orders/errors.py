@@ -174,3 +174,17 @@ class DraftContactRequired(OrdersError):
     # Nobody would get the payment link.
     code, status, default_message = ("VALIDATION_ERROR", 400,
                                      "A draft order for a customer without an account needs an email")
+
+
+class OrderNotEditable(OrdersError):
+    # Edits change an order until it ships: shipped, delivered, cancelled (and the others) are this.
+    code, status, default_message = "ORDER_NOT_EDITABLE", 409, "Only an order that has not shipped can be edited"
+
+
+class OrderEditUnsupported(OrdersError):
+    # Adding units (or an edit that would raise the total) needs a charge of the difference: not yet.
+    code, status, default_message = "ORDER_EDIT_UNSUPPORTED", 409, "This edit would charge the customer more"
+
+
+class InvalidEditLine(OrdersError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "A change of this edit is not valid"

@@ -11,6 +11,7 @@ from atelier_common.contracts.identity import AnonymousClaimed, CustomerGroupCha
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_orders.bootstrap import OrdersContext
+from atelier_orders.edits.service import OrderEdits
 from atelier_orders.invoices.service import Invoicing, Refund
 from atelier_orders.promotions.groups import CustomerGroupCopyService
 from atelier_orders.returns.service import Returns
@@ -49,7 +50,8 @@ async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext[OrdersCo
     await Invoicing(ctx.session, ctx.context).credit_refund(event.order_id, Refund(
         payment_id=event.payment_id, refund_id=event.refund_id, amount=event.amount, currency=event.currency,
         reason=event.reason))
-    if event.return_id is not None:
+    if event.return_id is not None and not await OrderEdits(ctx.session, ctx.context).refunded(
+            event.order_id, event.return_id, refund_id=event.refund_id):
         await Returns(ctx.session, ctx.context).refunded(event.order_id, event.return_id, refund_id=event.refund_id,
                                                          amount=event.amount)
 

@@ -558,3 +558,34 @@ class DraftOrderLine(SQLModel, table=True):
     unit_price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
     price_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = _timestamp()
+
+
+class OrderEdit(SQLModel, table=True):
+    """One confirmed edit of an order that had not shipped (docs/back-office.md#order-edits): its
+    version on the order (1, 2, ...; unique, written under the order's row lock), what changed,
+    who and why, the totals before and after, and the refund asked of payments (`order.edited`)."""
+
+    __tablename__ = "order_edit"
+    __table_args__ = (
+        UniqueConstraint("order_id", "version", name="uq_order_edit_order_version"),
+        CheckConstraint("version > 0", name="ck_order_edit_version"),
+        CheckConstraint("refund_amount >= 0", name="ck_order_edit_refund"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    order_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_order_edit_order_id"), nullable=False))
+    version: int
+    staff_id: uuid.UUID | None = None
+    reason: str = Field(max_length=500)
+    # [{order_item_id, sku, name, old_quantity, new_quantity}], in the order's line order.
+    changes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    currency: str = Field(max_length=3)
+    old_total: Decimal = _money()
+    new_total: Decimal = _money()
+    refund_amount: Decimal = _money()
+    # Set when payments confirms the refund (`payment.refunded` naming this edit as its return).
+    refund_id: uuid.UUID | None = None
+    refunded_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()

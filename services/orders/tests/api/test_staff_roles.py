@@ -25,6 +25,10 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("POST", "/api/v1/staff/returns/{return_id}/approve"): {"support"},
             ("POST", "/api/v1/staff/returns/{return_id}/receive"): {"support", "finance"},
             ("POST", "/api/v1/staff/returns/{return_id}/reject"): {"support"},
+            # Order edits: support and finance preview, confirm and read them.
+            ("POST", "/api/v1/staff/orders/{order_id}/edits/preview"): {"support", "finance"},
+            ("POST", "/api/v1/staff/orders/{order_id}/edits"): {"support", "finance"},
+            ("GET", "/api/v1/staff/orders/{order_id}/edits"): {"support", "finance"},
             # Promotions and discount codes: merchandisers (and admins) manage them.
             ("GET", "/api/v1/staff/promotions"): {"merchandiser"},
             ("GET", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},

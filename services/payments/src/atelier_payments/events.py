@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from atelier_common.contracts.generation import CreditConsumed
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
-from atelier_common.contracts.orders import OrderCancelled, ReturnReceived
+from atelier_common.contracts.orders import OrderCancelled, OrderEdited, ReturnReceived
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.service import CancellationService, LedgerService
@@ -20,6 +20,14 @@ async def on_return_received(event: ReturnReceived, ctx: EventContext[PaymentsCo
     if event.amount > 0:
         await ReturnRefunds(ctx.session, ctx.context).refund(event.order_id, event.return_id, amount=event.amount,
                                                              number=event.number)
+
+
+async def on_order_edited(event: OrderEdited, ctx: EventContext[PaymentsContext]) -> None:
+    if event.refund > 0:
+        # An edit's refund is keyed by its id as a return's is: refunded once, whatever redelivers it.
+        await ReturnRefunds(ctx.session, ctx.context).refund(event.order_id, event.edit_id, amount=event.refund,
+                                                             number=f"edit v{event.edit_version}",
+                                                             reason=f"Order edit v{event.edit_version}: {event.reason}")
 
 
 async def on_credit_consumed(event: CreditConsumed, ctx: EventContext[PaymentsContext]) -> None:
@@ -39,6 +47,7 @@ async def on_user_deleted(event: UserDeleted, ctx: EventContext[PaymentsContext]
 SUBSCRIPTIONS: Subscriptions = {
     OrderCancelled: on_order_cancelled,
     ReturnReceived: on_return_received,
+    OrderEdited: on_order_edited,
     CreditConsumed: on_credit_consumed,
     AnonymousClaimed: on_anonymous_claimed,
     UserDeleted: on_user_deleted,

@@ -158,7 +158,8 @@ class Refund(SQLModel, table=True):
     staff_id: uuid.UUID | None = None
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
-    # The order's return this refund pays back (`return.received`); None for any other refund.
+    # The order's return (`return.received`) or order edit (`order.edited`: its `edit_id`) this refund
+    # pays back; None for any other refund.
     return_id: uuid.UUID | None = None
     # The part of `amount` credited back to the payment's gift cards (the provider gives back the rest).
     gift_card_amount: Decimal = Field(default=Decimal("0.00"), sa_column=Column(

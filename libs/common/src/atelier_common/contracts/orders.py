@@ -244,6 +244,49 @@ class ReturnReceived(ReturnEvent):
     kind: Literal["return", "claim"] = "return"
 
 
+class OrderEditLine(ContractModel):
+    """One line an order edit changed: its quantity before and after (0: the line was removed)."""
+
+    order_item_id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    sku: str
+    old_quantity: int
+    new_quantity: int
+
+
+class OrderEdited(StorefrontEvent):
+    """Staff edited an order that had not shipped (docs/back-office.md#order-edits): `edit_version`
+    is the edit's number on the order (1, 2, ...). Catalog puts the units removed (`old_quantity` −
+    `new_quantity` of each line) back in stock, once; payments refunds `refund` (when above 0) once
+    per `edit_id`, and its `payment.refunded` names the edit as its `return_id`."""
+
+    model_config = webhook_example({
+        key: _RETURN_EXAMPLE[key] for key in ("storefront", "order_id", "order_number", "owner_id", "user_id")} | {
+        "edit_id": "5b7c9d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e", "edit_version": 1, "reason": "Customer asked by phone",
+        "old_total": "54.48", "new_total": "27.24", "refund": "27.24", "currency": "USD",
+        "lines": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
+                   "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
+                   "old_quantity": 2, "new_quantity": 1}]})
+
+    type = "order.edited"
+    edit_id: uuid.UUID
+    # The order's version this edit made (1 for its first edit; an event's own `version` is its schema's).
+    edit_version: int
+    order_id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    reason: str
+    old_total: Decimal
+    new_total: Decimal
+    # What payments is asked to give back (never more than the payment has left; 0: the order was
+    # not paid, nothing to refund).
+    refund: Decimal
+    currency: str
+    lines: list[OrderEditLine]
+
+
 class ReturnRejected(ReturnEvent):
     """Staff refused a return before receiving it: nothing is refunded or restocked."""
 

@@ -95,7 +95,8 @@ class PaymentRefunded(StorefrontEvent):
     total_refunded: Decimal | None = None
     is_full: bool = True
     reason: str | None = None
-    # Added by payments (optional): the return (`return.received`) this refund pays back.
+    # Added by payments (optional): the return (`return.received`) this refund pays back, or the
+    # order edit (`order.edited`: its `edit_id`).
     return_id: uuid.UUID | None = None
 
 

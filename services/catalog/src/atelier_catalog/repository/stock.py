@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, null, update
+from sqlalchemy import bindparam, case, func, insert, null, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -289,6 +289,16 @@ class ReservationRepository(SessionRepository):
             rows = await _MOVE_EXPIRED.rows(self.session, params | {"expired_before": expired_before})
         moved = [MovedReservation(*row) for row in rows]
         return sorted(moved, key=lambda r: (str(r.product_id), str(r.variant_id or "")))
+
+    async def shrink(self, reservation_id: uuid.UUID, quantity: int) -> None:
+        """The row holds `quantity` fewer units (an order edit gave them back); one left with none
+        is released, so that a later release or expiry gives back only what it still holds."""
+        row = StockReservation.__table__.c  # type: ignore[attr-defined]
+        stmt = (update(StockReservation).where(col(StockReservation.id) == reservation_id).values(
+            quantity=case((row.quantity > quantity, row.quantity - quantity), else_=row.quantity),
+            status=case((row.quantity > quantity, row.status), else_=ReservationStatus.RELEASED.value),
+            updated_at=utcnow()).execution_options(synchronize_session=False))
+        await self.session.execute(stmt)
 
     async def set_status(self, reservation_id: uuid.UUID, status: ReservationStatus) -> None:
         stmt = (update(StockReservation).where(col(StockReservation.id) == reservation_id)

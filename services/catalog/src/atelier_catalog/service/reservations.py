@@ -41,7 +41,7 @@ from atelier_catalog.service._shared import announce_low_stock, stock_changes
 from atelier_common import outbox
 from atelier_common.columns import utcnow
 from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
-from atelier_common.contracts.orders import OrderLine, ReturnLine
+from atelier_common.contracts.orders import OrderEditLine, OrderLine, ReturnLine
 from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.catalog.reservations")
@@ -170,6 +170,31 @@ class ReservationService(UseCase[CatalogContext]):
         counted = [line for line in wanted if (product := products.get(line.product_id)) is not None
                    and domain.needs_stock(product.kind, product.track_inventory)]
         await self._give_back(counted, reason=f"return {number}")
+
+    async def release_edited(self, order_id: uuid.UUID, order_number: str, version: int,
+                             lines: Sequence[OrderEditLine]) -> None:
+        """An order edit removed units: those the order still holds (reserved or committed) go back
+        on the shelf, and its reservation rows hold that many fewer, so that a later cancellation
+        or expiry gives back only the rest. Once per event (the inbox); under the order's lock,
+        like its reserve, commit and release. Units already released or expired stay as they are."""
+        await self.reservations.lock_order(order_id)
+        rows = [row for row in await self.reservations.for_order(order_id)
+                if row.status in (ReservationStatus.RESERVED, ReservationStatus.COMMITTED)]
+        left = {row.id: row.quantity for row in rows}
+        back: list[StockNeed] = []
+        for line in lines:
+            units = line.old_quantity - line.new_quantity
+            for row in rows:
+                if units <= 0:
+                    break
+                if row.product_id != line.product_id or row.variant_id != line.variant_id or left[row.id] <= 0:
+                    continue
+                taken = min(units, left[row.id])
+                await self.reservations.shrink(row.id, taken)
+                left[row.id] -= taken
+                units -= taken
+                back.append(StockNeed(product_id=row.product_id, variant_id=row.variant_id, quantity=taken))
+        await self._give_back(back, reason=f"order {order_number} edit v{version}")
 
     async def expire_due(self, *, now: datetime | None = None, limit: int = 100) -> int:
         """Release the reservations of orders left unpaid past their deadline; how many orders."""

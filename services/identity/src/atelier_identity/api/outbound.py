@@ -35,6 +35,9 @@ WHAT: dict[str, str] = {
                          "terms, and `updated_at`, which orders the changes.",
     "promotion.redeemed": "An order was placed with a promotion or discount code: what it saved and the "
                           "promotion's uses so far (against its `usage_limit`).",
+    "order.edited": "Staff edited an order that had not shipped (lines removed or fewer units): each line's "
+                     "`old_quantity` and `new_quantity`, the totals before and after, and the `refund` asked of the "
+                     "payment (0: not paid); the refund follows as `payment.refunded` with `return_id` = `edit_id`.",
     "return.requested": "A customer or staff opened a return of a delivered order's lines (`items`, `reason`, "
                         "`opened_by`); or staff settled a claim of damaged or missing goods (`kind: claim`, "
                         "`resolution` refund or replace).",

@@ -1,9 +1,9 @@
 """HTTP routes of orders: the public resource, plus /internal for other services."""
 
-from atelier_orders.api import drafts, internal, invoices, orders, promotions, returns, shipping, staff
+from atelier_orders.api import drafts, edits, internal, invoices, orders, promotions, returns, shipping, staff
 
 ROUTERS = (orders.router, shipping.router, invoices.router, returns.router, staff.router, drafts.router, invoices.staff,
-           returns.staff, promotions.router, internal.router, promotions.internal)
+           returns.staff, edits.staff, promotions.router, internal.router, promotions.internal)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
 TAGS = {

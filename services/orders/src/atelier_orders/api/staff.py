@@ -34,13 +34,14 @@ async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Quer
 async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> dict[str, Any]:
     """Any customer's order with its lines, its payments and refunds (as payments announced them;
     what may still be refunded: `GET /api/v1/staff/payments/orders/{id}`) and its events (the
-    status history); `version` for a write's `If-Match`."""
+    status history); `version` for a write's `If-Match`; `edit_version`, how many times staff edited it
+    (`GET /api/v1/staff/orders/{id}/edits`)."""
     picture = await orders.get(order_id)
     read = StaffOrderRead.model_validate(picture.order)
     return {**read.model_dump(), "payments": picture.payments, "refunds": picture.refunds,
             "events": read.status_history, "version": picture.version,
             "allowed_transitions": picture.allowed_transitions, "refund_state": picture.refund_state,
-            "tracking_number_required": picture.tracking_number_required}
+            "tracking_number_required": picture.tracking_number_required, "edit_version": picture.edit_version}
 
 
 @router.get("/reports/daily", summary="Orders and revenue per day", response_model=DailyReport[DailyOrdersRead])

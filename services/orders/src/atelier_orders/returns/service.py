@@ -32,6 +32,7 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
+from atelier_orders.edits.service import edit_refunds
 from atelier_orders.errors import (
     InvalidReturnLine,
     OrderNotFound,
@@ -370,14 +371,17 @@ class Returns(UseCase[OrdersContext]):
         return ret, order
 
     async def _refundable(self, order: OrderDetails, others: Sequence[OrderReturn]) -> Decimal:
-        """What the order's payment has left to give back, as orders knows it: its total less the
-        refunds payments announced and the refunds other received returns asked for and wait for.
+        """What the order's payment has left to give back, as orders knows it: what it was charged
+        (its total, plus what edits gave back) less the refunds payments announced and the refunds
+        other received returns and edits asked for and wait for.
         Payments checks again under its own lock (it alone knows every refund)."""
         records = await PaymentRecords(self.session, self.context).of_order(order.id)
         refunded = sum((r.amount or Decimal("0") for r in records if r.kind == "refund"), Decimal("0"))
         waiting = sum((r.amount or Decimal("0") for r in others if r.status == R.RECEIVED and r.refund_id is None),
                       Decimal("0"))
-        return order.total_amount - refunded - waiting
+        # An edit lowered the total by what it refunded: the charge is the total plus those refunds.
+        edited, edit_waiting = await edit_refunds(self.session, order.id)
+        return order.total_amount + edited - refunded - waiting - edit_waiting
 
     async def _maybe_returned(self, order: LockedOrder) -> None:
         """delivered → returned once every shipped unit is in a refunded return."""

@@ -97,6 +97,8 @@ class StaffOrderRead(OrderRead):
     refund_state: Literal["none", "partial", "full"] = "none"
     # Whether a move to `shipped` needs a tracking number (the storefront's `tracking_number_required`).
     tracking_number_required: bool = False
+    # Its edits so far (docs/back-office.md#order-edits): 0 never edited, else the last edit's version.
+    edit_version: int = 0
 
 
 class DailyOrdersRead(_Read):

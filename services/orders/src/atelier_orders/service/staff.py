@@ -7,12 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import func, select
+from sqlmodel import col
+
 from atelier_common.reports import DayWindow, day_window
 from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import OrderNotFound
-from atelier_orders.models import utcnow
+from atelier_orders.models import OrderEdit, utcnow
 from atelier_orders.queries import OrderQueries
 from atelier_orders.rows import OrderDetails, OrderSummaryRow
 from atelier_orders.schemas import StaffOrderQuery
@@ -45,13 +48,18 @@ class StaffOrders(UseCase[OrdersContext]):
         money = await PaymentRecords(self.session, self.context).of_order(order.id)
         refunded = sum((r.amount or Decimal("0") for r in money if r.kind == "refund"), Decimal("0"))
         order.refunded_amount = refunded
+        edits = (await self.session.execute(select(
+            func.coalesce(func.max(OrderEdit.version), 0), func.coalesce(func.sum(OrderEdit.refund_amount), 0))
+            .where(col(OrderEdit.order_id) == order.id))).one()
         return StaffOrderPicture(
             order=order, version=domain.order_version(order.updated_at, order.status),
             payments=[r for r in money if r.kind in ("payment", "payment_failed")],
             refunds=[r for r in money if r.kind in ("refund", "returned")],
             allowed_transitions=domain.allowed_targets(
                 order.status, digital_only=domain.is_digital_only(i.kind for i in order.items), by_staff=True),
-            refund_state=domain.refund_state(order.total_amount, refunded),
+            # Judged against what was charged before any edit gave some back (an edit lowers the total).
+            refund_state=domain.refund_state(order.total_amount + Decimal(edits[1]), refunded),
+            edit_version=int(edits[0]),
             tracking_number_required=await ships_with_tracking(self.context, order.storefront))
 
 
@@ -64,3 +72,5 @@ class StaffOrderPicture:
     allowed_transitions: list[str]
     refund_state: str
     tracking_number_required: bool
+    # How many times staff edited it (`order_edit`; 0: never).
+    edit_version: int = 0

@@ -32,9 +32,11 @@ class ReturnRefunds(UseCase[PaymentsContext]):
         self.refunds = RefundRepository(session)
         self.settlement = Settlement(session, context.providers)
 
-    async def refund(self, order_id: uuid.UUID, return_id: uuid.UUID, *, amount: Decimal, number: str) -> None:
-        """Refund `amount` of the payment that paid `order_id` for the return `return_id`, once,
-        capped at what remains (a refund made since orders computed it counts)."""
+    async def refund(self, order_id: uuid.UUID, return_id: uuid.UUID, *, amount: Decimal, number: str,
+                     reason: str | None = None) -> None:
+        """Refund `amount` of the payment that paid `order_id` for the return `return_id` (or the
+        order edit of that id: `order.edited`), once, capped at what remains (a refund made since
+        orders computed it counts)."""
         payments = await self.payments.lock_for_order(order_id)
         refunds = list(await self.refunds.list_for_order(order_id))
         if any(r.return_id == return_id for r in refunds):
@@ -52,4 +54,5 @@ class ReturnRefunds(UseCase[PaymentsContext]):
         if value < amount:
             log.warning("return %s of order %s: refunding %s of the %s asked (what remains)", number, order_id,
                         value, amount)
-        await self.settlement.refund(paid, amount=value, reason=f"Return {number}", return_id=return_id)
+        await self.settlement.refund(paid, amount=value, reason=reason or f"Return {number}",
+                                     return_id=return_id)

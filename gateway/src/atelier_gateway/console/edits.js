@@ -1,0 +1,63 @@
+// Order edits (support's and finance's): an order that has not shipped loses units or lines. The
+// form takes each line's new quantity and a reason; Preview asks orders for the order as it would
+// be (re-priced by the same rules, its promotions judged again) and the refund, changing nothing;
+// Confirm applies the same edit. The versions kept are listed above the form.
+
+import { call, get, hasRole } from "./api.js";
+import { V1, write } from "./kit.js";
+import { actionButton, facts, form, h, money, table, when } from "./ui.js";
+
+const EDITABLE = new Set(["awaiting_payment", "paid", "processing"]);
+
+const changeText = (c) => `${c.name} (${c.sku}) ${c.old_quantity} → ${c.new_quantity}`;
+
+// The order page's section: the order's versions, and the edit form while it has not shipped.
+export async function editsOf(order, ctx) {
+  const versions = await get(`${V1}/staff/orders/${order.id}/edits`);
+  const out = [table("Versions", [
+    { label: "Version", value: (e) => `v${e.version}` }, { label: "When", value: (e) => when(e.created_at) },
+    { label: "Changes", value: (e) => e.changes.map(changeText).join("; ") }, { label: "Reason", value: (e) => e.reason },
+    { label: "Total", value: (e) => `${money(e.old_total, e.currency)} → ${money(e.new_total, e.currency)}` },
+    { label: "Refund", value: (e) => money(e.refund_amount, e.currency) + (e.refunded_at ? " (refunded)" : ""), num: true }],
+    versions, "Never edited.")];
+  if (!hasRole("support", "finance") || !EDITABLE.has(order.status)) return out;
+  out.push(editForm(order, ctx));
+  return out;
+}
+
+function editForm(order, ctx) {
+  const lines = order.items.filter((i) => i.kind === "physical");
+  const result = h("div", { id: "edit-preview", "aria-live": "polite" });
+  const changes = (values) => lines.map((i) => ({ order_item_id: i.id, quantity: Number(values[`edit-${i.id}`]) }))
+    .filter((c, n) => c.quantity !== lines[n].quantity);
+  const el = form({
+    id: "edit-order", legend: "Edit the order (remove lines or units)", submit: "Preview",
+    fields: [...lines.map((i) => ({ name: `edit-${i.id}`, label: `${i.name} (${i.sku}), now ${i.quantity}`, type: "number",
+                                    min: 0, max: i.quantity, value: String(i.quantity), inputmode: "numeric" })),
+             { name: "reason", label: "Reason", required: true }],
+    onSubmit: async (values) => {
+      const body = { changes: changes(values), reason: values.reason };
+      const preview = await call("POST", `${V1}/staff/orders/${order.id}/edits/preview`, { body });
+      result.replaceChildren(...previewOf(preview), h("div", { class: "actions" }, actionButton("Confirm the edit",
+        () => write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/edits`, { body }),
+                    (r) => `Order edited (v${r.edit.version}): total ${money(r.total, r.currency)}, refund ${money(r.refund, r.currency)}.`),
+        { id: "confirm-edit" })));
+    },
+  });
+  el.append(result);
+  return el;
+}
+
+function previewOf(p) {
+  const m = (v) => money(v, p.currency);
+  return [
+    table("The order after the edit", [
+      { label: "Item", value: (l) => `${l.name} (${l.sku})` },
+      { label: "Quantity", value: (l) => `${l.old_quantity} → ${l.new_quantity}` },
+      { label: "Discount", value: (l) => m(l.discount_amount), num: true },
+      { label: "Line total", value: (l) => m(l.line_total), num: true }], p.lines),
+    facts([["Subtotal", m(p.subtotal)], ["Discount", m(p.discount)], ["Shipping", m(p.shipping_cost)], ["Tax", m(p.tax_amount)],
+           ["New total", h("span", { id: "edit-new-total" }, m(p.total))], ["Old total", m(p.old_total)],
+           ["Difference", m(p.difference)], ["Refund", h("span", { id: "edit-refund" }, m(p.refund))],
+           ...(p.promotions_lost.length ? [["No longer applies", p.promotions_lost.map((x) => x.name).join(", ")]] : [])])];
+}

@@ -1,0 +1,121 @@
+"""Order edits: the changes staff ask for, the order as it would be, and the versions kept."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from atelier_common.money import Money
+from atelier_orders.schemas._shared import MAX_LINES, _Input, _Read
+
+_EDIT_EXAMPLE: dict[str, Any] = {
+    "id": "5b7c9d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "version": 1,
+    "staff_id": "0c2e4a6b-8d1f-4a3c-9e5b-7d9f1b3d5f7a", "reason": "Customer asked by phone to keep one",
+    "changes": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "sku": "LAMP-OAK", "name": "Oak lamp",
+                 "old_quantity": 2, "new_quantity": 1}],
+    "currency": "USD", "old_total": "69.35", "new_total": "37.18", "refund_amount": "32.17", "refund_id": None,
+    "refunded_at": None, "created_at": "2026-12-02T10:15:00Z"}
+_PREVIEW_EXAMPLE: dict[str, Any] = {
+    "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0", "status": "paid",
+    "version": 1, "currency": "USD",
+    "lines": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "sku": "LAMP-OAK", "name": "Oak lamp",
+               "old_quantity": 2, "new_quantity": 1, "unit_price": "30.00", "line_total": "30.00",
+               "discount_amount": "0.00", "tax_amount": "2.18"}],
+    "subtotal": "30.00", "discount": "0.00", "shipping_cost": "5.00", "tax_amount": "2.18", "tax_included": "0.00",
+    "total": "37.18", "old_total": "69.35", "difference": "-32.17", "refund": "32.17",
+    "promotions_lost": [{"promotion_id": "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "name": "10% from 50",
+                         "code": None}]}
+
+EditReason = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class OrderEditChange(_Input):
+    order_item_id: uuid.UUID = Field(description="The order line's id (`items[].id` of the order)")
+    quantity: int = Field(ge=0, le=100_000, description="The line's new quantity: lower than now; 0 removes it")
+
+
+class OrderEditCreate(_Input):
+    """New quantities for some lines of an order that has not shipped, and why. Lines not named keep
+    theirs. More units than a line has is 409 `ORDER_EDIT_UNSUPPORTED` (adding needs a charge)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"changes": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1}],
+         "reason": "Customer asked by phone to keep one"}]})
+
+    changes: list[OrderEditChange] = Field(min_length=1, max_length=MAX_LINES)
+    reason: EditReason
+
+
+class OrderEditLineRead(_Read):
+    order_item_id: uuid.UUID
+    sku: str
+    name: str
+    old_quantity: int
+    new_quantity: int
+    unit_price: Money
+    line_total: Money = Field(description="Unit price × new quantity (0: removed)")
+    discount_amount: Money = Field(description="The promotions' share on the line, judged again")
+    tax_amount: Money
+
+
+class LostPromotionRead(_Read):
+    promotion_id: uuid.UUID
+    name: str
+    code: str | None = None
+
+
+class OrderEditPreviewRead(_Read):
+    """The order as the edit makes it, priced by the same rules, and what changes for the money."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_PREVIEW_EXAMPLE]})
+
+    order_id: uuid.UUID
+    order_number: str
+    status: str
+    version: int = Field(description="The version the order would be at: its edits so far + 1")
+    currency: str
+    lines: list[OrderEditLineRead] = Field(description="Every line of the order, old and new quantity")
+    subtotal: Money
+    discount: Money
+    shipping_cost: Money
+    tax_amount: Money
+    tax_included: Money
+    total: Money
+    old_total: Money
+    difference: Money = Field(description="new total − old total (never above 0 in this version)")
+    refund: Money = Field(description="What payments is asked to give back: −difference for a paid order, "
+                                      "never more than remains refundable; 0 for an unpaid one")
+    promotions_lost: list[LostPromotionRead] = Field(
+        description="The order's promotions that no longer apply (e.g. a minimum subtotal no longer met)")
+
+
+class OrderEditRead(_Read):
+    """One confirmed version of an order."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_EDIT_EXAMPLE]})
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    version: int
+    staff_id: uuid.UUID | None = None
+    reason: str
+    changes: list[dict[str, Any]] = Field(description="[{order_item_id, sku, name, old_quantity, new_quantity}]")
+    currency: str
+    old_total: Money
+    new_total: Money
+    refund_amount: Money
+    refund_id: uuid.UUID | None = Field(None, description="Set once payments confirms the refund")
+    refunded_at: datetime | None = None
+    created_at: datetime
+
+
+class OrderEditConfirmedRead(OrderEditPreviewRead):
+    """The order as the edit made it, and the version kept."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {**_PREVIEW_EXAMPLE, "edit": _EDIT_EXAMPLE}]})
+
+    edit: OrderEditRead

@@ -1,0 +1,266 @@
+"""Order edits: staff lower quantities or remove lines of an order that has not shipped, previewed
+then confirmed; re-priced by the same rules as at checkout, versioned, refunded once through
+payments (`order.edited`, whose `payment.refunded` credits the refund) and refused once the order
+has shipped, including when the shipment races the edit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from atelier_common.contracts.catalog import StockReserved
+from atelier_common.contracts.payments import PaymentRefunded
+from atelier_testing import ServiceHarness, TestKeys
+
+from ..conftest import Customer, FakePlatform, Staff, assert_error
+from ..events.test_saga import paid
+from .test_invoices import _invoice
+from .test_promotions import promotions
+from .test_returns import opened, published, receive
+
+
+def edits_url(order: dict[str, Any], *, preview: bool = False) -> str:
+    return f"/api/v1/staff/orders/{order['id']}/edits" + ("/preview" if preview else "")
+
+
+async def edit(harness: ServiceHarness, headers: dict[str, str], order: dict[str, Any], *lines: tuple[int, int],
+               reason: str = "Customer asked by phone", preview: bool = False) -> httpx.Response:
+    body = {"changes": [{"order_item_id": order["items"][i]["id"], "quantity": q} for i, q in lines],
+            "reason": reason}
+    return await harness.client.post(edits_url(order, preview=preview), json=body, headers=headers)
+
+
+async def edited(harness: ServiceHarness, staff: Staff, order: dict[str, Any], *lines: tuple[int, int],
+                 preview: bool = False) -> dict[str, Any]:
+    response = await edit(harness, staff.headers, order, *lines, preview=preview)
+    assert response.status_code == (200 if preview else 201), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def paid_order(harness: ServiceHarness, customer: Customer, platform: FakePlatform,
+                     *lines: tuple[str, int]) -> dict[str, Any]:
+    """An order of (price, quantity) goods, its stock held and paid."""
+    products = [platform.product(price=price) for price, _ in lines]
+    order = await customer.placed(items=[{"product_id": p["id"], "quantity": q}
+                                         for p, (_, q) in zip(products, lines, strict=True)],
+                                  shipping_address_id=platform.address(customer.owner_id))
+    await harness.deliver(StockReserved(order_id=order["id"]))
+    await harness.deliver(paid(order))
+    return await customer.order(order["id"])
+
+
+def charged(line: dict[str, Any]) -> Decimal:
+    """What an order line was charged (its price less its discount, plus its tax when added)."""
+    tax = Decimal("0") if line["tax_inclusive"] else Decimal(line["tax_amount"])
+    return Decimal(line["line_total"]) - Decimal(line["discount_amount"]) + tax
+
+
+def refunded(order: dict[str, Any], edit_id: str, amount: str) -> PaymentRefunded:
+    return PaymentRefunded(order_id=order["id"], payment_id=uuid.uuid4(), amount=Decimal(amount),
+                           currency=order["currency"], refund_id=uuid.uuid4(), is_full=False,
+                           reason="Order edit v1", return_id=edit_id)
+
+
+class TestPreviewAndConfirm:
+    async def test_a_paid_order_is_edited_down_versioned_refunded_once_and_credited(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 2), ("12.00", 1))
+        preview = await edited(harness, staff, order, (0, 1), preview=True)
+        # The refund is the removed unit's share of what its line was charged.
+        share = charged(order["items"][0]) / 2
+        assert Decimal(preview["refund"]) == pytest.approx(share, abs=Decimal("0.01"))
+        assert Decimal(preview["total"]) == Decimal(order["total_amount"]) - Decimal(preview["refund"])
+        assert Decimal(preview["difference"]) == -Decimal(preview["refund"])
+        assert [(line["old_quantity"], line["new_quantity"]) for line in preview["lines"]] == [(2, 1), (1, 1)]
+        assert preview["version"] == 1 and preview["promotions_lost"] == []
+        assert (await customer.order(order["id"]))["total_amount"] == order["total_amount"]  # preview: no change
+
+        confirmed = await edited(harness, staff, order, (0, 1))
+        assert (confirmed["total"], confirmed["refund"]) == (preview["total"], preview["refund"])
+        edit = confirmed["edit"]
+        assert (edit["version"], edit["old_total"], edit["new_total"]) == (1, order["total_amount"], preview["total"])
+        after = await customer.order(order["id"])
+        assert after["total_amount"] == preview["total"] and after["status"] == "paid"
+        assert [i["quantity"] for i in after["items"]] == [1, 1]
+        assert after["status_history"][-1]["note"].startswith("Edit v1: ")
+        await harness.drain()
+        [event] = published(harness, "order.edited", order["id"])
+        assert (event["edit_id"], event["edit_version"], event["refund"]) == (edit["id"], 1, preview["refund"])
+        assert [(line["sku"], line["old_quantity"], line["new_quantity"]) for line in event["lines"]] == [
+            (order["items"][0]["sku"], 2, 1)]
+        assert [e.data["action"] for e in harness.published("staff.action_recorded")
+                if e.data["action"].startswith("order.")] == ["order.edit"]
+
+        # Payments refunds it and says so, naming the edit: the edit is refunded, the refund credited.
+        await harness.deliver(refunded(order, edit["id"], preview["refund"]))
+        [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert version["refund_id"] is not None and version["refunded_at"] is not None
+        assert version["changes"] == [{"order_item_id": order["items"][0]["id"], "sku": order["items"][0]["sku"],
+                                       "name": order["items"][0]["name"], "old_quantity": 2, "new_quantity": 1}]
+        invoice = await _invoice(customer, order["id"])
+        assert invoice["credited"] == preview["refund"] and len(invoice["credit_notes"]) == 1
+        # Staff's picture: its version, and a refund that is partial of what was charged (not of the new total).
+        picture = (await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)).json()
+        assert (picture["edit_version"], picture["refund_state"]) == (1, "partial")
+
+    async def test_removing_a_line_and_a_second_edit_make_version_two(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 2), ("12.00", 1))
+        first = await edited(harness, staff, order, (1, 0))
+        assert [line["new_quantity"] for line in first["lines"]] == [2, 0]
+        assert Decimal(first["refund"]) == pytest.approx(charged(order["items"][1]), abs=Decimal("0.01"))
+        after = await customer.order(order["id"])
+        assert [i["id"] for i in after["items"]] == [order["items"][0]["id"]]
+        second = await edited(harness, staff, after, (0, 1))
+        assert second["edit"]["version"] == 2 and second["edit"]["old_total"] == first["total"]
+        versions = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert [(v["version"], v["old_total"], v["new_total"]) for v in versions] == [
+            (1, order["total_amount"], first["total"]), (2, first["total"], second["total"])]
+        # Never more than was paid, across versions.
+        assert sum(Decimal(v["refund_amount"]) for v in versions) <= Decimal(order["total_amount"])
+
+    async def test_an_unpaid_order_changes_its_lines_and_total_without_a_refund(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        lamp = platform.product(price="30.00")
+        order = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 3}],
+                                      shipping_address_id=platform.address(customer.owner_id))
+        await harness.deliver(StockReserved(order_id=order["id"]))
+        assert (await customer.order(order["id"]))["status"] == "awaiting_payment"
+        confirmed = await edited(harness, staff, order, (0, 1))
+        assert confirmed["refund"] == "0.00" and Decimal(confirmed["total"]) < Decimal(order["total_amount"])
+        assert (await customer.order(order["id"]))["total_amount"] == confirmed["total"]
+        await harness.drain()
+        [event] = published(harness, "order.edited", order["id"])
+        assert event["refund"] == "0.00" and event["lines"][0]["old_quantity"] - event["lines"][0]["new_quantity"] == 2
+
+
+    async def test_a_return_after_an_edit_refunds_what_the_units_left_were_charged(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 2), ("12.00", 1))
+        confirmed = await edited(harness, staff, order, (0, 1))
+        await harness.deliver(refunded(order, confirmed["edit"]["id"], confirmed["refund"]))
+        delivered = await staff.moved(order["id"], "processing", "shipped", "delivered", tracking_number="TRK-1")
+        ret = await opened(customer, delivered, (0, 1), (1, 1))
+        response = await receive(harness, staff, ret, refund_shipping=True)
+        assert response.status_code == 200, response.text
+        # Everything left, shipping included: exactly the edited order's total (what is left of the payment).
+        assert response.json()["amount"] == confirmed["total"]
+
+
+class TestPricing:
+    async def test_the_edited_order_costs_what_placing_its_lines_would_and_a_lost_minimum_drops_the_promotion(
+            self, harness: ServiceHarness, test_keys: TestKeys, customer: Customer, staff: Staff,
+            platform: FakePlatform) -> None:
+        promotion = await promotions(harness, test_keys).create(name="10% from 50", value="10", min_subtotal="50")
+        lamp = platform.product(price="30.00")
+        address = platform.address(customer.owner_id)
+        order = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 2}], shipping_address_id=address)
+        assert order["discount"] == "6.00"
+        await harness.deliver(StockReserved(order_id=order["id"]))
+        await harness.deliver(paid(order))
+        preview = await edited(harness, staff, order, (0, 1), preview=True)
+        assert preview["discount"] == "0.00"
+        assert [p["promotion_id"] for p in preview["promotions_lost"]] == [promotion["id"]]
+        # The same pricing function: an order of what remains, placed now, costs the same.
+        fresh = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 1}], shipping_address_id=address)
+        assert (preview["subtotal"], preview["tax_amount"], preview["total"]) == (
+            fresh["subtotal"], fresh["tax_amount"], fresh["total_amount"])
+        assert Decimal(preview["refund"]) == Decimal(order["total_amount"]) - Decimal(fresh["total_amount"])
+        confirmed = await edited(harness, staff, order, (0, 1))
+        assert (await customer.order(order["id"]))["discounts"] == []
+        assert confirmed["total"] == fresh["total_amount"]
+
+    async def test_a_kept_promotion_is_shared_again_over_the_lines_left(
+            self, harness: ServiceHarness, test_keys: TestKeys, customer: Customer, staff: Staff,
+            platform: FakePlatform) -> None:
+        await promotions(harness, test_keys).create(name="10% off", value="10")
+        lamp, hat = platform.product(price="30.00"), platform.product(price="12.00")
+        address = platform.address(customer.owner_id)
+        order = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 2}, {"product_id": hat["id"]}],
+                                      shipping_address_id=address)
+        await harness.deliver(StockReserved(order_id=order["id"]))
+        await harness.deliver(paid(order))
+        preview = await edited(harness, staff, order, (1, 0), preview=True)
+        fresh = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 2}], shipping_address_id=address)
+        assert (preview["discount"], preview["total"]) == (fresh["discount"], fresh["total_amount"])
+
+
+class TestRefusals:
+    async def test_refusals_change_nothing(self, harness: ServiceHarness, customer: Customer, staff: Staff,
+                                           platform: FakePlatform, test_keys: TestKeys) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 2), ("12.00", 1))
+        assert_error(await edit(harness, customer.headers, order, (0, 1)), 403, "PERMISSION_DENIED")
+        assert_error(await edit(harness, test_keys.staff_headers("merchandiser"), order, (0, 1)), 403,
+                     "PERMISSION_DENIED")
+        error = assert_error(await edit(harness, staff.headers, order, (0, 3)), 409, "ORDER_EDIT_UNSUPPORTED")
+        assert error["details"]["reason"] == "quantity_increase"
+        assert_error(await edit(harness, staff.headers, order, (0, 2)), 400, "VALIDATION_ERROR")  # nothing changes
+        assert_error(await edit(harness, staff.headers, order, (0, 0), (1, 0)), 400, "VALIDATION_ERROR")
+        stranger = {**order, "items": [{"id": str(uuid.uuid4())}]}
+        assert_error(await edit(harness, staff.headers, stranger, (0, 1)), 400, "VALIDATION_ERROR")
+        assert_error(await harness.client.post(f"/api/v1/staff/orders/{uuid.uuid4()}/edits", headers=staff.headers,
+                                               json={"changes": [{"order_item_id": order["items"][0]["id"],
+                                                                  "quantity": 1}], "reason": "x"}),
+                     404, "NOT_FOUND")
+        await staff.moved(order["id"], "processing", "shipped", tracking_number="TRK-1")
+        error = assert_error(await edit(harness, staff.headers, order, (0, 1)), 409, "ORDER_NOT_EDITABLE")
+        assert error["details"]["status"] == "shipped"
+        assert_error(await edit(harness, staff.headers, order, (0, 1), preview=True), 409, "ORDER_NOT_EDITABLE")
+        after = await customer.order(order["id"])
+        assert after["total_amount"] == order["total_amount"] and [i["quantity"] for i in after["items"]] == [2, 1]
+        assert (await harness.client.get(edits_url(order), headers=staff.headers)).json() == []
+        await harness.drain()
+        assert published(harness, "order.edited", order["id"]) == []
+
+    async def test_a_pending_or_cancelled_order_is_not_editable(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        lamp = platform.product(price="30.00")
+        order = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 2}],
+                                      shipping_address_id=platform.address(customer.owner_id))
+        error = assert_error(await edit(harness, staff.headers, order, (0, 1)), 409, "ORDER_NOT_EDITABLE")
+        assert error["details"]["status"] == "pending"
+        await staff.moved(order["id"], "cancelled")
+        assert_error(await edit(harness, staff.headers, order, (0, 1)), 409, "ORDER_NOT_EDITABLE")
+
+
+class TestRaces:
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the order's row lock")
+    async def test_an_edit_racing_the_shipment_either_edits_first_or_refunds_nothing(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 2))
+        await staff.moved(order["id"], "processing")
+        editing, shipping = await asyncio.gather(
+            edit(harness, staff.headers, order, (0, 1)),
+            staff.set_status(order["id"], "shipped", tracking_number="TRK-1"))
+        assert shipping.status_code == 200, shipping.text
+        after = await customer.order(order["id"])
+        await harness.drain()
+        events = published(harness, "order.edited", order["id"])
+        if editing.status_code == 201:  # the edit took the lock first: the order shipped as edited
+            assert [i["quantity"] for i in after["items"]] == [1] and len(events) == 1
+        else:
+            assert_error(editing, 409, "ORDER_NOT_EDITABLE")
+            assert [i["quantity"] for i in after["items"]] == [2] and events == []
+            assert after["total_amount"] == order["total_amount"]
+
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the order's row lock")
+    async def test_two_edits_at_once_take_versions_in_turn_and_never_refund_more_than_paid(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 3), ("12.00", 2))
+        answers = await asyncio.gather(edit(harness, staff.headers, order, (0, 1)),
+                                       edit(harness, staff.headers, order, (1, 1)))
+        assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+        versions = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert [v["version"] for v in versions] == [1, 2]
+        assert versions[1]["old_total"] == versions[0]["new_total"]
+        after = await customer.order(order["id"])
+        assert [i["quantity"] for i in after["items"]] == [1, 1]
+        refunds = sum(Decimal(v["refund_amount"]) for v in versions)
+        assert refunds == Decimal(order["total_amount"]) - Decimal(after["total_amount"])
+        assert refunds <= Decimal(order["total_amount"])

@@ -1,0 +1,50 @@
+"""Order edits in the console, in headless Chromium through the gateway: support lower a line of
+a paid order from the order page, preview the new total and the refund, then confirm; the order
+and its versions show the edit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import httpx
+import pytest
+from infra.back_office import staffer_account
+from infra.console import SCREEN, sign_in, status_says, visit
+from infra.journeys import customer, staff
+from infra.returns import paid_order, two_products
+
+from atelier_testing.browser import chromium, offline_context
+from atelier_testing.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_support_preview_and_confirm_an_edit_from_the_order_page(platform: Platform,
+                                                                       api: httpx.AsyncClient) -> None:
+    admin, auth = await staff(api), await customer(api)
+    support = await staffer_account(api, admin, "support")
+    products = await two_products(api)
+    order = await paid_order(api, auth, products)
+    line = next(i for i in order["items"] if i["product_id"] == products[0]["id"])
+
+    async with chromium() as browser, offline_context(browser, **SCREEN) as (context, watch):
+        page = await context.new_page()
+        await sign_in(page, platform.url, support["email"])
+        await visit(page, f"{platform.url}/console#/orders/{order['id']}")
+        editing = page.get_by_role("group", name="Edit the order (remove lines or units)")
+        await editing.get_by_label(f"{line['name']} ({line['sku']}), now 2").fill("1")
+        await editing.get_by_label("Reason").fill("Customer keeps one")
+        await editing.get_by_role("button", name="Preview").click()
+        refund = page.locator("#edit-refund")
+        await refund.wait_for()
+        shown = (await refund.inner_text()).strip()
+        await page.get_by_role("button", name="Confirm the edit").click()
+        await status_says(page, "Order edited (v1)")
+        await page.get_by_role("table", name="Versions").get_by_text("Customer keeps one").wait_for()
+        watch.assert_clean()
+
+    after = (await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()
+    [version] = (await api.get(f"/api/v1/staff/orders/{order['id']}/edits", headers=admin)).json()
+    assert [i["quantity"] for i in after["items"] if i["id"] == line["id"]] == [1]
+    assert Decimal(version["refund_amount"]) == Decimal(order["total_amount"]) - Decimal(after["total_amount"]) > 0
+    assert version["refund_amount"] in shown
