@@ -12,7 +12,7 @@ import pytest
 
 from atelier_common.contracts.orders import OrderEdited, OrderEditLine
 
-from .test_return_received import _paid_locally, _staff_refund
+from .test_return_received import _staff_refund
 
 # Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
 pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
@@ -29,7 +29,7 @@ def _edited(order: dict[str, Any], refund: str, edit_id: uuid.UUID | None = None
 
 class TestEditRefund:
     async def test_an_edit_is_refunded_once_and_named_in_the_refund(self, api) -> None:
-        order = await _paid_locally(api)
+        order, _ = await api.paid_locally(total="60.00")
         event = _edited(order, "30.00")
         envelope = await api.h.deliver(event)
         await api.h.deliver(event, envelope_id=envelope.id)  # redelivered
@@ -41,7 +41,7 @@ class TestEditRefund:
         assert api.h.bus.dead_letters == []
 
     async def test_never_more_than_remains_and_nothing_for_an_unpaid_edit(self, api) -> None:
-        order = await _paid_locally(api)
+        order, _ = await api.paid_locally(total="60.00")
         assert (await _staff_refund(api, order["id"], "50.00")).status_code == 201
         await api.h.deliver(_edited(order, "30.00"))
         assert [e["amount"] for e in await api.outbox("payment.refunded")] == ["50.00", "10.00"]
