@@ -29,7 +29,7 @@ def items() -> list[EditItem]:
 
 def promotion(**fields: object) -> PromotionTerms:
     return PromotionTerms(id=uuid.uuid4(), storefront="default", name="10% from 50", kind=PromotionKind.PERCENTAGE,
-                          value=D("10"), created_at=NOW, updated_at=NOW, **fields)  # type: ignore[arg-type]
+                          value=D("10"), created_at=NOW, updated_at=NOW, **fields)  # type: ignore[arg-type]  # the fields are the test's own
 
 
 class TestWhich:

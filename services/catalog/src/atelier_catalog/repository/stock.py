@@ -293,7 +293,7 @@ class ReservationRepository(SessionRepository):
     async def shrink(self, reservation_id: uuid.UUID, quantity: int) -> None:
         """The row holds `quantity` fewer units (an order edit gave them back); one left with none
         is released, so that a later release or expiry gives back only what it still holds."""
-        row = StockReservation.__table__.c  # type: ignore[attr-defined]
+        row = StockReservation.__table__.c  # type: ignore[attr-defined]  # SQLModel does not type a model's __table__
         stmt = (update(StockReservation).where(col(StockReservation.id) == reservation_id).values(
             quantity=case((row.quantity > quantity, row.quantity - quantity), else_=row.quantity),
             status=case((row.quantity > quantity, row.status), else_=ReservationStatus.RELEASED.value),

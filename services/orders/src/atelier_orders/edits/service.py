@@ -178,7 +178,7 @@ class OrderEdits(UseCase[OrdersContext]):
                                         col(OrderEdit.refunded_at).is_(None))
                 .values(refund_id=refund_id or uuid.uuid4(), refunded_at=utcnow())
                 .execution_options(synchronize_session=False))
-        if (await self.session.execute(stmt)).rowcount:  # type: ignore[attr-defined]
+        if (await self.session.execute(stmt)).rowcount:  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount; the type says Result
             return True
         found = await self.session.execute(select(col(OrderEdit.id)).where(col(OrderEdit.id) == edit_id))
         return found.first() is not None
