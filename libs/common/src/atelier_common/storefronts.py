@@ -140,8 +140,9 @@ class StorefrontDirectory:
 
     def known(self, slug: str) -> Storefront | None:
         """The storefront of `slug` as this copy has it now, without asking identity."""
-        if slug == self.default.slug:
-            return self.default
+        default = self.default  # a look through the storefronts: once, every cache hit asks
+        if slug == default.slug:
+            return default
         return self._by_slug.get(slug)
 
     async def get(self, slug: str | None = None) -> Storefront:
