@@ -231,7 +231,8 @@ class Proxy:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass's `__init__` costs ~0.2 µs more per hit; nothing changes it once made.
+@dataclass(slots=True)
 class Hit:
     entry: Entry
     if_none_match: bytes | None
@@ -314,7 +315,8 @@ class HitLane:
         self.logged = AccessLogMiddleware(self._answer, service="gateway", route_label=resolve, enabled=access_log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and (lanes := _native(self.app_state, scope)):
+        if scope["type"] == "http" and scope["method"] == "GET" and (
+                lanes := _native(getattr(self.app_state, "gateway", None), scope)):
             hit = await lanes.proxy.find_hit(scope)
             if hit is not None:
                 scope[_HIT] = hit
@@ -329,10 +331,9 @@ class HitLane:
 _HIT = "atelier.gateway.hit"
 
 
-def _native(app_state: Any, scope: Scope) -> Lanes | None:
-    """The gateway's lanes, when the request is for a native route (no profile of the seed APIs
-    serves it); None before the lifespan has run."""
-    lanes: Lanes | None = getattr(app_state, "gateway", None)
+def _native(lanes: Lanes | None, scope: Scope) -> Lanes | None:
+    """The gateway's lanes (`app.state.gateway`), when the request is for a native route (no
+    profile of the seed APIs serves it); None before the lifespan has run."""
     path: str = scope["path"]
     if lanes is None or (lanes.compat is not None and (
             path.startswith("/compat/") or lanes.compat.claims("GET", path)
@@ -353,12 +354,17 @@ class EarlyHits:
         self.clients = clients
         self.log = AccessLogMiddleware(_unused, service="gateway", route_label=resolve, enabled=access_log)
         self._renders: dict[tuple[int, int, bool], tuple[Entry, bytes, bytes]] = {}
+        # The lifespan's lanes, once it has made them (`app.state` costs a call on every look).
+        self._lanes: Lanes | None = None
 
     def __call__(self, scope: Scope, default_headers: list[tuple[bytes, bytes]], keep_alive: bool) -> bytes | None:
         started = time.perf_counter()
-        if "." in scope["path"] or (len(scope["path"]) > 1 and scope["path"].endswith("/")):
+        path: str = scope["path"]
+        if "." in path or (len(path) > 1 and path.endswith("/")):
             return None  # refused or rewritten by `GatewayMiddleware`: the stack answers
-        lanes = _native(self.app_state, scope)
+        if self._lanes is None:
+            self._lanes = getattr(self.app_state, "gateway", None)
+        lanes = _native(self._lanes, scope)
         if lanes is None:
             return None
         if self.clients.trusted:
@@ -367,15 +373,16 @@ class EarlyHits:
         if hit is None:
             return None
         status, rendered, body = self._rendered(hit)
-        request_id = self.log.record_answer(scope, status, started, hit.storefront)
+        request_id = self.log.record_answer(scope, status, started, hit.edge.storefront)
         return render_answer(status, default_headers, rendered, ((b"x-request-id", request_id.encode()),),
                              keep_alive, body)
 
     def _rendered(self, hit: Hit) -> tuple[int, bytes, bytes]:
         """The answer's status, its own header lines as written, and its body: rendered once per
         copy, status and sharing (a copy is immutable; a new one replaces it after a bump)."""
-        status = 304 if matches(hit.if_none_match, hit.entry.etag) else 200
-        key = (id(hit.entry), status, hit.shareable)
+        # Most requests send no `If-None-Match`: the copy's ETag is not even looked for.
+        status = 304 if hit.if_none_match is not None and matches(hit.if_none_match, hit.entry.etag) else 200
+        key = (id(hit.entry), status, hit.edge.shareable)
         known = self._renders.get(key)
         if known is not None and known[0] is hit.entry:
             return status, known[1], known[2]
