@@ -262,12 +262,17 @@ class RequestHeaders:
     # is bounded there).
     full_path_only: bool = False
     anon_candidates: list[bytes] = field(default_factory=list)
+    # The last `X-Anonymous-Token` as sent, valid or not: what the access log names.
+    anon_header: bytes | None = None
 
     @classmethod
     def read(cls, raw: list[tuple[bytes, bytes]]) -> RequestHeaders:
         h = cls()
         for key, value in raw:
-            if key == b"x-anonymous-token" or key == b"x-session-id":
+            if key == b"x-anonymous-token":
+                h.anon_candidates.append(value)
+                h.anon_header = value
+            elif key == b"x-session-id":
                 h.anon_candidates.append(value)
             elif key == b"x-atelier-storefront":
                 h.storefront = value

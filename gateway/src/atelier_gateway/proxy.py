@@ -206,7 +206,7 @@ class Proxy:
             await self.edge.count(edge)
         except AtelierError:
             return None  # refused: the full path counts it again and answers 429 (CORS, log)
-        return Hit(entry, h.if_none_match, edge)
+        return Hit(entry, h, edge)
 
     def find_hit_now(self, scope: Scope) -> Hit | None:
         """`find_hit` when it needs no I/O at all (`EarlyHits`): the edge's request derived
@@ -222,7 +222,7 @@ class Proxy:
         entry = self._reader.local(edge.key)
         if entry is None or not self.edge.count_now(edge):
             return None
-        return Hit(entry, h.if_none_match, edge)
+        return Hit(entry, h, edge)
 
     async def send_hit(self, hit: Hit, send: Send) -> None:
         storefront_var.set(hit.storefront)
@@ -235,7 +235,7 @@ class Proxy:
 @dataclass(slots=True)
 class Hit:
     entry: Entry
-    if_none_match: bytes | None
+    headers: RequestHeaders
     edge: EdgeRequest
 
     @property
@@ -248,7 +248,7 @@ class Hit:
 
     def answer(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """The status, headers and body of the answer, as both lanes give it."""
-        status, headers, body = _entry_answer(self.entry, self.if_none_match)
+        status, headers, body = _entry_answer(self.entry, self.headers.if_none_match)
         _public_answer(headers, self.shareable)
         # What the CORS middleware adds to every answer to a request without an Origin.
         vary = [v for k, v in headers if k == b"vary"]
@@ -373,7 +373,9 @@ class EarlyHits:
         if hit is None:
             return None
         status, rendered, body = self._rendered(hit)
-        request_id = self.log.record_answer(scope, status, started, hit.edge.storefront)
+        h = hit.headers
+        request_id = self.log.record_answer(scope, status, started, hit.edge.storefront,
+                                            (h.request_id, h.authorization, h.anon_header))
         return render_answer(status, default_headers, rendered, ((b"x-request-id", request_id.encode()),),
                              keep_alive, body)
 
@@ -381,7 +383,8 @@ class EarlyHits:
         """The answer's status, its own header lines as written, and its body: rendered once per
         copy, status and sharing (a copy is immutable; a new one replaces it after a bump)."""
         # Most requests send no `If-None-Match`: the copy's ETag is not even looked for.
-        status = 304 if hit.if_none_match is not None and matches(hit.if_none_match, hit.entry.etag) else 200
+        if_none_match = hit.headers.if_none_match
+        status = 304 if if_none_match is not None and matches(if_none_match, hit.entry.etag) else 200
         key = (id(hit.entry), status, hit.edge.shareable)
         known = self._renders.get(key)
         if known is not None and known[0] is hit.entry:
