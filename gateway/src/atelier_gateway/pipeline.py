@@ -87,6 +87,8 @@ class Edge:
     limiter: RateLimiter
     credential_limiter: RateLimiter
     budget_limiter: RateLimiter
+    # Each caller's own limit (`_caller_limit`), by client address or by (user, staff).
+    _limits: dict[str | tuple[str, bool], Limit] = field(default_factory=dict, init=False, repr=False)
 
     async def derive(self, scope: Scope, h: RequestHeaders) -> EdgeRequest:
         """The full path's: the storefront resolved (identity asked if need be; 4xx for an unknown
@@ -102,8 +104,8 @@ class Edge:
     async def derive_known(self, scope: Scope, h: RequestHeaders) -> EdgeRequest | None:
         """`derive` for `Proxy.find_hit`: None (the full path decides) for a token this process has
         not verified before, or a storefront `derive` would refuse."""
-        known, claims = self._known_claims(h)
-        if not known:
+        claims = None
+        if h.authorization is not None and (claims := self.auth.known_claims(h.authorization)) is None:
             return None
         try:
             storefront, shareable = await self.storefronts.resolve_for_sharing(
@@ -117,19 +119,13 @@ class Edge:
         not loaded, or the request names an `Origin` or a profile (what only `derive` resolves)."""
         if h.origin is not None or scope.get(COMPAT_PROFILE) is not None:
             return None
-        known, claims = self._known_claims(h)
-        if not known:
+        claims = None
+        if h.authorization is not None and (claims := self.auth.known_claims(h.authorization)) is None:
             return None
         chosen = self.storefronts.resolve_for_sharing_now(h.storefront, h.referer)
         if chosen is None:
             return None
         return self._request(scope, h, chosen[0], chosen[1], claims)
-
-    def _known_claims(self, h: RequestHeaders) -> tuple[bool, dict[str, Any] | None]:
-        if h.authorization is None:
-            return True, None
-        claims = self.auth.known_claims(h.authorization)
-        return claims is not None, claims
 
     def _request(self, scope: Scope, h: RequestHeaders, storefront: str, shareable: bool,
                  claims: dict[str, Any] | None) -> EdgeRequest:
@@ -145,7 +141,7 @@ class Edge:
         # it could get for free is limited where it is given (docs/limits.md).
         if anon is None and claims is None and needs_owner(method, path):
             anon, minted = self.auth.mint_anon().encode(), True
-        audience = _audience(claims)
+        audience = PUBLIC_AUDIENCE if claims is None else _audience(claims)
         key = None
         if method == "GET":
             key = entry_key(scope.get("scheme", "http"), h.host, path, scope["query_string"], audience,
@@ -162,22 +158,40 @@ class Edge:
 
     def _anon_of(self, candidates: list[bytes], cookie: bytes | None) -> bytes | None:
         """The caller's valid anonymous token: a header's, else the `anon_token` cookie's."""
-        anon = next((c for c in candidates if self.auth.anon_valid(c.decode("latin-1"))), None)
-        if anon is None and cookie is not None:
+        valid = self.auth.anon_valid
+        for candidate in candidates:  # a loop, not `next(...)` over a generator: every hit asks
+            if valid(candidate.decode("latin-1")):
+                return candidate
+        if cookie is not None:
             from_cookie = _cookie_value(cookie, b"anon_token")
-            if from_cookie and self.auth.anon_valid(from_cookie.decode("latin-1")):
-                anon = from_cookie
-        return anon
+            if from_cookie and valid(from_cookie.decode("latin-1")):
+                return from_cookie
+        return None
 
     def _caller_limit(self, claims: dict[str, Any] | None, ip: str) -> Limit:
         """The per-caller limit: a signed-in caller's (staff have their own, `rate_limit_staff`),
         else the ceiling of everyone without an access token behind the client address
-        (`rate_limit_per_ip`)."""
+        (`rate_limit_per_ip`). Made once per caller and kept (`_limits`): it depends on nothing
+        else, and a cache hit costs less without a new one."""
         if not claims:
-            return Limit(self.settings.rate_limit_per_ip, (f"ip:{ip}",), "rate_limit_per_ip")
-        if ROLE_STAFF in claims.get("roles", ()):
-            return Limit(self.settings.rate_limit_staff, (f"user:{claims['sub']}",), "rate_limit_staff")
-        return Limit(self.settings.rate_limit_default, (f"user:{claims['sub']}",), "rate_limit_default")
+            limit = self._limits.get(ip)
+            if limit is None:
+                limit = self._keep(ip, Limit(self.settings.rate_limit_per_ip, (f"ip:{ip}",), "rate_limit_per_ip"))
+            return limit
+        staff = ROLE_STAFF in claims.get("roles", ())
+        who = (claims["sub"], staff)
+        limit = self._limits.get(who)
+        if limit is None:
+            limit = self._keep(who, Limit(self.settings.rate_limit_staff, (f"user:{who[0]}",), "rate_limit_staff")
+                               if staff else
+                               Limit(self.settings.rate_limit_default, (f"user:{who[0]}",), "rate_limit_default"))
+        return limit
+
+    def _keep(self, caller: str | tuple[str, bool], limit: Limit) -> Limit:
+        if len(self._limits) >= _MAX_CALLERS:
+            self._limits.clear()
+        self._limits[caller] = limit
+        return limit
 
     def _budget(self, slug: str, claims: dict[str, Any] | None, anon: bytes | None) -> Limit | None:
         """The storefront's own budget this request counts against: a customer's per user, an
@@ -228,6 +242,10 @@ class Edge:
         return limit is None or self.limiter.hit_now(limit.rule, *limit.keys)
 
 
+# Callers whose `Limit` `Edge` keeps: cleared when full, as the tokens' caches are.
+_MAX_CALLERS = 20_000
+
+
 @dataclass(slots=True)
 class RequestHeaders:
     """What the edge reads of a request's headers, in one pass, for every lane."""
@@ -244,12 +262,17 @@ class RequestHeaders:
     # is bounded there).
     full_path_only: bool = False
     anon_candidates: list[bytes] = field(default_factory=list)
+    # The last `X-Anonymous-Token` as sent, valid or not: what the access log names.
+    anon_header: bytes | None = None
 
     @classmethod
     def read(cls, raw: list[tuple[bytes, bytes]]) -> RequestHeaders:
         h = cls()
         for key, value in raw:
-            if key == b"x-anonymous-token" or key == b"x-session-id":
+            if key == b"x-anonymous-token":
+                h.anon_candidates.append(value)
+                h.anon_header = value
+            elif key == b"x-session-id":
                 h.anon_candidates.append(value)
             elif key == b"x-atelier-storefront":
                 h.storefront = value

@@ -95,6 +95,8 @@ OWNER_PATHS = (
 )
 _OWNER_PATHS = frozenset(OWNER_PATHS)
 _OWNER_LENGTHS = sorted({prefix.count("/") for prefix in OWNER_PATHS}, reverse=True)
+# Their first three segments (`/api/v1/payments`): a path under none of them needs no owner.
+_OWNER_ROOTS = frozenset("/".join(prefix.split("/")[:4]) for prefix in OWNER_PATHS)
 
 # Routes whose attempts are credentials: limited per client address as well.
 CREDENTIAL_PATHS = (
@@ -136,9 +138,10 @@ def is_public_read(method: str, path: str) -> bool:
 
 def needs_owner(method: str, path: str) -> bool:
     """Whether a caller without any token gets an anonymous identity for this request (`OWNER_PATHS`)."""
-    if is_public_read(method, path):
-        return False
     parts = path.split("/", _OWNER_LENGTHS[0] + 1)
+    # The cheap look first: a cache hit without a token asks, and is under no owner path's root.
+    if "/".join(parts[:4]) not in _OWNER_ROOTS or is_public_read(method, path):
+        return False
     return any("/".join(parts[:length + 1]) in _OWNER_PATHS for length in _OWNER_LENGTHS)
 
 

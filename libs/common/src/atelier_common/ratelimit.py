@@ -112,6 +112,7 @@ class RateLimiter:
         # Counted locally, synced in the background: a fixed window with Redis only.
         self.sync_seconds = sync_seconds if (redis_url and not moving_window) else 0.0
         self._budgets: dict[str, _Budget] = {}
+        self._keys: dict[tuple[str, tuple[str, ...]], tuple[RateLimitItem, str]] = {}
         # A round is a few Redis calls, safe to cut short: a stop waits a second at most.
         self._syncing = BackgroundLoop("rate-limit sync", stop_timeout=1.0)
 
@@ -151,8 +152,14 @@ class RateLimiter:
         limiter that asks Redis or memory storage on every hit)."""
         if self.sync_seconds <= 0 or self.shared is None:
             return False
-        limit = _parsed(rule)
-        key = limit.key_for(*keys)
+        # The parsed rule and the window's key, kept per caller: `key_for` is ~0.5 µs of a cache hit.
+        known = self._keys.get((rule, keys))
+        if known is None:
+            if len(self._keys) >= _MAX_BUDGETS:
+                self._keys.clear()
+            limit = _parsed(rule)
+            known = self._keys[(rule, keys)] = (limit, limit.key_for(*keys))
+        limit, key = known
         budget = self._budgets.get(key)
         if budget is None or budget.ends <= time.monotonic() or not self._syncing.running:
             return False  # `hit` opens the window and starts the syncing

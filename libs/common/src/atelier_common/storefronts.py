@@ -84,6 +84,8 @@ class StorefrontDirectory:
         self._loading: asyncio.Task[None] | None = None
         # Grows with every change: the gateway rebuilds its origin and profile maps when it moves.
         self.version = 0
+        # `default` as of `version`: every cache hit the gateway answers asks for it.
+        self._default: tuple[int, Storefront] | None = None
 
     # -- changes ---------------------------------------------------------------------------------
     def apply(self, storefront: Storefront) -> bool:
@@ -128,10 +130,14 @@ class StorefrontDirectory:
     # -- reads -----------------------------------------------------------------------------------
     @property
     def default(self) -> Storefront:
-        for storefront in self._by_slug.values():
-            if storefront.is_default:
-                return storefront
-        return self._by_slug.get(self._fallback.slug, self._fallback)
+        known = self._default
+        if known is not None and known[0] == self.version:
+            return known[1]
+        default = next((s for s in self._by_slug.values() if s.is_default), None)
+        if default is None:
+            default = self._by_slug.get(self._fallback.slug, self._fallback)
+        self._default = (self.version, default)
+        return default
 
     def all(self) -> list[Storefront]:
         """Every storefront this copy knows (the default first)."""
@@ -140,8 +146,9 @@ class StorefrontDirectory:
 
     def known(self, slug: str) -> Storefront | None:
         """The storefront of `slug` as this copy has it now, without asking identity."""
-        if slug == self.default.slug:
-            return self.default
+        default = self.default
+        if slug == default.slug:
+            return default
         return self._by_slug.get(slug)
 
     async def get(self, slug: str | None = None) -> Storefront:

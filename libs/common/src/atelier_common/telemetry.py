@@ -540,10 +540,17 @@ class AccessLogMiddleware:
                 service_var.reset(service_token)
                 storefront_var.reset(storefront_token)
 
-    def record_answer(self, scope: Scope, status: int, started: float, storefront: str) -> str:
+    def record_answer(self, scope: Scope, status: int, started: float, storefront: str,
+                      read: tuple[bytes | None, bytes | None, bytes | None] | None = None) -> str:
         """What `__call__` records of an answer given without the ASGI app (the gateway's protocol
-        writes its cache hits: `atelier_common.fast.protocol`); the request id the answer carries."""
-        request_id, authorization, anon, _ = _request_fields(scope["headers"])
+        writes its cache hits: `atelier_common.fast.protocol`); the request id the answer carries.
+        `read`: the request's `X-Request-ID`, `Authorization` and `X-Anonymous-Token` (the last of
+        each), when the caller has read its headers already."""
+        if read is None:
+            request_id, authorization, anon, _ = _request_fields(scope["headers"])
+        else:
+            raw_id, authorization, anon = read
+            request_id = None if raw_id is None else valid_request_id(raw_id.decode("latin-1"))
         request_id = request_id or os.urandom(16).hex()
         if not self.enabled:
             self._record(scope, status, time.perf_counter() - started, request_id, authorization, anon, storefront)

@@ -79,9 +79,12 @@ def render_answer(status: int, default_headers: list[tuple[bytes, bytes]], rende
     (`render_headers`), then `headers`, `connection: close` when the connection ends with it, and
     the body (its `content-length` is among the headers given)."""
     lines = [_STATUS_LINES.get(status) or _status_line(status)]
-    lines.extend([name + b": " + value + b"\r\n" for name, value in default_headers])
+    # Loops, not comprehensions: a few headers each, and a comprehension's frame costs ~0.2 µs.
+    for name, value in default_headers:
+        lines.append(name + b": " + value + b"\r\n")
     lines.append(rendered)
-    lines.extend([name + b": " + value + b"\r\n" for name, value in headers])
+    for name, value in headers:
+        lines.append(name + b": " + value + b"\r\n")
     if not keep_alive:
         lines.append(b"connection: close\r\n")
     lines.append(b"\r\n")
