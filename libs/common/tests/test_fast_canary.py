@@ -20,6 +20,9 @@ from atelier_common import fast
 
 
 def check(path: str, ok: bool, what: str) -> None:
+    if not ok and path == "routes":  # the test-suite's alone, not a switch
+        pytest.fail(f"the `routes` fast path: {what}. Take `share_route_contexts()` out of atelier_testing.plugin "
+                    "and adapt or remove atelier_common/fast/routes.py")
     if not ok:
         pytest.fail(f"the `{path}` fast path: {what}. Switch it off (ATELIER_FAST_PATHS without {path!r}, "
                     f"or =none) and adapt or remove atelier_common/fast/{path}.py")
@@ -108,7 +111,36 @@ def test_hits_uvicorns_task_start_and_cycle() -> None:
           "`HttpToolsProtocol._unset_keepalive_if_required` is gone")
 
 
+def test_routes_fastapis_route_state_per_inclusion() -> None:
+    from fastapi import APIRouter, FastAPI, routing
+
+    from atelier_common.fast import routes
+
+    method = getattr(routing, "_EffectiveRouteContext", None)
+    method = getattr(method, "from_api_route", None)
+    check("routes", method is not None and {"original_route", "include_context"} <= set(inspect.signature(method).parameters),
+          "FastAPI's `_EffectiveRouteContext.from_api_route(original_route=, include_context=)` is gone")
+    routes.share_route_contexts()
+    router = APIRouter(prefix="/canary")
+
+    @router.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    from fastapi.testclient import TestClient
+
+    before = routes.shared()
+    answers = []
+    for _ in range(2):  # two apps of one router: one state for its route
+        app = FastAPI()
+        app.include_router(router)
+        answers.append(TestClient(app).get("/canary/ping").json())
+    check("routes", answers == [{"ok": "yes"}] * 2 and routes.shared() == before + 1,
+          "two apps of one router no longer share its route's state")
+
+
 @pytest.mark.parametrize(("package", "distribution", "path"), [("atelier-common", "sqlalchemy", fast.STATEMENTS),
+                                                               ("atelier-common", "fastapi", "routes"),
                                                                ("atelier-common", "uvicorn", fast.PROTOCOL),
                                                                ("atelier-common", "uvicorn", fast.HITS),
                                                                ("atelier-platform", "uvicorn", fast.PROTOCOL)])

@@ -7,7 +7,8 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import psycopg
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.db import Database
+from atelier_common.fast.routes import share_route_contexts
 from atelier_common.migrations import upgrade
 from atelier_common.settings import DEV_SECRET
 from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server, redis_server, unavailable
@@ -100,6 +102,45 @@ def long_tail_first(items: list[pytest.Item]) -> None:
     order, and a lane runs its tests in this order too: a long test starts at once beside the rest
     instead of being the run's tail on one worker. Every worker sorts the same way."""
     items.sort(key=lambda item: item.get_closest_marker("long_tail") is None)
+
+
+def no_later_test_needs(item: pytest.Item, nextitem: pytest.Item | None,
+                         needs: Callable[[pytest.Item], bool]) -> bool:
+    """Whether no test this process runs after `item` needs what `needs` names. Alone, pytest knows
+    the whole order; a pytest-xdist worker knows only its next test, and the tests come in the
+    collection's order (a lane whole), so a next test that does not need it (and is not one of the
+    long tail, sorted first) says the rest will not either. A wrong guess costs a restart, not a
+    failure: a session fixture ended early is set up again by the next test that asks for it."""
+    if nextitem is None:
+        return True
+    if hasattr(item.config, "workerinput"):
+        return not needs(nextitem) and nextitem.get_closest_marker("long_tail") is None
+    last = _last_needing.get(needs)
+    if last is None:
+        order = {each: i for i, each in enumerate(item.session.items)}
+        last = _last_needing[needs] = (order, max((i for each, i in order.items() if needs(each)), default=-1))
+    order, last_index = last
+    return order[nextitem] > last_index
+
+
+# Per `needs`: the run's order of tests and the index of the last test needing it (pytest alone).
+_last_needing: dict[Callable[[pytest.Item], bool], tuple[dict[pytest.Item, int], int]] = {}
+
+
+def end_session_fixture(item: pytest.Item, name: str) -> None:
+    """End the session fixture `name` now if it is set up (its dependants first, as pytest ends
+    them), instead of at the end of the run: a platform idle for the rest of a run costs every test
+    after it some CPU (docs/development.md#tests). pytest's own teardown, through its fixture
+    manager (pinned by libs/testing/tests/test_lanes.py)."""
+    for fixturedef in item.session._fixturemanager.getfixturedefs(name, item) or ():
+        if fixturedef.cached_result is not None:
+            # What finishing reads of its request: the node (its hooks) and the config (--setup-show).
+            fixturedef.finish(cast(Any, SimpleNamespace(node=item, config=item.config)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every service test starts apps of the same routers: one route state each (atelier_common.fast.routes).
+    share_route_contexts()
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups

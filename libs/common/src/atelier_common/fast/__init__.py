@@ -12,6 +12,10 @@ that the plain path can always be run instead: when a library's internals change
 | `http1` | the platform's own pooled HTTP/1.1 client (`http1.py`): the gateway's forwards to the services, and calls between services (`internal.InternalApi`) | httpx (`atelier_gateway.upstream.HttpxUpstream`; httpx's client for `InternalApi`) | none (httptools' public parser) |
 | `hits` | a cache hit the gateway can answer with no I/O written by the protocol itself (`protocol.py`'s `EarlyAnswer` and its bytes, `render_answer`; `atelier_gateway.proxy.EarlyHits`); needs `protocol` | the ASGI app's `HitLane` | uvicorn's `HttpToolsProtocol._start_asgi_task`, its cycle's state, `on_response_complete` |
 
+One more lives here for the test-suite alone, not switched by `ATELIER_FAST_PATHS`: `routes.py`, one
+FastAPI route state per route for every app a process starts (atelier_testing installs it; FastAPI's
+`_EffectiveRouteContext.from_api_route`).
+
 Its gain, measured, is in docs/capacity.md ("The fast paths"); a fast path whose gain is within the
 noise or under ~5 % of the operation it serves is removed rather than kept.
 """
