@@ -264,3 +264,78 @@ class TestRaces:
         refunds = sum(Decimal(v["refund_amount"]) for v in versions)
         assert refunds == Decimal(order["total_amount"]) - Decimal(after["total_amount"])
         assert refunds <= Decimal(order["total_amount"])
+
+
+class TestRaisingAndAdding:
+    """Raising a line and adding a catalog line are previewed, priced by the same function, with the
+    amount they leave due; confirming them is refused until their stock is reserved and charged."""
+
+    async def test_a_raised_paid_order_shows_the_difference_due_and_is_not_confirmed_yet(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 1), ("12.00", 2))
+        preview = await edited(harness, staff, order, (0, 3), (1, 1), preview=True)
+        # The same pricing function: an order of these quantities, placed now, costs the same.
+        lamp, hat = (line["product_id"] for line in order["items"])
+        fresh = await customer.placed(items=[{"product_id": lamp, "quantity": 3}, {"product_id": hat, "quantity": 1}],
+                                      shipping_address_id=platform.address(customer.owner_id))
+        assert (preview["subtotal"], preview["tax_amount"], preview["total"]) == (
+            fresh["subtotal"], fresh["tax_amount"], fresh["total_amount"])
+        difference = Decimal(fresh["total_amount"]) - Decimal(order["total_amount"])
+        assert difference > 0 and Decimal(preview["difference"]) == difference
+        # A mixed edit: the net difference decides; here it is due, nothing refunded.
+        assert Decimal(preview["amount_due"]) == difference and preview["refund"] == "0.00"
+        assert [(line["old_quantity"], line["new_quantity"]) for line in preview["lines"]] == [(1, 3), (2, 1)]
+        error = assert_error(await edit(harness, staff.headers, order, (0, 3), (1, 1)), 409, "ORDER_EDIT_UNSUPPORTED")
+        assert error["details"] == {"reason": "quantity_increase", "changes": {order["items"][0]["id"]: 2}}
+        after = await customer.order(order["id"])
+        assert after["total_amount"] == order["total_amount"] and [i["quantity"] for i in after["items"]] == [1, 2]
+        assert (await harness.client.get(edits_url(order), headers=staff.headers)).json() == []
+        await harness.drain()
+        assert published(harness, "order.edited", order["id"]) == []
+
+    async def test_an_added_variant_is_priced_as_placing_it_and_an_unpaid_order_owes_nothing_more(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        lamp = platform.product(price="30.00")
+        shade = platform.product(price="9.00", variants=[{"sku": "SHADE-RED", "price": "11.00"}], tax_class="reduced")
+        address = platform.address(customer.owner_id)
+        order = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 2}], shipping_address_id=address)
+        await harness.deliver(StockReserved(order_id=order["id"]))
+        variant = shade["variants"][0]["id"]
+        body = {"changes": [], "additions": [{"product_id": shade["id"], "variant_id": variant, "quantity": 2}],
+                "reason": "Customer wants the red shade too"}
+        response = await harness.client.post(edits_url(order, preview=True), json=body, headers=staff.headers)
+        assert response.status_code == 200, response.text
+        preview = response.json()
+        fresh = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 2},
+                                             {"product_id": shade["id"], "variant_id": variant, "quantity": 2}],
+                                      shipping_address_id=address)
+        assert (preview["subtotal"], preview["tax_amount"], preview["total"]) == (
+            fresh["subtotal"], fresh["tax_amount"], fresh["total_amount"])
+        added = preview["lines"][1]
+        assert (added["order_item_id"], added["variant_id"], added["sku"], added["old_quantity"],
+                added["new_quantity"], added["unit_price"]) == (None, variant, "SHADE-RED", 0, 2, "11.00")
+        # Awaiting payment: the payment will charge the new total; nothing is due on top.
+        assert Decimal(preview["difference"]) > 0 and preview["amount_due"] == "0.00"
+        error = assert_error(await harness.client.post(edits_url(order), json=body, headers=staff.headers), 409,
+                             "ORDER_EDIT_UNSUPPORTED")
+        assert error["details"]["reason"] == "quantity_increase"
+        assert len((await customer.order(order["id"]))["items"]) == 1
+
+    async def test_an_addition_must_be_new_goods_from_stock_on_sale(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 1))
+
+        async def add(product_id: str, *, times: int = 1) -> httpx.Response:
+            body = {"additions": [{"product_id": product_id, "quantity": 1}] * times, "reason": "Phone order"}
+            return await harness.client.post(edits_url(order, preview=True), json=body, headers=staff.headers)
+
+        assert_error(await add(order["items"][0]["product_id"]), 400, "VALIDATION_ERROR")  # raise the line instead
+        assert_error(await add(platform.product(kind="credit_pack", attributes={"credits": 5})["id"]), 400, "VALIDATION_ERROR")
+        assert_error(await add(platform.product(is_active=False)["id"]), 400, "PRODUCT_UNAVAILABLE")
+        assert_error(await add(str(uuid.uuid4())), 400, "PRODUCT_UNAVAILABLE")
+        hat = platform.product(price="12.00")["id"]
+        assert_error(await add(hat, times=2), 400, "VALIDATION_ERROR")
+        assert (await add(hat)).status_code == 200
+        empty = await harness.client.post(edits_url(order, preview=True), json={"reason": "Nothing"},
+                                          headers=staff.headers)
+        assert_error(empty, 400, "VALIDATION_ERROR")

@@ -39,6 +39,7 @@ from atelier_orders.drafts.service import MANUAL_KIND
 from atelier_orders.edits import rules as edit_rules
 from atelier_orders.errors import InvalidEditLine, OrderEditUnsupported, OrderNotEditable, OrderNotFound
 from atelier_orders.models import Order, OrderEdit, OrderItem, OrderReturn, utcnow
+from atelier_orders.pricing import destinations
 from atelier_orders.promotions import rules as promotion_rules
 from atelier_orders.promotions.repository import PromotionRepository
 from atelier_orders.promotions.service import frozen_discounts
@@ -48,8 +49,19 @@ from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas.edits import OrderEditCreate
 from atelier_orders.service._shared import order_id_of, record_status, reload
 from atelier_orders.service.payment_records import PaymentRecords
+from atelier_orders.service.placing import LineRequest, PlacementService
 
 log = logging.getLogger("atelier.orders.edits")
+
+
+@dataclass(frozen=True)
+class AddedLine:
+    """A catalog line the edit adds: its item as the rules read it (quantity 0 before), and what it sells."""
+
+    item: edit_rules.EditItem
+    variant_id: uuid.UUID | None
+    sku: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class EditPlan:
     version: int
     refund: Decimal
     lost: list[dict[str, Any]]
+    added: tuple[AddedLine, ...] = ()
 
     @property
     def paid(self) -> bool:
@@ -76,11 +89,17 @@ class EditPlan:
         priced = self.repriced.priced
         new = dict(zip((i.id for i in self.repriced.lines), zip(self.repriced.quantities, priced.lines, strict=True),
                        strict=True))
+        rows: list[tuple[uuid.UUID | None, uuid.UUID, uuid.UUID, uuid.UUID | None, str, str, int, Decimal]] = [
+            (item.id, item.id, item.product_id, item.variant_id, item.sku, item.name, item.quantity,
+             item.unit_price) for item in self.order.items]
+        rows += [(None, a.item.id, a.item.product_id, a.variant_id, a.sku, a.name, 0, a.item.unit_price)
+                 for a in self.added]
         lines = []
-        for item in self.order.items:
-            quantity, charge = new.get(item.id, (0, None))
-            lines.append({"order_item_id": item.id, "sku": item.sku, "name": item.name, "old_quantity": item.quantity,
-                          "new_quantity": quantity, "unit_price": item.unit_price,
+        for order_item_id, key, product_id, variant_id, sku, name, old_quantity, unit_price in rows:
+            quantity, charge = new.get(key, (0, None))
+            lines.append({"order_item_id": order_item_id, "product_id": product_id, "variant_id": variant_id,
+                          "sku": sku, "name": name, "old_quantity": old_quantity,
+                          "new_quantity": quantity, "unit_price": unit_price,
                           "line_total": charge.amount if charge else Decimal("0.00"),
                           "discount_amount": charge.discount if charge else Decimal("0.00"),
                           "tax_amount": charge.tax if charge else Decimal("0.00")})
@@ -89,7 +108,8 @@ class EditPlan:
                 "subtotal": priced.subtotal, "discount": priced.discount, "shipping_cost": priced.shipping_cost,
                 "tax_amount": priced.tax_amount, "tax_included": priced.tax_included, "total": priced.total,
                 "old_total": self.order.total_amount, "difference": priced.total - self.order.total_amount,
-                "refund": self.refund, "promotions_lost": self.lost}
+                "refund": self.refund, "amount_due": edit_rules.amount_due(
+                    self.order.total_amount, priced.total, paid=self.paid), "promotions_lost": self.lost}
 
 
 async def edit_refunds(session: AsyncSession, order_id: uuid.UUID) -> tuple[Decimal, Decimal]:
@@ -100,6 +120,13 @@ async def edit_refunds(session: AsyncSession, order_id: uuid.UUID) -> tuple[Deci
         func.coalesce(func.sum(case((col(OrderEdit.refunded_at).is_(None), OrderEdit.refund_amount), else_=0)), 0))
         .where(col(OrderEdit.order_id) == order_id))).one()
     return Decimal(row[0]), Decimal(row[1])
+
+
+def _adding_refused(units: dict[str, int]) -> OrderEditUnsupported:
+    # Adding units waits for their reservation by catalog and the charge of the difference.
+    return OrderEditUnsupported("An edit that adds units can be previewed, not confirmed yet: the extra units "
+                                "must be reserved and the difference charged first",
+                                details={"reason": "quantity_increase", "changes": units})
 
 
 class OrderEdits(UseCase[OrdersContext]):
@@ -114,7 +141,7 @@ class OrderEdits(UseCase[OrdersContext]):
         order = await OrderQueries(self.session).get(order_id_of(order_ref))
         if order is None:
             raise OrderNotFound()
-        return (await self._plan(order, data)).read()
+        return (await self._plan(order, data, confirming=False)).read()
 
     async def confirm(self, order_ref: str, data: OrderEditCreate, staff: Principal) -> dict[str, Any]:
         """The edit written under the order's row lock: its lines and totals, a version with what
@@ -125,7 +152,7 @@ class OrderEdits(UseCase[OrdersContext]):
         locked = await self.orders.lock(order_id)
         if locked is None:
             raise OrderNotFound()
-        plan = await self._plan(await reload(self.session, order_id), data)
+        plan = await self._plan(await reload(self.session, order_id), data, confirming=True)
         order, priced = plan.order, plan.repriced.priced
         now = utcnow()
         await self._write_lines(plan)
@@ -185,13 +212,18 @@ class OrderEdits(UseCase[OrdersContext]):
 
     # -- shared --------------------------------------------------------------------------------------
 
-    async def _plan(self, order: OrderDetails, data: OrderEditCreate) -> EditPlan:
+    async def _plan(self, order: OrderDetails, data: OrderEditCreate, *, confirming: bool) -> EditPlan:
         if problem := edit_rules.edit_problem(order.status):
             raise OrderNotEditable(problem, details={"status": order.status})
         # A draft's manual discount has no promotion to judge it again by.
         if any(d.get("kind") == MANUAL_KIND for d in order.discounts):
             raise OrderEditUnsupported("An order with a manual discount cannot be edited yet",
                                        details={"reason": "manual_discount"})
+        if not data.changes and not data.additions:
+            raise InvalidEditLine("Nothing changes", details={"fields": {"changes": [
+                "Give a line another quantity, 0 to remove it, or add a line"]}})
+        if confirming and data.additions:
+            raise _adding_refused({f"addition {i}": a.quantity for i, a in enumerate(data.additions)})
         asked: dict[uuid.UUID, int] = {}
         for change in data.changes:
             if change.order_item_id in asked:
@@ -200,12 +232,14 @@ class OrderEdits(UseCase[OrdersContext]):
             asked[change.order_item_id] = change.quantity
         promotions = await self._promotions(order)
         items = await self._items(order, promotions)
-        invalid, unsupported = edit_rules.change_problems(items, asked)
-        if invalid:
+        added = await self._added(order, data, promotions, start=max((i.position for i in items), default=0) + 1)
+        items += [a.item for a in added]
+        asked |= {a.item.id: quantity for a, quantity in zip(added, (x.quantity for x in data.additions),
+                                                              strict=True)}
+        if invalid := edit_rules.change_problems(items, asked):
             raise InvalidEditLine(details={"fields": {"changes": list(invalid.values())}, "changes": invalid})
-        if unsupported:
-            raise OrderEditUnsupported("Adding units needs a charge of the difference: not supported yet",
-                                       details={"reason": "quantity_increase", "changes": unsupported})
+        if confirming and (more := edit_rules.added_units(items, asked)):
+            raise _adding_refused(more)
         code = next((d.get("code") for d in order.discounts if d.get("code")), None)
         ships = any(item.kind in domain.SHIPPED_KINDS for item in order.items)
         shipping = edit_rules.Shipping(cost=order.shipping_cost + order.shipping_discount if ships else None,
@@ -213,7 +247,7 @@ class OrderEdits(UseCase[OrdersContext]):
         repriced = edit_rules.reprice(items, asked, promotions=promotions, code=code,
                                       standard_rate=order.tax_rate or Decimal("0"), shipping=shipping,
                                       now=order.created_at)
-        if repriced.priced.total > order.total_amount:
+        if confirming and repriced.priced.total > order.total_amount:
             raise OrderEditUnsupported("The edit would raise the order's total (a promotion no longer applies); "
                                        "charging the difference is not supported yet", details={
                                            "reason": "total_increase", "old_total": str(order.total_amount),
@@ -225,7 +259,47 @@ class OrderEdits(UseCase[OrdersContext]):
             col(OrderEdit.order_id) == order.id))).scalar_one()) + 1
         by_id = {p.id: p for p in promotions}
         lost = [{"promotion_id": pid, "name": by_id[pid].name, "code": by_id[pid].code} for pid in repriced.lost]
-        return EditPlan(order=order, asked=asked, repriced=repriced, version=version, refund=refund, lost=lost)
+        return EditPlan(order=order, asked=asked, repriced=repriced, version=version, refund=refund, lost=lost,
+                        added=tuple(added))
+
+    async def _added(self, order: OrderDetails, data: OrderEditCreate,
+                     promotions: Sequence[promotion_rules.PromotionTerms], *, start: int) -> list[AddedLine]:
+        """The catalog lines `data` adds, priced as placing prices a line (catalog's lookup, at list
+        prices: the order keeps no customer group) and taxed at the order's destination by their
+        tax class. Goods from stock only, each once, and not one the order has (raise that line)."""
+        if not data.additions:
+            return []
+        have = {(item.product_id, item.variant_id) for item in order.items}
+        asked = [(a.product_id, a.variant_id) for a in data.additions]
+        problems = [f"{product_id}/{variant_id or '-'}: the order has this line; raise its quantity instead"
+                    for product_id, variant_id in asked if (product_id, variant_id) in have]
+        if len(set(asked)) != len(asked):
+            problems.append("A product (or variant) is added twice")
+        if problems:
+            raise InvalidEditLine(details={"fields": {"additions": problems}})
+        storefront = await self.context.storefronts.get(order.storefront)
+        priced = await PlacementService(self.session, self.context).priced_lines(
+            [LineRequest(quantity=a.quantity, product_id=a.product_id, variant_id=a.variant_id)
+             for a in data.additions], storefront)
+        if kinds := [f"{line.sku}: a {line.product.kind} is not goods from stock" for line in priced
+                     if not edit_rules.is_editable_kind(line.product.kind)]:
+            raise InvalidEditLine(details={"fields": {"additions": kinds}})
+        address = order.shipping_address or {}
+        tax = destinations.shipping_quote(
+            storefront, country=address.get("country"), region=address.get("state"),
+            lines=((line.product.kind, line.unit_price * line.request.quantity, line.request.quantity,
+                    line.attributes) for line in priced),
+            tax_inclusive_kinds=self.context.settings.tax_inclusive_kinds,
+            shipping_cost=self.context.settings.shipping_cost).tax
+        categories = {line.product.id: line.product.category_id for line in priced} if any(
+            p.category_ids for p in promotions) else {}
+        return [AddedLine(item=edit_rules.EditItem(
+                    id=uuid.uuid4(), position=start + n, product_id=line.product.id, kind=line.product.kind, quantity=0,
+                    unit_price=line.unit_price, tax_rate=tax.rate_of(line.product.tax_class),
+                    tax_inclusive=line.product.kind in tax.inclusive_kinds,
+                    category_id=categories.get(line.product.id)),
+                    variant_id=line.variant_id, sku=line.sku, name=line.product.name)
+                for n, line in enumerate(priced)]
 
     async def _promotions(self, order: OrderDetails) -> list[promotion_rules.PromotionTerms]:
         """The promotions the order was given, as they read now (one deleted since: no longer given)."""
