@@ -2,14 +2,16 @@
 // gains a catalog line. The form takes each line's new quantity, a product (or variant) to add and a
 // reason; Preview asks orders for the order as it would be (re-priced by the same rules, its
 // promotions judged again), the refund and the amount due, changing nothing; Confirm applies the
-// same edit. An edit that adds units is previewed only (orders cannot confirm it yet), so it gets
-// no Confirm button. The versions kept are listed above the form.
+// same edit (one that adds units waits for catalog to hold them: pending). Adding units to a paid
+// order is previewed only (charging the difference is not there yet), so it gets no Confirm button.
+// The versions kept are listed above the form, with their status.
 
 import { call, get, hasRole } from "./api.js";
 import { V1, write } from "./kit.js";
 import { actionButton, facts, form, h, money, table, when } from "./ui.js";
 
 const EDITABLE = new Set(["awaiting_payment", "paid", "processing"]);
+const PAID = new Set(["paid", "processing"]);
 
 const changeText = (c) => `${c.name} (${c.sku}) ${c.old_quantity} → ${c.new_quantity}`;
 
@@ -19,6 +21,7 @@ export async function editsOf(order, ctx) {
   const out = [table("Versions", [
     { label: "Version", value: (e) => `v${e.version}` }, { label: "When", value: (e) => when(e.created_at) },
     { label: "Changes", value: (e) => e.changes.map(changeText).join("; ") }, { label: "Reason", value: (e) => e.reason },
+    { label: "Status", value: (e) => (e.note ? `${e.status}: ${e.note}` : e.status) },
     { label: "Total", value: (e) => `${money(e.old_total, e.currency)} → ${money(e.new_total, e.currency)}` },
     { label: "Refund", value: (e) => money(e.refund_amount, e.currency) + (e.refunded_at ? " (refunded)" : ""), num: true }],
     versions, "Never edited.")];
@@ -47,11 +50,13 @@ function editForm(order, ctx) {
       const body = { changes: changes(values), additions: additions(values), reason: values.reason };
       const preview = await call("POST", `${V1}/staff/orders/${order.id}/edits/preview`, { body });
       const adds = preview.lines.some((l) => l.new_quantity > l.old_quantity);
-      result.replaceChildren(...previewOf(preview), adds
-        ? h("p", { id: "edit-not-confirmable" }, "An edit that adds units cannot be confirmed yet: its stock must be reserved and the difference charged first.")
+      result.replaceChildren(...previewOf(preview), adds && PAID.has(order.status)
+        ? h("p", { id: "edit-not-confirmable" }, "Adding units to a paid order cannot be confirmed yet: the difference would have to be charged.")
         : h("div", { class: "actions" }, actionButton("Confirm the edit",
           () => write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/edits`, { body }),
-                      (r) => `Order edited (v${r.edit.version}): total ${money(r.total, r.currency)}, refund ${money(r.refund, r.currency)}.`),
+                      (r) => (r.edit.status === "pending"
+                        ? `Edit v${r.edit.version} waits for the stock: total ${money(r.total, r.currency)} once held.`
+                        : `Order edited (v${r.edit.version}): total ${money(r.total, r.currency)}, refund ${money(r.refund, r.currency)}.`)),
           { id: "confirm-edit" })));
     },
   });

@@ -1,6 +1,6 @@
-"""Order edits: staff (support, finance, admin) lower the quantities of an order that has not
-shipped, or remove lines, previewed then confirmed; raising a quantity or adding a line is
-previewed only for now (docs/back-office.md#order-edits)."""
+"""Order edits: staff (support, finance, admin) change the quantities of an order that has not
+shipped, remove lines or add catalog lines, previewed then confirmed; an edit that adds units waits
+for catalog to hold them, and is previewed only for a paid order (docs/back-office.md#order-edits)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ async def confirm_edit(order_id: str, data: OrderEditCreate, staff_member: Order
                        edits: EditsDep) -> Any:
     """Apply the edit (audited as `order.edit`): the lines and totals change, the order's next version is
     kept (`edit`), the units removed go back in stock and a paid order is refunded the difference through
-    payments, once (`order.edited`); the credit note follows the refund."""
+    payments, once (`order.edited`); the credit note follows the refund. An edit that adds units to an
+    unpaid order is kept `pending` and applies once catalog holds them (or is refused)."""
     return await edits.confirm(order_id, data, staff_member)
 
 

@@ -17,7 +17,7 @@ _EDIT_EXAMPLE: dict[str, Any] = {
     "changes": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "sku": "LAMP-OAK", "name": "Oak lamp",
                  "old_quantity": 2, "new_quantity": 1}],
     "currency": "USD", "old_total": "69.35", "new_total": "37.18", "refund_amount": "32.17", "refund_id": None,
-    "refunded_at": None, "created_at": "2026-12-02T10:15:00Z"}
+    "refunded_at": None, "status": "applied", "note": None, "created_at": "2026-12-02T10:15:00Z"}
 _PREVIEW_EXAMPLE: dict[str, Any] = {
     "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0", "status": "paid",
     "version": 1, "currency": "USD",
@@ -110,7 +110,8 @@ class OrderEditPreviewRead(_Read):
 
 
 class OrderEditRead(_Read):
-    """One confirmed version of an order."""
+    """One confirmed edit of an order: applied, or one that adds units waiting for its stock
+    (`pending`) or refused (`note` says why)."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_EDIT_EXAMPLE]})
 
@@ -119,18 +120,23 @@ class OrderEditRead(_Read):
     version: int
     staff_id: uuid.UUID | None = None
     reason: str
-    changes: list[dict[str, Any]] = Field(description="[{order_item_id, sku, name, old_quantity, new_quantity}]")
+    changes: list[dict[str, Any]] = Field(description="[{order_item_id, product_id, variant_id, sku, name, "
+                                                      "old_quantity, new_quantity}]; a line added has no "
+                                                      "order_item_id until applied, and keeps its unit_price")
     currency: str
     old_total: Money
     new_total: Money
     refund_amount: Money
     refund_id: uuid.UUID | None = Field(None, description="Set once payments confirms the refund")
     refunded_at: datetime | None = None
+    status: str = Field(description="applied; pending (adds units: waits for catalog to hold them); refused")
+    note: str | None = Field(None, description="Why a refused edit did not apply")
     created_at: datetime
 
 
 class OrderEditConfirmedRead(OrderEditPreviewRead):
-    """The order as the edit made it, and the version kept."""
+    """The order as the edit made it (or, `edit.status` pending, will make it once catalog holds the
+    units added), and the version kept."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
         {**_PREVIEW_EXAMPLE, "edit": _EDIT_EXAMPLE}]})
