@@ -344,8 +344,9 @@ class OrderEdits(UseCase[OrdersContext]):
                  f"{domain.money_text(priced.total, order.currency)}")
         refund = f"; refund of {domain.money_text(plan.refund, order.currency)}" if plan.refund > 0 else ""
         await record_status(self.session, locked, OrderStatus(locked.status),
+                            # Applied on catalog's answer: catalog moved it; the staff member asked.
                             actor=Actor.CATALOG if plan.more else Actor.STAFF,
-                            actor_id=staff_id,
+                            actor_id=None if plan.more else staff_id,
                             note=f"Edit v{edit.version}: {_what(changes)}; {money}{refund} ({reason})"[:1000])
         log.info("order %s edited to v%s: %s", order.order_number, edit.version, money)
         return edit
