@@ -23,7 +23,13 @@ async def stock(api: httpx.AsyncClient, product_id: str) -> int:
 
 async def paid_order(api: httpx.AsyncClient, auth: dict[str, str], products: list[dict[str, Any]]) -> dict[str, Any]:
     """The customer's paid order of two units of the first product and one of the second."""
-    for product, quantity in zip(products, (2, 1), strict=True):
+    return dict(await pay_order(api, auth, await unpaid_order(api, auth, products, (2, 1))))
+
+
+async def unpaid_order(api: httpx.AsyncClient, auth: dict[str, str], products: list[dict[str, Any]],
+                       quantities: tuple[int, ...]) -> dict[str, Any]:
+    """The customer's order of `quantities` of `products`, its stock held, awaiting payment."""
+    for product, quantity in zip(products, quantities, strict=True):
         added = await api.post("/api/v1/cart/items", headers=auth, json={"product_id": product["id"],
                                                                          "quantity": quantity})
         assert added.status_code == 201, added.text
@@ -34,7 +40,7 @@ async def paid_order(api: httpx.AsyncClient, auth: dict[str, str], products: lis
         body: dict[str, Any] = (await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()
         return body if body["status"] == "awaiting_payment" else None
 
-    return dict(await pay_order(api, auth, await poll(awaiting, timeout=30, message="order awaiting payment")))
+    return dict(await poll(awaiting, timeout=30, message="order awaiting payment"))
 
 
 async def delivered_order(api: httpx.AsyncClient, auth: dict[str, str], as_staff: dict[str, str],

@@ -1,7 +1,8 @@
 """Order edits through the gateway: support preview and confirm an edit of a paid order that has
 not shipped (a unit of one line and a whole line removed); payments refunds the difference once,
 the credit note follows, catalog puts the units back on the shelf, and the order's versions and
-history say what changed. Once shipped, the order is no longer editable."""
+history say what changed. Once shipped, the order is no longer editable. An unpaid order edited up
+waits for catalog to hold the units added, then costs its new total, which its payment charges."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from infra.back_office import staffer
-from infra.journeys import customer, poll, staff
-from infra.returns import paid_order, stock, two_products
+from infra.journeys import customer, pay_order, poll, staff
+from infra.returns import paid_order, stock, two_products, unpaid_order
 
 from atelier_testing import assert_error
 
@@ -80,3 +81,41 @@ async def test_a_paid_order_edited_down_is_refunded_credited_and_restocked(api: 
     refused = assert_error(await api.post(url, headers=as_support, json={
         "changes": [{"order_item_id": kept["id"], "quantity": 0}], "reason": "Too late"}), 409, "ORDER_NOT_EDITABLE")
     assert refused["details"]["status"] == "shipped"
+
+
+async def test_an_unpaid_order_edited_up_takes_the_stock_then_its_payment_charges_the_new_total(
+        api: httpx.AsyncClient) -> None:
+    auth, admin = await customer(api), await staff(api)
+    as_support = await staffer(api, admin, "support")
+    raised, added = await two_products(api)
+    order = await unpaid_order(api, auth, [raised], (1,))
+    before = {p["id"]: await stock(api, p["id"]) for p in (raised, added)}
+    body = {"changes": [{"order_item_id": order["items"][0]["id"], "quantity": 2}],
+            "additions": [{"product_id": added["id"], "quantity": 1}], "reason": "Customer called to add more"}
+    url = f"/api/v1/staff/orders/{order['id']}/edits"
+    preview = (await api.post(f"{url}/preview", headers=as_support, json=body)).json()
+    assert Decimal(preview["difference"]) > 0 and preview["amount_due"] == "0.00"  # unpaid: nothing due on top
+    confirmed = await api.post(url, headers=as_support, json=body)
+    assert confirmed.status_code == 201, confirmed.text
+    assert confirmed.json()["edit"]["status"] == "pending"
+
+    async def applied() -> dict[str, Any] | None:
+        [version] = (await api.get(url, headers=as_support)).json()
+        assert version["status"] != "refused", version
+        return version if version["status"] == "applied" else None
+
+    version = await poll(applied, timeout=40, message="the edit applied once catalog held the units")
+    assert version["new_total"] == preview["total"]
+    after = (await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()
+    assert after["total_amount"] == preview["total"] and after["status"] == "awaiting_payment"
+    assert sorted((i["product_id"], i["quantity"]) for i in after["items"]) == sorted(
+        [(raised["id"], 2), (added["id"], 1)])
+    assert (await stock(api, raised["id"]), await stock(api, added["id"])) == (
+        before[raised["id"]] - 1, before[added["id"]] - 1)
+
+    paid = await pay_order(api, auth, after)
+    money = (await api.get(f"/api/v1/staff/payments/orders/{order['id']}", headers=admin)).json()
+    assert paid["status"] == "paid" and [p["amount"] for p in money["payments"]] == [preview["total"]]
+    invoice = (await api.get(f"/api/v1/orders/{order['id']}/invoice",
+                             headers={**auth, "Accept": "application/json"})).json()
+    assert invoice["total_amount"] == preview["total"] and len(invoice["lines"]) == 2

@@ -1,13 +1,17 @@
-// Order edits (support's and finance's): an order that has not shipped loses units or lines. The
-// form takes each line's new quantity and a reason; Preview asks orders for the order as it would
-// be (re-priced by the same rules, its promotions judged again) and the refund, changing nothing;
-// Confirm applies the same edit. The versions kept are listed above the form.
+// Order edits (support's and finance's): an order that has not shipped changes its quantities or
+// gains a catalog line. The form takes each line's new quantity, a product (or variant) to add and a
+// reason; Preview asks orders for the order as it would be (re-priced by the same rules, its
+// promotions judged again), the refund and the amount due, changing nothing; Confirm applies the
+// same edit (one that adds units waits for catalog to hold them: pending). Adding units to a paid
+// order is previewed only (charging the difference is not there yet), so it gets no Confirm button.
+// The versions kept are listed above the form, with their status.
 
 import { call, get, hasRole } from "./api.js";
 import { V1, write } from "./kit.js";
 import { actionButton, facts, form, h, money, table, when } from "./ui.js";
 
 const EDITABLE = new Set(["awaiting_payment", "paid", "processing"]);
+const PAID = new Set(["paid", "processing"]);
 
 const changeText = (c) => `${c.name} (${c.sku}) ${c.old_quantity} → ${c.new_quantity}`;
 
@@ -17,6 +21,7 @@ export async function editsOf(order, ctx) {
   const out = [table("Versions", [
     { label: "Version", value: (e) => `v${e.version}` }, { label: "When", value: (e) => when(e.created_at) },
     { label: "Changes", value: (e) => e.changes.map(changeText).join("; ") }, { label: "Reason", value: (e) => e.reason },
+    { label: "Status", value: (e) => (e.note ? `${e.status}: ${e.note}` : e.status) },
     { label: "Total", value: (e) => `${money(e.old_total, e.currency)} → ${money(e.new_total, e.currency)}` },
     { label: "Refund", value: (e) => money(e.refund_amount, e.currency) + (e.refunded_at ? " (refunded)" : ""), num: true }],
     versions, "Never edited.")];
@@ -30,18 +35,29 @@ function editForm(order, ctx) {
   const result = h("div", { id: "edit-preview", "aria-live": "polite" });
   const changes = (values) => lines.map((i) => ({ order_item_id: i.id, quantity: Number(values[`edit-${i.id}`]) }))
     .filter((c, n) => c.quantity !== lines[n].quantity);
+  const additions = (values) => (values.add_product_id.trim()
+    ? [{ product_id: values.add_product_id.trim(), variant_id: values.add_variant_id.trim() || null,
+         quantity: Number(values.add_quantity) }] : []);
   const el = form({
-    id: "edit-order", legend: "Edit the order (remove lines or units)", submit: "Preview",
+    id: "edit-order", legend: "Edit the order (change quantities, add a product)", submit: "Preview",
     fields: [...lines.map((i) => ({ name: `edit-${i.id}`, label: `${i.name} (${i.sku}), now ${i.quantity}`, type: "number",
-                                    min: 0, max: i.quantity, value: String(i.quantity), inputmode: "numeric" })),
+                                    min: 0, value: String(i.quantity), inputmode: "numeric" })),
+             { name: "add_product_id", label: "Add a product (product id)", hint: "Empty: add nothing" },
+             { name: "add_variant_id", label: "Its variant id", hint: "Empty: the product itself" },
+             { name: "add_quantity", label: "Quantity to add", type: "number", min: 1, value: "1", inputmode: "numeric" },
              { name: "reason", label: "Reason", required: true }],
     onSubmit: async (values) => {
-      const body = { changes: changes(values), reason: values.reason };
+      const body = { changes: changes(values), additions: additions(values), reason: values.reason };
       const preview = await call("POST", `${V1}/staff/orders/${order.id}/edits/preview`, { body });
-      result.replaceChildren(...previewOf(preview), h("div", { class: "actions" }, actionButton("Confirm the edit",
-        () => write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/edits`, { body }),
-                    (r) => `Order edited (v${r.edit.version}): total ${money(r.total, r.currency)}, refund ${money(r.refund, r.currency)}.`),
-        { id: "confirm-edit" })));
+      const adds = preview.lines.some((l) => l.new_quantity > l.old_quantity);
+      result.replaceChildren(...previewOf(preview), adds && PAID.has(order.status)
+        ? h("p", { id: "edit-not-confirmable" }, "Adding units to a paid order cannot be confirmed yet: the difference would have to be charged.")
+        : h("div", { class: "actions" }, actionButton("Confirm the edit",
+          () => write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/edits`, { body }),
+                      (r) => (r.edit.status === "pending"
+                        ? `Edit v${r.edit.version} waits for the stock: total ${money(r.total, r.currency)} once held.`
+                        : `Order edited (v${r.edit.version}): total ${money(r.total, r.currency)}, refund ${money(r.refund, r.currency)}.`)),
+          { id: "confirm-edit" })));
     },
   });
   el.append(result);
@@ -59,5 +75,6 @@ function previewOf(p) {
     facts([["Subtotal", m(p.subtotal)], ["Discount", m(p.discount)], ["Shipping", m(p.shipping_cost)], ["Tax", m(p.tax_amount)],
            ["New total", h("span", { id: "edit-new-total" }, m(p.total))], ["Old total", m(p.old_total)],
            ["Difference", m(p.difference)], ["Refund", h("span", { id: "edit-refund" }, m(p.refund))],
+           ["Amount due", h("span", { id: "edit-amount-due" }, m(p.amount_due))],
            ...(p.promotions_lost.length ? [["No longer applies", p.promotions_lost.map((x) => x.name).join(", ")]] : [])])];
 }

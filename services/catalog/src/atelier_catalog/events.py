@@ -1,4 +1,4 @@
-"""What the catalog hears: orders (stock, returns restocked, units an edit removed), payments (stock, verified purchases), identity
+"""What the catalog hears: orders (stock, returns restocked, units an edit removed or adds), payments (stock, verified purchases), identity
 (accounts, and the customer groups price lists may name)."""
 
 from __future__ import annotations
@@ -7,7 +7,14 @@ from atelier_catalog.context import CatalogContext
 from atelier_catalog.service import ReservationService, ReviewService
 from atelier_catalog.service.price_lists import CustomerGroupCopyService
 from atelier_common.contracts.identity import AnonymousClaimed, CustomerGroupChanged, CustomerGroupDeleted, UserDeleted
-from atelier_common.contracts.orders import OrderCancelled, OrderEdited, OrderPlaced, ReturnReceived
+from atelier_common.contracts.orders import (
+    OrderCancelled,
+    OrderEdited,
+    OrderEditRefused,
+    OrderEditRequested,
+    OrderPlaced,
+    ReturnReceived,
+)
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.inbox import EventContext, Subscriptions
 
@@ -36,6 +43,16 @@ async def on_order_edited(event: OrderEdited, ctx: EventContext[CatalogContext])
     await _reservations(ctx).release_edited(event.order_id, event.order_number, event.edit_version, event.lines)
 
 
+async def on_order_edit_requested(event: OrderEditRequested, ctx: EventContext[CatalogContext]) -> None:
+    await _reservations(ctx).reserve_edit(event.order_id, event.order_number, event.edit_id, event.edit_version,
+                                          event.lines)
+
+
+async def on_order_edit_refused(event: OrderEditRefused, ctx: EventContext[CatalogContext]) -> None:
+    await _reservations(ctx).release_refused_edit(event.order_id, event.order_number, event.edit_version,
+                                                  event.lines)
+
+
 async def on_user_deleted(event: UserDeleted, ctx: EventContext[CatalogContext]) -> None:
     await ReviewService(ctx.session, ctx.context).forget_user(event.user_id)
 
@@ -58,6 +75,8 @@ SUBSCRIPTIONS: Subscriptions = {
     OrderCancelled: on_order_cancelled,
     ReturnReceived: on_return_received,
     OrderEdited: on_order_edited,
+    OrderEditRequested: on_order_edit_requested,
+    OrderEditRefused: on_order_edit_refused,
     UserDeleted: on_user_deleted,
     AnonymousClaimed: on_anonymous_claimed,
     CustomerGroupChanged: on_customer_group_changed,

@@ -6,7 +6,7 @@ event has no second effect; the service methods guard against a different event 
 
 from __future__ import annotations
 
-from atelier_common.contracts.catalog import StockRejected, StockReserved
+from atelier_common.contracts.catalog import StockEditRejected, StockEditReserved, StockRejected, StockReserved
 from atelier_common.contracts.identity import AnonymousClaimed, CustomerGroupChanged, CustomerGroupDeleted, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
 from atelier_common.inbox import EventContext, Subscriptions
@@ -26,6 +26,14 @@ async def on_stock_reserved(event: StockReserved, ctx: EventContext[OrdersContex
 
 async def on_stock_rejected(event: StockRejected, ctx: EventContext[OrdersContext]) -> None:
     await StatusService(ctx.session, ctx.context).reject(event.order_id, event.reason)
+
+
+async def on_stock_edit_reserved(event: StockEditReserved, ctx: EventContext[OrdersContext]) -> None:
+    await OrderEdits(ctx.session, ctx.context).stock_held(event.order_id, event.edit_id)
+
+
+async def on_stock_edit_rejected(event: StockEditRejected, ctx: EventContext[OrdersContext]) -> None:
+    await OrderEdits(ctx.session, ctx.context).stock_refused(event.order_id, event.edit_id, event.reason, event.lines)
 
 
 async def on_order_paid(event: OrderPaid, ctx: EventContext[OrdersContext]) -> None:
@@ -83,6 +91,8 @@ async def on_customer_group_deleted(event: CustomerGroupDeleted, ctx: EventConte
 SUBSCRIPTIONS: Subscriptions = {
     StockReserved: on_stock_reserved,
     StockRejected: on_stock_rejected,
+    StockEditReserved: on_stock_edit_reserved,
+    StockEditRejected: on_stock_edit_rejected,
     OrderPaid: on_order_paid,
     PaymentFailed: on_payment_failed,
     PaymentRefunded: on_payment_refunded,

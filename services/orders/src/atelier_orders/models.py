@@ -563,13 +563,15 @@ class DraftOrderLine(SQLModel, table=True):
 class OrderEdit(SQLModel, table=True):
     """One confirmed edit of an order that had not shipped (docs/back-office.md#order-edits): its
     version on the order (1, 2, ...; unique, written under the order's row lock), what changed,
-    who and why, the totals before and after, and the refund asked of payments (`order.edited`)."""
+    who and why, the totals before and after, and the refund asked of payments (`order.edited`).
+    An edit that adds units is `pending` until catalog holds them, then `applied` or `refused`."""
 
     __tablename__ = "order_edit"
     __table_args__ = (
         UniqueConstraint("order_id", "version", name="uq_order_edit_order_version"),
         CheckConstraint("version > 0", name="ck_order_edit_version"),
         CheckConstraint("refund_amount >= 0", name="ck_order_edit_refund"),
+        CheckConstraint("status IN ('pending', 'applied', 'refused')", name="ck_order_edit_status"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -578,9 +580,14 @@ class OrderEdit(SQLModel, table=True):
     version: int
     staff_id: uuid.UUID | None = None
     reason: str = Field(max_length=500)
-    # [{order_item_id, sku, name, old_quantity, new_quantity}], in the order's line order.
+    # [{order_item_id, sku, name, old_quantity, new_quantity}], in the order's line order; a line
+    # the edit adds has no order_item_id (until applied) and keeps what it sells and its price
+    # (product_id, variant_id, kind, unit_price, tax_rate, tax_inclusive, ...).
     changes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    status: str = Field(default="applied", max_length=16, sa_column_kwargs={"server_default": "applied"})
+    # Why a refused edit did not apply (catalog's refusal, or the order moved on meanwhile).
+    note: str | None = Field(default=None, max_length=500)
     currency: str = Field(max_length=3)
     old_total: Decimal = _money()
     new_total: Decimal = _money()

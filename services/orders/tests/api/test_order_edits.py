@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from atelier_common.contracts.catalog import StockReserved
+from atelier_common.contracts.catalog import StockEditRejected, StockEditReserved, StockLine, StockReserved
 from atelier_common.contracts.payments import PaymentRefunded
 from atelier_testing import ServiceHarness, TestKeys
 
@@ -102,7 +102,9 @@ class TestPreviewAndConfirm:
         [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
         assert version["refund_id"] is not None and version["refunded_at"] is not None
         assert version["changes"] == [{"order_item_id": order["items"][0]["id"], "sku": order["items"][0]["sku"],
+                                       "product_id": order["items"][0]["product_id"], "variant_id": None,
                                        "name": order["items"][0]["name"], "old_quantity": 2, "new_quantity": 1}]
+        assert (version["status"], version["note"]) == ("applied", None)
         invoice = await _invoice(customer, order["id"])
         assert invoice["credited"] == preview["refund"] and len(invoice["credit_notes"]) == 1
         # Staff's picture: its version, and a refund that is partial of what was charged (not of the new total).
@@ -264,3 +266,196 @@ class TestRaces:
         refunds = sum(Decimal(v["refund_amount"]) for v in versions)
         assert refunds == Decimal(order["total_amount"]) - Decimal(after["total_amount"])
         assert refunds <= Decimal(order["total_amount"])
+
+
+class TestRaisingAndAdding:
+    """Raising a line and adding a catalog line are previewed, priced by the same function, with the
+    amount they leave due; confirming them is refused until their stock is reserved and charged."""
+
+    async def test_a_raised_paid_order_shows_the_difference_due_and_is_not_confirmed_yet(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 1), ("12.00", 2))
+        preview = await edited(harness, staff, order, (0, 3), (1, 1), preview=True)
+        # The same pricing function: an order of these quantities, placed now, costs the same.
+        lamp, hat = (line["product_id"] for line in order["items"])
+        fresh = await customer.placed(items=[{"product_id": lamp, "quantity": 3}, {"product_id": hat, "quantity": 1}],
+                                      shipping_address_id=platform.address(customer.owner_id))
+        assert (preview["subtotal"], preview["tax_amount"], preview["total"]) == (
+            fresh["subtotal"], fresh["tax_amount"], fresh["total_amount"])
+        difference = Decimal(fresh["total_amount"]) - Decimal(order["total_amount"])
+        assert difference > 0 and Decimal(preview["difference"]) == difference
+        # A mixed edit: the net difference decides; here it is due, nothing refunded.
+        assert Decimal(preview["amount_due"]) == difference and preview["refund"] == "0.00"
+        assert [(line["old_quantity"], line["new_quantity"]) for line in preview["lines"]] == [(1, 3), (2, 1)]
+        error = assert_error(await edit(harness, staff.headers, order, (0, 3), (1, 1)), 409, "ORDER_EDIT_UNSUPPORTED")
+        assert error["details"] == {"reason": "quantity_increase", "changes": {order["items"][0]["id"]: 2}}
+        after = await customer.order(order["id"])
+        assert after["total_amount"] == order["total_amount"] and [i["quantity"] for i in after["items"]] == [1, 2]
+        assert (await harness.client.get(edits_url(order), headers=staff.headers)).json() == []
+        await harness.drain()
+        assert published(harness, "order.edited", order["id"]) == []
+
+    async def test_an_added_variant_is_priced_as_placing_it_and_an_unpaid_order_owes_nothing_more(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        lamp = platform.product(price="30.00")
+        shade = platform.product(price="9.00", variants=[{"sku": "SHADE-RED", "price": "11.00"}], tax_class="reduced")
+        address = platform.address(customer.owner_id)
+        order = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 2}], shipping_address_id=address)
+        await harness.deliver(StockReserved(order_id=order["id"]))
+        variant = shade["variants"][0]["id"]
+        body = {"changes": [], "additions": [{"product_id": shade["id"], "variant_id": variant, "quantity": 2}],
+                "reason": "Customer wants the red shade too"}
+        response = await harness.client.post(edits_url(order, preview=True), json=body, headers=staff.headers)
+        assert response.status_code == 200, response.text
+        preview = response.json()
+        fresh = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 2},
+                                             {"product_id": shade["id"], "variant_id": variant, "quantity": 2}],
+                                      shipping_address_id=address)
+        assert (preview["subtotal"], preview["tax_amount"], preview["total"]) == (
+            fresh["subtotal"], fresh["tax_amount"], fresh["total_amount"])
+        added = preview["lines"][1]
+        assert (added["order_item_id"], added["variant_id"], added["sku"], added["old_quantity"],
+                added["new_quantity"], added["unit_price"]) == (None, variant, "SHADE-RED", 0, 2, "11.00")
+        # Awaiting payment: the payment will charge the new total; nothing is due on top.
+        assert Decimal(preview["difference"]) > 0 and preview["amount_due"] == "0.00"
+
+
+class TestAddingToAnUnpaidOrder:
+    """An edit that adds units to an unpaid order waits for catalog to hold them (`pending`), then
+    applies, priced as previewed, or is refused with the order unchanged; once either way."""
+
+    @staticmethod
+    async def unpaid(harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> dict[str, Any]:
+        lamp = platform.product(price="30.00")
+        order = await customer.placed(items=[{"product_id": lamp["id"], "quantity": 2}],
+                                      shipping_address_id=platform.address(customer.owner_id))
+        await harness.deliver(StockReserved(order_id=order["id"]))
+        return order
+
+    @staticmethod
+    async def requested(harness: ServiceHarness, staff: Staff, order: dict[str, Any],
+                        *additions: dict[str, Any], lines: tuple[tuple[int, int], ...] = ((0, 3),)) -> dict[str, Any]:
+        body = {"changes": [{"order_item_id": order["items"][i]["id"], "quantity": q} for i, q in lines],
+                "additions": list(additions), "reason": "Customer called to add more"}
+        response = await harness.client.post(edits_url(order), json=body, headers=staff.headers)
+        assert response.status_code == 201, response.text
+        answer: dict[str, Any] = response.json()
+        assert answer["edit"]["status"] == "pending"
+        return answer
+
+    async def test_held_units_apply_the_edit_once_and_the_payment_charges_the_new_total(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await self.unpaid(harness, customer, platform)
+        hat = platform.product(price="12.00")
+        answer = await self.requested(harness, staff, order, {"product_id": hat["id"], "quantity": 1})
+        edit_id = answer["edit"]["id"]
+        # Nothing changes before catalog holds the units.
+        waiting = await customer.order(order["id"])
+        assert waiting["total_amount"] == order["total_amount"] and len(waiting["items"]) == 1
+        await harness.drain()
+        [asked] = published(harness, "order.edit_requested", order["id"])
+        assert sorted((line["product_id"], line["quantity"]) for line in asked["lines"]) == sorted(
+            [(order["items"][0]["product_id"], 1), (hat["id"], 1)])
+        assert published(harness, "order.edited", order["id"]) == []
+        held = StockEditReserved(order_id=order["id"], edit_id=edit_id)
+        envelope = await harness.deliver(held)
+        await harness.deliver(held, envelope_id=envelope.id)  # redelivered
+        await harness.deliver(StockEditReserved(order_id=order["id"], edit_id=edit_id))  # said again
+        after = await customer.order(order["id"])
+        assert after["total_amount"] == answer["total"] and after["status"] == "awaiting_payment"
+        assert [(i["sku"], i["quantity"]) for i in after["items"]] == [(order["items"][0]["sku"], 3), (hat["sku"], 1)]
+        [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert (version["status"], version["new_total"], version["refund_amount"]) == ("applied", answer["total"],
+                                                                                       "0.00")
+        await harness.drain()
+        [edited_event] = published(harness, "order.edited", order["id"])
+        assert edited_event["refund"] == "0.00" and {line["order_item_id"] for line in edited_event["lines"]} == {
+            i["id"] for i in after["items"]}
+        await harness.deliver(paid(after))
+        assert (await customer.order(order["id"]))["status"] == "paid"
+
+    async def test_stock_refused_keeps_the_order_and_says_why(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await self.unpaid(harness, customer, platform)
+        answer = await self.requested(harness, staff, order)
+        error = assert_error(await edit(harness, staff.headers, order, (0, 1)), 409, "ORDER_EDIT_UNSUPPORTED")
+        assert error["details"]["reason"] == "edit_pending"
+        await harness.deliver(StockEditRejected(
+            order_id=order["id"], edit_id=answer["edit"]["id"], reason="insufficient_stock",
+            lines=[StockLine(product_id=order["items"][0]["product_id"], requested=1, available=0)]))
+        after = await customer.order(order["id"])
+        assert after["total_amount"] == order["total_amount"] and [i["quantity"] for i in after["items"]] == [2]
+        [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert version["status"] == "refused" and "insufficient_stock" in version["note"]
+        assert order["items"][0]["sku"] in version["note"]
+        history = (await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)).json()
+        assert any("Edit v1 refused" in (h["note"] or "") for h in history["status_history"])
+        await harness.drain()
+        assert published(harness, "order.edited", order["id"]) == []
+        assert published(harness, "order.edit_refused", order["id"]) == []  # catalog took nothing
+        # The next edit may go ahead: a later version.
+        assert (await edited(harness, staff, order, (0, 1)))["edit"]["version"] == 2
+
+    async def test_an_order_paid_before_its_units_are_held_refuses_the_edit_and_gives_them_back(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await self.unpaid(harness, customer, platform)
+        answer = await self.requested(harness, staff, order)
+        await harness.deliver(paid(order))
+        await harness.deliver(StockEditReserved(order_id=order["id"], edit_id=answer["edit"]["id"]))
+        after = await customer.order(order["id"])
+        assert after["status"] == "paid" and after["total_amount"] == order["total_amount"]
+        assert [i["quantity"] for i in after["items"]] == [2]
+        [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert version["status"] == "refused" and "paid" in version["note"]
+        await harness.drain()
+        [back] = published(harness, "order.edit_refused", order["id"])
+        assert back["lines"] == [{"product_id": order["items"][0]["product_id"], "variant_id": None, "quantity": 1}]
+        assert published(harness, "order.edited", order["id"]) == []
+
+    async def test_a_paid_order_is_not_edited_up_yet(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 1))
+        body = {"additions": [{"product_id": platform.product(price="5.00")["id"], "quantity": 1}], "reason": "More"}
+        error = assert_error(await harness.client.post(edits_url(order), json=body, headers=staff.headers), 409,
+                             "ORDER_EDIT_UNSUPPORTED")
+        assert error["details"]["reason"] == "quantity_increase"
+        assert (await harness.client.get(edits_url(order), headers=staff.headers)).json() == []
+
+    @pytest.mark.databases("sqlite", "postgres", why="parallel deliveries against the order's row lock")
+    async def test_held_units_racing_the_payment_apply_first_or_go_back(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await self.unpaid(harness, customer, platform)
+        answer = await self.requested(harness, staff, order)
+        await asyncio.gather(harness.deliver(StockEditReserved(order_id=order["id"], edit_id=answer["edit"]["id"])),
+                             harness.deliver(paid(order)))
+        after = await customer.order(order["id"])
+        [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        await harness.drain()
+        applied, refused = (published(harness, "order.edited", order["id"]),
+                            published(harness, "order.edit_refused", order["id"]))
+        assert after["status"] == "paid"
+        if version["status"] == "applied":  # the edit took the lock first: the order was paid as edited
+            assert [i["quantity"] for i in after["items"]] == [3] and len(applied) == 1 and refused == []
+        else:
+            assert version["status"] == "refused" and [i["quantity"] for i in after["items"]] == [2]
+            assert applied == [] and len(refused) == 1
+
+
+    async def test_an_addition_must_be_new_goods_from_stock_on_sale(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 1))
+
+        async def add(product_id: str, *, times: int = 1) -> httpx.Response:
+            body = {"additions": [{"product_id": product_id, "quantity": 1}] * times, "reason": "Phone order"}
+            return await harness.client.post(edits_url(order, preview=True), json=body, headers=staff.headers)
+
+        assert_error(await add(order["items"][0]["product_id"]), 400, "VALIDATION_ERROR")  # raise the line instead
+        assert_error(await add(platform.product(kind="credit_pack", attributes={"credits": 5})["id"]), 400, "VALIDATION_ERROR")
+        assert_error(await add(platform.product(is_active=False)["id"]), 400, "PRODUCT_UNAVAILABLE")
+        assert_error(await add(str(uuid.uuid4())), 400, "PRODUCT_UNAVAILABLE")
+        hat = platform.product(price="12.00")["id"]
+        assert_error(await add(hat, times=2), 400, "VALIDATION_ERROR")
+        assert (await add(hat)).status_code == 200
+        empty = await harness.client.post(edits_url(order, preview=True), json={"reason": "Nothing"},
+                                          headers=staff.headers)
+        assert_error(empty, 400, "VALIDATION_ERROR")

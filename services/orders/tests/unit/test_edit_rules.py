@@ -41,13 +41,20 @@ class TestWhich:
 
     def test_changes_are_judged_per_line(self) -> None:
         stranger = uuid.uuid4()
-        assert rules.change_problems(items(), {LAMP: 1}) == ({}, {})
-        invalid, unsupported = rules.change_problems(items(), {LAMP: 3, stranger: 1})
-        assert invalid == {str(stranger): "Not a line of this order"} and list(unsupported) == [str(LAMP)]
-        assert "changes" in rules.change_problems(items(), {LAMP: 2})[0]  # nothing changes
-        assert "changes" in rules.change_problems(items(), {LAMP: 0, HAT: 0})[0]  # nothing left
+        assert rules.change_problems(items(), {LAMP: 1}) == {}
+        assert rules.change_problems(items(), {LAMP: 3}) == {}  # more units: valid, confirmed later
+        assert rules.change_problems(items(), {LAMP: 3, stranger: 1}) == {str(stranger): "Not a line of this order"}
+        assert "changes" in rules.change_problems(items(), {LAMP: 2})  # nothing changes
+        assert "changes" in rules.change_problems(items(), {LAMP: 0, HAT: 0})  # nothing left
         book = [EditItem(**{**items()[0].__dict__, "kind": "print_tier"})]
-        assert list(rules.change_problems(book, {LAMP: 1})[0]) == [str(LAMP)]
+        assert list(rules.change_problems(book, {LAMP: 1})) == [str(LAMP)]
+        assert list(rules.change_problems(book, {LAMP: 3})) == [str(LAMP)]
+
+    def test_added_units_are_the_lines_raised_or_added(self) -> None:
+        new = EditItem(id=uuid.uuid4(), position=3, product_id=uuid.uuid4(), kind="physical", quantity=0,
+                       unit_price=D("5.00"), tax_rate=D("0.10"), tax_inclusive=False)
+        assert rules.added_units([*items(), new], {LAMP: 1, HAT: 3, new.id: 2}) == {str(HAT): 2, str(new.id): 2}
+        assert rules.added_units(items(), {LAMP: 0}) == {}
 
 
 class TestReprice:
@@ -78,6 +85,31 @@ class TestReprice:
         after = rules.reprice(digital, {LAMP: 0}, promotions=[], code=None, standard_rate=D("0.10"), shipping=SHIP,
                               now=NOW)
         assert after.priced.shipping is None and after.priced.total == D("12.00")
+
+
+class TestRaise:
+    def test_raising_and_adding_price_as_placing_those_lines_would(self) -> None:
+        given = promotion(min_subtotal=D("100"))
+        new = EditItem(id=uuid.uuid4(), position=3, product_id=uuid.uuid4(), kind="physical", quantity=0,
+                       unit_price=D("20.00"), tax_rate=D("0.20"), tax_inclusive=False)
+        after = rules.reprice([*items(), new], {LAMP: 3, new.id: 1}, promotions=[given], code=None,
+                              standard_rate=D("0.10"), shipping=SHIP, now=NOW)
+        # 90.00 + 12.00 + 20.00 = 122.00 reaches the minimum now: 10 % off each line.
+        assert after.quantities == (3, 1, 1) and after.priced.subtotal == D("122.00")
+        assert after.priced.discount == D("12.20") and after.lost == ()
+        # Each line at its own rate: (81.00 + 10.80) × 10 % + 18.00 × 20 % + 5.00 shipping × 10 %.
+        assert after.priced.tax_amount == D("9.18") + D("3.60") + D("0.50")
+
+    def test_mixed_edits_net_the_difference(self) -> None:
+        before = rules.reprice(items(), {}, promotions=[], code=None, standard_rate=D("0.10"), shipping=SHIP, now=NOW)
+        after = rules.reprice(items(), {LAMP: 1, HAT: 4}, promotions=[], code=None, standard_rate=D("0.10"),
+                              shipping=SHIP, now=NOW)
+        # −30.00 + 36.00, taxed: 6.60 more; the paid order owes it, nothing is refunded.
+        assert after.priced.total - before.priced.total == D("6.60")
+        assert rules.amount_due(before.priced.total, after.priced.total, paid=True) == D("6.60")
+        assert rules.refund_of(before.priced.total, after.priced.total, paid=True, refundable=D("84.70")) == 0
+        assert rules.amount_due(before.priced.total, after.priced.total, paid=False) == 0
+        assert rules.amount_due(after.priced.total, before.priced.total, paid=True) == 0
 
 
 class TestRefund:

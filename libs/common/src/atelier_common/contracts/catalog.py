@@ -249,6 +249,24 @@ class StockReserved(IntegrationEvent):
     order_id: uuid.UUID
 
 
+class StockEditReserved(IntegrationEvent):
+    """The units an order edit adds (`order.edit_requested`) are held for the order."""
+
+    type = "stock.edit_reserved"
+    order_id: uuid.UUID
+    edit_id: uuid.UUID
+
+
+class StockEditRejected(IntegrationEvent):
+    """The units an order edit adds could not be held; nothing was taken."""
+
+    type = "stock.edit_rejected"
+    order_id: uuid.UUID
+    edit_id: uuid.UUID
+    reason: str
+    lines: list[StockLine] = []
+
+
 class StockRejected(IntegrationEvent):
     """At least one line could not be held; nothing was reserved."""
 

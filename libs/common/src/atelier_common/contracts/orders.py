@@ -20,7 +20,7 @@ from atelier_common.contracts.examples import (
     webhook_example,
 )
 from atelier_common.contracts.identity import StorefrontEvent
-from atelier_common.events.envelope import ContractModel
+from atelier_common.events.envelope import ContractModel, IntegrationEvent
 from atelier_common.money import Money
 
 # The examples' invoice and promotion (the order and its customer: `examples`).
@@ -253,6 +253,39 @@ class OrderEditLine(ContractModel):
     sku: str
     old_quantity: int
     new_quantity: int
+
+
+class OrderEditUnits(ContractModel):
+    """Units an order edit adds to one product (or variant): a line raised, or a line added."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    quantity: int
+
+
+class OrderEditRequested(IntegrationEvent):
+    """Staff confirmed an edit that adds units to an unpaid order (docs/back-office.md#order-edits):
+    catalog holds `lines` for the order, all or none, once, and answers `stock.edit_reserved` or
+    `stock.edit_rejected`; the edit applies only then."""
+
+    type = "order.edit_requested"
+    edit_id: uuid.UUID
+    edit_version: int
+    order_id: uuid.UUID
+    order_number: str
+    lines: list[OrderEditUnits]
+
+
+class OrderEditRefused(IntegrationEvent):
+    """An edit whose units catalog held could not apply (the order was paid, cancelled or expired
+    meanwhile): catalog gives back `lines`, those the order still holds, once."""
+
+    type = "order.edit_refused"
+    edit_id: uuid.UUID
+    edit_version: int
+    order_id: uuid.UUID
+    order_number: str
+    lines: list[OrderEditUnits]
 
 
 class OrderEdited(StorefrontEvent):

@@ -252,14 +252,14 @@ class ReservationRepository(SessionRepository):
         return (await self.session.exec(stmt)).first() is not None
 
     async def hold(self, order_id: uuid.UUID, taken: Sequence[tuple[StockNeed, int]], *, status: ReservationStatus,
-                   expires_at: datetime, reason: str, now: datetime) -> None:
-        """A reservation row per line (numbered in `taken`'s order) with its stock movement; each
-        line is a need and the quantity left after it was taken. One statement on PostgreSQL, two
-        on SQLite."""
+                   expires_at: datetime, reason: str, now: datetime, first_line: int = 0) -> None:
+        """A reservation row per line (numbered in `taken`'s order from `first_line`: an order edit's
+        rows follow the order's) with its stock movement; each line is a need and the quantity left
+        after it was taken. One statement on PostgreSQL, two on SQLite."""
         if not taken:
             return
         shared = {"order": order_id, "state": status.value, "expires": expires_at}
-        lines = [{"reservation": uuid.uuid4(), "line": line_no, "units": need.quantity,
+        lines = [{"reservation": uuid.uuid4(), "line": first_line + line_no, "units": need.quantity,
                   **_movement_params(Movement(product_id=need.product_id, variant_id=need.variant_id,
                                               delta=-need.quantity, quantity_after=after, reason=reason,
                                               created_at=now))}

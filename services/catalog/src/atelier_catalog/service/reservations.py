@@ -40,14 +40,23 @@ from atelier_catalog.repository import (
 from atelier_catalog.service._shared import announce_low_stock, stock_changes
 from atelier_common import outbox
 from atelier_common.columns import utcnow
-from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
-from atelier_common.contracts.orders import OrderEditLine, OrderLine, ReturnLine
+from atelier_common.contracts.catalog import (
+    StockEditRejected,
+    StockEditReserved,
+    StockLine,
+    StockRejected,
+    StockReserved,
+)
+from atelier_common.contracts.orders import OrderEditLine, OrderEditUnits, OrderLine, ReturnLine
 from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.catalog.reservations")
 
 REJECTED_UNAVAILABLE = "unavailable"
 REJECTED_INSUFFICIENT = "insufficient_stock"
+# An edit of an order that holds nothing (cancelled, expired, released): nothing to add units to.
+REJECTED_NOT_HELD = "not_held"
+HELD = (ReservationStatus.RESERVED, ReservationStatus.COMMITTED)
 Target = tuple[type[Product] | type[ProductVariant], uuid.UUID]
 
 
@@ -178,23 +187,92 @@ class ReservationService(UseCase[CatalogContext]):
         or expiry gives back only the rest. Once per event (the inbox); under the order's lock,
         like its reserve, commit and release. Units already released or expired stay as they are."""
         await self.reservations.lock_order(order_id)
-        rows = [row for row in await self.reservations.for_order(order_id)
-                if row.status in (ReservationStatus.RESERVED, ReservationStatus.COMMITTED)]
+        await self._shrink(order_id, [StockNeed(product_id=line.product_id, variant_id=line.variant_id,
+                                                quantity=line.old_quantity - line.new_quantity) for line in lines],
+                           reason=f"order {order_number} edit v{version}")
+
+    async def reserve_edit(self, order_id: uuid.UUID, order_number: str, edit_id: uuid.UUID, version: int,
+                           lines: Sequence[OrderEditUnits]) -> bool:
+        """An order edit adds units: hold them all for the order, or none, and answer
+        `stock.edit_reserved` or `stock.edit_rejected`. Under the order's lock, like its reserve,
+        commit, release and expiry: an order cancelled or expired before holds nothing to add to
+        (rejected). The rows join the order's, in its state and with its deadline, so that a
+        payment commits them, and a cancellation or expiry gives them back with the rest. Once per
+        event (the inbox)."""
+        order = await self.reservations.lock_order(order_id)
+        rows = await self.reservations.for_order(order_id)
+        held = [row for row in rows if row.status in HELD]
+        if order.cancelled_at is not None or not held:
+            await outbox.add(self.session, StockEditRejected(order_id=order_id, edit_id=edit_id,
+                                                             reason=REJECTED_NOT_HELD))
+            return False
+        needs = domain.stock_needs(lines)
+        facts = await self.facts.for_order(order_id, {n.product_id for n in needs},
+                                           {n.variant_id for n in needs if n.variant_id is not None})
+        unavailable, counted = _check_sellable(needs, facts)
+        if unavailable:
+            await outbox.add(self.session, StockEditRejected(order_id=order_id, edit_id=edit_id,
+                                                             reason=REJECTED_UNAVAILABLE, lines=unavailable))
+            return False
+        taken: list[tuple[StockNeed, Mapping[str, Any]]] = []
+        short: list[StockLine] = []
+        for need in counted:
+            model, row_id = _target(need.product_id, need.variant_id)
+            row = await self.products.change_stock(model, row_id, -need.quantity)
+            if row is None:
+                short.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
+                                       requested=need.quantity, available=await self.products.stock_of(model, row_id)))
+            else:
+                taken.append((need, row))
+        if short:
+            for need, _ in taken:
+                await self.products.add_stock(*_target(need.product_id, need.variant_id), need.quantity)
+            await outbox.add(self.session, StockEditRejected(order_id=order_id, edit_id=edit_id,
+                                                             reason=REJECTED_INSUFFICIENT, lines=short))
+            return False
+        status = ReservationStatus.COMMITTED if order.paid_at is not None else ReservationStatus.RESERVED
+        moment = utcnow()
+        await self.reservations.hold(
+            order_id, [(need, row["stock_quantity"]) for need, row in taken], status=status,
+            expires_at=min(row.expires_at for row in held), now=moment, first_line=max(r.line_no for r in rows) + 1,
+            reason=f"{status.value} for order {order_number} edit v{version}")
+        await outbox.add(self.session, StockEditReserved(order_id=order_id, edit_id=edit_id))
+        products = await self.facts.of({need.product_id for need, _ in taken})
+        variants = await self.facts.variants({need.variant_id for need, _ in taken if need.variant_id is not None})
+        changes = stock_changes(products, variants, ((need.product_id, need.variant_id,
+                                                      row["stock_quantity"] + need.quantity) for need, row in taken))
+        for event in changes:
+            await outbox.add(self.session, event)
+        await announce_low_stock(self.session, self.context.storefronts, changes)
+        return True
+
+    async def release_refused_edit(self, order_id: uuid.UUID, order_number: str, version: int,
+                                   lines: Sequence[OrderEditUnits]) -> None:
+        """An edit whose units were held could not apply: those the order still holds go back
+        (a cancellation or an expiry may have given them back already), once per event."""
+        await self.reservations.lock_order(order_id)
+        await self._shrink(order_id, [StockNeed(product_id=line.product_id, variant_id=line.variant_id,
+                                                quantity=line.quantity) for line in lines],
+                           reason=f"order {order_number} edit v{version} refused")
+
+    async def _shrink(self, order_id: uuid.UUID, needs: Sequence[StockNeed], *, reason: str) -> None:
+        """`needs`' units off the order's held rows (the latest first: an edit's own), back on the shelf."""
+        rows = [row for row in reversed(await self.reservations.for_order(order_id)) if row.status in HELD]
         left = {row.id: row.quantity for row in rows}
         back: list[StockNeed] = []
-        for line in lines:
-            units = line.old_quantity - line.new_quantity
+        for need in needs:
+            units = need.quantity
             for row in rows:
                 if units <= 0:
                     break
-                if row.product_id != line.product_id or row.variant_id != line.variant_id or left[row.id] <= 0:
+                if row.product_id != need.product_id or row.variant_id != need.variant_id or left[row.id] <= 0:
                     continue
                 taken = min(units, left[row.id])
                 await self.reservations.shrink(row.id, taken)
                 left[row.id] -= taken
                 units -= taken
                 back.append(StockNeed(product_id=row.product_id, variant_id=row.variant_id, quantity=taken))
-        await self._give_back(back, reason=f"order {order_number} edit v{version}")
+        await self._give_back(back, reason=reason)
 
     async def expire_due(self, *, now: datetime | None = None, limit: int = 100) -> int:
         """Release the reservations of orders left unpaid past their deadline; how many orders."""

@@ -1,5 +1,6 @@
-"""Order edits: staff (support, finance, admin) lower the quantities of an order that has not
-shipped, or remove lines, previewed then confirmed (docs/back-office.md#order-edits)."""
+"""Order edits: staff (support, finance, admin) change the quantities of an order that has not
+shipped, remove lines or add catalog lines, previewed then confirmed; an edit that adds units waits
+for catalog to hold them, and is previewed only for a paid order (docs/back-office.md#order-edits)."""
 
 from __future__ import annotations
 
@@ -22,17 +23,19 @@ EDIT_ERRORS: ErrorResponses = {
     403: {"description": "Support, finance or admin only"},
     404: {"description": "NOT_FOUND: unknown order"},
     400: {"description": "VALIDATION_ERROR: not a line of the order, not goods from stock, a line named twice, "
-                         "nothing changed, or every line removed (cancel the order instead)"},
+                         "an addition the order has or named twice, nothing changed, or every line removed (cancel "
+                         "the order instead); PRODUCT_UNAVAILABLE: an addition catalog does not sell here"},
     409: {"description": "ORDER_NOT_EDITABLE: pending, shipped, delivered, cancelled, ... (details.status); or "
-                         "ORDER_EDIT_UNSUPPORTED: more units than the line has, a total that would rise, or an order "
-                         "with a manual discount (details.reason): charging a difference comes later"}}
+                         "ORDER_EDIT_UNSUPPORTED: confirming units added (a line raised or added), a total that would "
+                         "rise, or an order with a manual discount (details.reason)"}}
 
 
 @staff.post("/orders/{order_id}/edits/preview", summary="Preview an edit of an order", response_model=OrderEditPreviewRead,
             responses=EDIT_ERRORS)
 async def preview_edit(order_id: str, data: OrderEditCreate, _: OrderReaderPrincipal, edits: EditReaderDep) -> Any:
-    """The order as the new quantities would make it, re-priced by the same rules as at checkout (its
-    promotions judged again on the lines left), and the refund it would ask for. Nothing changes."""
+    """The order as the new quantities and added lines would make it, re-priced by the same rules as at
+    checkout (its promotions judged again on the lines it would have), the refund it would ask for and
+    the amount it would leave due. Nothing changes."""
     return await edits.preview(order_id, data)
 
 
@@ -42,7 +45,8 @@ async def confirm_edit(order_id: str, data: OrderEditCreate, staff_member: Order
                        edits: EditsDep) -> Any:
     """Apply the edit (audited as `order.edit`): the lines and totals change, the order's next version is
     kept (`edit`), the units removed go back in stock and a paid order is refunded the difference through
-    payments, once (`order.edited`); the credit note follows the refund."""
+    payments, once (`order.edited`); the credit note follows the refund. An edit that adds units to an
+    unpaid order is kept `pending` and applies once catalog holds them (or is refused)."""
     return await edits.confirm(order_id, data, staff_member)
 
 

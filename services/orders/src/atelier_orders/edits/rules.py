@@ -21,7 +21,7 @@ ZERO = Decimal("0.00")
 # Until it ships: stock held (awaiting payment), paid, or being packed. `pending` waits for
 # catalog's stock decision: its reservation is not there yet to give units back from.
 EDITABLE: frozenset[S] = frozenset({S.AWAITING_PAYMENT, S.PAID, S.PROCESSING})
-# Orders whose money arrived: an edit of one refunds the difference.
+# Orders whose money arrived: an edit of one refunds the difference (or leaves it due).
 PAID: frozenset[S] = frozenset({S.PAID, S.PROCESSING})
 
 
@@ -58,28 +58,31 @@ class EditItem:
     category_id: uuid.UUID | None = None
 
 
-def change_problems(items: Sequence[EditItem], asked: Mapping[uuid.UUID, int]) -> tuple[dict[str, str], dict[str, str]]:
-    """Of the new quantities `asked` (by item id): the invalid ones (not a line of the order, not
-    goods from stock, the order left empty or nothing changed; 400) and the unsupported ones (more
-    units than the line has: adding needs a charge, 409), each by item id as text."""
+def change_problems(items: Sequence[EditItem], asked: Mapping[uuid.UUID, int]) -> dict[str, str]:
+    """Of the new quantities `asked` (by item id; a line added by the edit is an item of quantity 0):
+    the invalid ones (not a line of the order, not goods from stock, the order left empty or nothing
+    changed; 400), each by item id as text."""
     by_id = {item.id: item for item in items}
     invalid: dict[str, str] = {}
-    unsupported: dict[str, str] = {}
     for item_id, quantity in asked.items():
         item = by_id.get(item_id)
         if item is None:
             invalid[str(item_id)] = "Not a line of this order"
-        elif quantity > item.quantity:
-            unsupported[str(item_id)] = f"Adding units is not supported yet (the line has {item.quantity})"
         elif quantity != item.quantity and not is_editable_kind(item.kind):
             invalid[str(item_id)] = "Only goods from stock can be edited; refund this line instead"
-    if invalid or unsupported:
-        return invalid, unsupported
+    if invalid:
+        return invalid
     if all(asked.get(item.id, item.quantity) == item.quantity for item in items):
-        invalid["changes"] = "Nothing changes: give a line a lower quantity, or 0 to remove it"
+        invalid["changes"] = "Nothing changes: give a line another quantity, 0 to remove it, or add a line"
     elif all(asked.get(item.id, item.quantity) == 0 for item in items):
         invalid["changes"] = "An edit keeps at least one line; cancel the order instead"
-    return invalid, unsupported
+    return invalid
+
+
+def added_units(items: Sequence[EditItem], asked: Mapping[uuid.UUID, int]) -> dict[str, int]:
+    """The units the edit adds, by item id as text: a line raised, or a line added (quantity 0 before)."""
+    return {str(item.id): asked[item.id] - item.quantity for item in items
+            if asked.get(item.id, item.quantity) > item.quantity}
 
 
 @dataclass(frozen=True)
@@ -145,3 +148,11 @@ def refund_of(old_total: Decimal, new_total: Decimal, *, paid: bool, refundable:
     if not paid:
         return ZERO
     return quantize(max(min(old_total - new_total, refundable), ZERO))
+
+
+def amount_due(old_total: Decimal, new_total: Decimal, *, paid: bool) -> Decimal:
+    """What an edit leaves the customer owing: the rise of the total when the order was paid (an
+    unpaid order's payment simply charges its new total); never below 0."""
+    if not paid:
+        return ZERO
+    return quantize(max(new_total - old_total, ZERO))

@@ -1,6 +1,6 @@
-"""Order edits (Medusa's order edits, Saleor's editing of unconfirmed orders): staff lower the
-quantities of an order that has not shipped, or remove lines, see the order re-priced first
-(`preview`), then confirm it (`confirm`).
+"""Order edits (Medusa's order edits, Saleor's editing of unconfirmed orders): staff change the
+quantities of an order that has not shipped, remove lines or add catalog lines, see the order
+re-priced first (`preview`), then confirm it (`confirm`).
 
 A confirmation runs under the order's row lock (`OrderRepository.lock`), the lock shipping and
 every status change take: an edit racing `mark shipped` either edits an order not shipped yet
@@ -13,6 +13,11 @@ What the edit gives back travels as `order.edited` (outbox, same transaction): c
 units removed back on the shelf once (its inbox drops a redelivery), payments refunds `refund`
 once per edit id and its `payment.refunded` names the edit (`return_id`), which makes orders
 issue the credit note as for any refund and mark the edit refunded here.
+
+An edit that adds units to an unpaid order is a saga with catalog: kept `pending`, it asks for
+the units (`order.edit_requested`); catalog's `stock.edit_reserved` applies it under the row lock
+if the order still awaits its payment (else it is refused and `order.edit_refused` gives the
+units back), and `stock.edit_rejected` refuses it. One edit waits at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -30,26 +35,71 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit, outbox
 from atelier_common.auth import Principal
-from atelier_common.contracts.orders import OrderEdited, OrderEditLine
+from atelier_common.contracts.catalog import StockLine
+from atelier_common.contracts.orders import (
+    OrderEdited,
+    OrderEditLine,
+    OrderEditRefused,
+    OrderEditRequested,
+    OrderEditUnits,
+)
 from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.drafts.service import MANUAL_KIND
 from atelier_orders.edits import rules as edit_rules
-from atelier_orders.errors import InvalidEditLine, OrderEditUnsupported, OrderNotEditable, OrderNotFound
+from atelier_orders.errors import InvalidEditLine, OrderEditUnsupported, OrderNotEditable, OrderNotFound, OrdersError
 from atelier_orders.models import Order, OrderEdit, OrderItem, OrderReturn, utcnow
+from atelier_orders.pricing import destinations
 from atelier_orders.promotions import rules as promotion_rules
 from atelier_orders.promotions.repository import PromotionRepository
 from atelier_orders.promotions.service import frozen_discounts
 from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository, ReturnRepository
-from atelier_orders.rows import OrderDetails
+from atelier_orders.rows import LockedOrder, OrderDetails
 from atelier_orders.schemas.edits import OrderEditCreate
 from atelier_orders.service._shared import order_id_of, record_status, reload
 from atelier_orders.service.payment_records import PaymentRecords
+from atelier_orders.service.placing import LineRequest, PlacementService
 
 log = logging.getLogger("atelier.orders.edits")
+
+
+@dataclass(frozen=True)
+class AddedLine:
+    """A catalog line the edit adds: its item as the rules read it (quantity 0 before; its id is the
+    order line's once applied), what it sells and how many."""
+
+    item: edit_rules.EditItem
+    variant_id: uuid.UUID | None
+    sku: str
+    name: str
+    quantity: int
+    variant_name: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def change(self) -> dict[str, Any]:
+        """The line as a pending edit keeps it (`OrderEdit.changes`): priced when confirmed."""
+        item = self.item
+        return {"order_item_id": None, "product_id": str(item.product_id),
+                "variant_id": str(self.variant_id) if self.variant_id else None, "sku": self.sku, "name": self.name,
+                "old_quantity": 0, "new_quantity": self.quantity, "kind": item.kind, "unit_price": str(item.unit_price),
+                "tax_rate": str(item.tax_rate), "tax_inclusive": item.tax_inclusive,
+                "category_id": str(item.category_id) if item.category_id else None,
+                "variant_name": self.variant_name, "attributes": self.attributes}
+
+    @classmethod
+    def of(cls, change: dict[str, Any], position: int) -> AddedLine:
+        """A line a pending edit keeps (`change`), to apply it at `position`."""
+        return cls(item=edit_rules.EditItem(
+            id=uuid.uuid4(), position=position, product_id=uuid.UUID(change["product_id"]), kind=change["kind"],
+            quantity=0, unit_price=Decimal(change["unit_price"]), tax_rate=Decimal(change["tax_rate"]),
+            tax_inclusive=bool(change["tax_inclusive"]),
+            category_id=uuid.UUID(change["category_id"]) if change.get("category_id") else None),
+            variant_id=uuid.UUID(change["variant_id"]) if change.get("variant_id") else None, sku=change["sku"],
+            name=change["name"], quantity=int(change["new_quantity"]), variant_name=change.get("variant_name"),
+            attributes=dict(change.get("attributes") or {}))
 
 
 @dataclass(frozen=True)
@@ -62,25 +112,36 @@ class EditPlan:
     version: int
     refund: Decimal
     lost: list[dict[str, Any]]
+    added: tuple[AddedLine, ...] = ()
+    # The units the edit adds, by line (an order item's id, or an added line's): none, it applies at once.
+    more: dict[str, int] = field(default_factory=dict)
 
     @property
     def paid(self) -> bool:
         return self.order.status in edit_rules.PAID
 
     def changes(self) -> list[dict[str, Any]]:
-        return [{"order_item_id": str(item.id), "sku": item.sku, "name": item.name, "old_quantity": item.quantity,
-                 "new_quantity": self.asked[item.id]}
-                for item in self.order.items if self.asked.get(item.id, item.quantity) != item.quantity]
+        return [{"order_item_id": str(item.id), "product_id": str(item.product_id),
+                 "variant_id": str(item.variant_id) if item.variant_id else None, "sku": item.sku, "name": item.name,
+                 "old_quantity": item.quantity, "new_quantity": self.asked[item.id]}
+                for item in self.order.items if self.asked.get(item.id, item.quantity) != item.quantity
+                ] + [added.change() for added in self.added]
 
     def read(self) -> dict[str, Any]:
         priced = self.repriced.priced
         new = dict(zip((i.id for i in self.repriced.lines), zip(self.repriced.quantities, priced.lines, strict=True),
                        strict=True))
+        rows: list[tuple[uuid.UUID | None, uuid.UUID, uuid.UUID, uuid.UUID | None, str, str, int, Decimal]] = [
+            (item.id, item.id, item.product_id, item.variant_id, item.sku, item.name, item.quantity,
+             item.unit_price) for item in self.order.items]
+        rows += [(None, a.item.id, a.item.product_id, a.variant_id, a.sku, a.name, 0, a.item.unit_price)
+                 for a in self.added]
         lines = []
-        for item in self.order.items:
-            quantity, charge = new.get(item.id, (0, None))
-            lines.append({"order_item_id": item.id, "sku": item.sku, "name": item.name, "old_quantity": item.quantity,
-                          "new_quantity": quantity, "unit_price": item.unit_price,
+        for order_item_id, key, product_id, variant_id, sku, name, old_quantity, unit_price in rows:
+            quantity, charge = new.get(key, (0, None))
+            lines.append({"order_item_id": order_item_id, "product_id": product_id, "variant_id": variant_id,
+                          "sku": sku, "name": name, "old_quantity": old_quantity,
+                          "new_quantity": quantity, "unit_price": unit_price,
                           "line_total": charge.amount if charge else Decimal("0.00"),
                           "discount_amount": charge.discount if charge else Decimal("0.00"),
                           "tax_amount": charge.tax if charge else Decimal("0.00")})
@@ -89,7 +150,8 @@ class EditPlan:
                 "subtotal": priced.subtotal, "discount": priced.discount, "shipping_cost": priced.shipping_cost,
                 "tax_amount": priced.tax_amount, "tax_included": priced.tax_included, "total": priced.total,
                 "old_total": self.order.total_amount, "difference": priced.total - self.order.total_amount,
-                "refund": self.refund, "promotions_lost": self.lost}
+                "refund": self.refund, "amount_due": edit_rules.amount_due(
+                    self.order.total_amount, priced.total, paid=self.paid), "promotions_lost": self.lost}
 
 
 async def edit_refunds(session: AsyncSession, order_id: uuid.UUID) -> tuple[Decimal, Decimal]:
@@ -100,6 +162,28 @@ async def edit_refunds(session: AsyncSession, order_id: uuid.UUID) -> tuple[Deci
         func.coalesce(func.sum(case((col(OrderEdit.refunded_at).is_(None), OrderEdit.refund_amount), else_=0)), 0))
         .where(col(OrderEdit.order_id) == order_id))).one()
     return Decimal(row[0]), Decimal(row[1])
+
+
+def _adding_refused(units: dict[str, int]) -> OrderEditUnsupported:
+    # A paid order would owe the difference: charging it is not there yet.
+    return OrderEditUnsupported("Adding units to a paid order needs the difference charged: not supported yet "
+                                "(an unpaid order can be edited up)",
+                                details={"reason": "quantity_increase", "changes": units})
+
+
+def _what(changes: Sequence[dict[str, Any]]) -> str:
+    return "; ".join(f"{c['sku']} {c['old_quantity']} → {c['new_quantity']}" for c in changes)
+
+
+def _units(changes: Sequence[dict[str, Any]]) -> list[OrderEditUnits]:
+    """The units an edit adds, by product and variant (a line raised, or added)."""
+    units: dict[tuple[str, str | None], int] = {}
+    for c in changes:
+        if (more := int(c["new_quantity"]) - int(c["old_quantity"])) > 0:
+            key = (c["product_id"], c.get("variant_id"))
+            units[key] = units.get(key, 0) + more
+    return [OrderEditUnits(product_id=uuid.UUID(p), variant_id=uuid.UUID(v) if v else None, quantity=q)
+            for (p, v), q in units.items()]
 
 
 class OrderEdits(UseCase[OrdersContext]):
@@ -114,54 +198,69 @@ class OrderEdits(UseCase[OrdersContext]):
         order = await OrderQueries(self.session).get(order_id_of(order_ref))
         if order is None:
             raise OrderNotFound()
-        return (await self._plan(order, data)).read()
+        return (await self._plan(order, data, confirming=False)).read()
 
     async def confirm(self, order_ref: str, data: OrderEditCreate, staff: Principal) -> dict[str, Any]:
-        """The edit written under the order's row lock: its lines and totals, a version with what
-        changed, who, why and the totals, a history entry, the audit row (`order.edit`) and
-        `order.edited` (stock back, refund), all in this transaction."""
+        """The edit written under the order's row lock, with the audit row (`order.edit`). One that
+        only takes units away applies at once (`_apply`); one that adds units to an unpaid order
+        waits for catalog to hold them (`_request`: `pending`). One edit waits at a time."""
         order_id = order_id_of(order_ref)
         await ReturnRepository(self.session).hold(order_id)
         locked = await self.orders.lock(order_id)
         if locked is None:
             raise OrderNotFound()
-        plan = await self._plan(await reload(self.session, order_id), data)
-        order, priced = plan.order, plan.repriced.priced
-        now = utcnow()
-        await self._write_lines(plan)
-        await self.session.execute(update(Order).where(col(Order.id) == order.id).values(
-            subtotal=priced.subtotal, tax_amount=priced.tax_amount, shipping_cost=priced.shipping_cost,
-            discount=priced.discount, total_amount=priced.total, tax_included=priced.tax_included,
-            shipping_discount=priced.shipping.discount if priced.shipping else Decimal("0.00"),
-            shipping_tax=priced.shipping_tax,
-            discounts=frozen_discounts(plan.repriced.quote)).execution_options(synchronize_session=False))
-        changes = plan.changes()
-        edit = OrderEdit(order_id=order.id, version=plan.version, staff_id=staff.user_id, reason=data.reason,
-                         changes=changes, currency=order.currency, old_total=order.total_amount,
-                         new_total=priced.total, refund_amount=plan.refund, created_at=now)
-        self.session.add(edit)
-        await self.session.flush()
-        items = {str(item.id): item for item in order.items}
-        await outbox.add(self.session, OrderEdited(
-            storefront=order.storefront, edit_id=edit.id, edit_version=edit.version, order_id=order.id,
-            order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=data.reason,
-            old_total=order.total_amount, new_total=priced.total, refund=plan.refund, currency=order.currency,
-            lines=[OrderEditLine(order_item_id=item.id, product_id=item.product_id, variant_id=item.variant_id,
-                                 sku=item.sku, old_quantity=c["old_quantity"], new_quantity=c["new_quantity"])
-                   for c in changes for item in (items[c["order_item_id"]],)]))
-        what = "; ".join(f"{c['sku']} {c['old_quantity']} → {c['new_quantity']}" for c in changes)
-        money = (f"total {domain.money_text(order.total_amount, order.currency)} → "
-                 f"{domain.money_text(priced.total, order.currency)}")
-        refund = f"; refund of {domain.money_text(plan.refund, order.currency)}" if plan.refund > 0 else ""
-        await record_status(self.session, locked, OrderStatus(locked.status), actor=Actor.STAFF,
-                            actor_id=staff.user_id,
-                            note=f"Edit v{edit.version}: {what}; {money}{refund} ({data.reason})"[:1000])
-        await audit.record(self.session, staff, "order.edit", "order", order.id,
-                           before={"version": edit.version - 1, "total": str(order.total_amount)},
-                           after={"version": edit.version, "edit_id": str(edit.id), "total": str(priced.total),
-                                  "refund": str(plan.refund), "changes": changes}, reason=data.reason)
-        log.info("order %s edited to v%s: %s", order.order_number, edit.version, money)
+        if (waiting := await self._pending(order_id)) is not None:
+            raise OrderEditUnsupported(f"Edit v{waiting.version} of this order waits for its stock; edit again once "
+                                       "it is applied or refused", details={"reason": "edit_pending",
+                                                                            "edit_id": str(waiting.id)})
+        plan = await self._plan(await reload(self.session, order_id), data, confirming=True)
+        if plan.more:
+            edit = await self._request(plan, locked, reason=data.reason, staff_id=staff.user_id)
+        else:
+            edit = await self._apply(plan, locked, reason=data.reason, staff_id=staff.user_id)
+        await audit.record(self.session, staff, "order.edit", "order", order_id,
+                           before={"version": edit.version - 1, "total": str(plan.order.total_amount)},
+                           after={"version": edit.version, "edit_id": str(edit.id), "status": edit.status,
+                                  "total": str(plan.repriced.priced.total), "refund": str(plan.refund),
+                                  "changes": edit.changes}, reason=data.reason)
         return {**plan.read(), "edit": edit}
+
+    async def stock_held(self, order_id: uuid.UUID, edit_id: uuid.UUID) -> None:
+        """`stock.edit_reserved`: catalog holds the units the pending edit adds. Applied, re-priced on
+        the order as it is now (the same function; the added lines at the prices they were
+        confirmed at), if the order still awaits its payment; refused otherwise (paid, cancelled or
+        expired meanwhile), and catalog gives the units back (`order.edit_refused`). Once: a
+        redelivery finds the edit no longer pending."""
+        await ReturnRepository(self.session).hold(order_id)
+        locked = await self.orders.lock(order_id)
+        edit = await self._pending(order_id) if locked is not None else None
+        if locked is None or edit is None or edit.id != edit_id:
+            log.debug("stock.edit_reserved for edit %s of order %s: no such pending edit", edit_id, order_id)
+            return
+        order = await reload(self.session, order_id)
+        if order.status != OrderStatus.AWAITING_PAYMENT:
+            await self._refuse(edit, locked, f"the order is {order.status} now", give_back=True)
+            return
+        try:
+            plan = await self._replan(order, edit)
+        except OrdersError as exc:  # the order changed so that the edit no longer fits it
+            await self._refuse(edit, locked, exc.message, give_back=True)
+            return
+        await self._apply(plan, locked, reason=edit.reason, staff_id=edit.staff_id, edit=edit)
+
+    async def stock_refused(self, order_id: uuid.UUID, edit_id: uuid.UUID, reason: str,
+                            lines: Sequence[StockLine]) -> None:
+        """`stock.edit_rejected`: catalog could not hold the units added; the edit is refused and the
+        order stays as it was, with the reason in its history. Once."""
+        locked = await self.orders.lock(order_id)
+        edit = await self._pending(order_id) if locked is not None else None
+        if locked is None or edit is None or edit.id != edit_id:
+            return
+        skus = {(c.get("product_id"), c.get("variant_id")): c["sku"] for c in edit.changes}
+        short = ", ".join(f"{skus.get((str(line.product_id), str(line.variant_id) if line.variant_id else None))}"
+                          f" {line.requested} asked, {line.available} available" for line in lines)
+        await self._refuse(edit, locked, f"catalog could not hold the units added ({reason}"
+                                         f"{': ' + short if short else ''})", give_back=False)
 
     async def history(self, order_ref: str) -> Sequence[OrderEdit]:
         """The order's versions, oldest first (an order never edited: none)."""
@@ -185,13 +284,107 @@ class OrderEdits(UseCase[OrdersContext]):
 
     # -- shared --------------------------------------------------------------------------------------
 
-    async def _plan(self, order: OrderDetails, data: OrderEditCreate) -> EditPlan:
+    async def _pending(self, order_id: uuid.UUID) -> OrderEdit | None:
+        stmt = select(OrderEdit).where(col(OrderEdit.order_id) == order_id, col(OrderEdit.status) == "pending")
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def _request(self, plan: EditPlan, locked: LockedOrder, *, reason: str,
+                       staff_id: uuid.UUID | None) -> OrderEdit:
+        """An edit that adds units, kept `pending` with what it asks (the lines added with their
+        price), and `order.edit_requested` for catalog to hold the units; the order is unchanged."""
+        order = plan.order
+        edit = OrderEdit(order_id=order.id, version=plan.version, staff_id=staff_id, reason=reason,
+                         changes=plan.changes(), currency=order.currency, old_total=order.total_amount,
+                         new_total=plan.repriced.priced.total, refund_amount=Decimal("0.00"), status="pending",
+                         created_at=utcnow())
+        self.session.add(edit)
+        await self.session.flush()
+        await outbox.add(self.session, OrderEditRequested(
+            edit_id=edit.id, edit_version=edit.version, order_id=order.id, order_number=order.order_number,
+            lines=_units(edit.changes)))
+        await record_status(self.session, locked, OrderStatus(locked.status), actor=Actor.STAFF, actor_id=staff_id,
+                            note=f"Edit v{edit.version} waits for stock: {_what(edit.changes)}; total "
+                                 f"{domain.money_text(order.total_amount, order.currency)} → "
+                                 f"{domain.money_text(edit.new_total, order.currency)} ({reason})"[:1000])
+        log.info("order %s: edit v%s waits for stock", order.order_number, edit.version)
+        return edit
+
+    async def _apply(self, plan: EditPlan, locked: LockedOrder, *, reason: str, staff_id: uuid.UUID | None,
+                     edit: OrderEdit | None = None) -> OrderEdit:
+        """The edit written: the lines (added ones inserted) and totals, the version (a pending
+        `edit` applied), a history entry and `order.edited` (stock back, refund), in this transaction."""
+        order, priced = plan.order, plan.repriced.priced
+        await self._write_lines(plan)
+        await self.session.execute(update(Order).where(col(Order.id) == order.id).values(
+            subtotal=priced.subtotal, tax_amount=priced.tax_amount, shipping_cost=priced.shipping_cost,
+            discount=priced.discount, total_amount=priced.total, tax_included=priced.tax_included,
+            shipping_discount=priced.shipping.discount if priced.shipping else Decimal("0.00"),
+            shipping_tax=priced.shipping_tax,
+            discounts=frozen_discounts(plan.repriced.quote)).execution_options(synchronize_session=False))
+        changes = plan.changes()
+        for change, added in zip(changes[len(changes) - len(plan.added):], plan.added, strict=True):
+            change["order_item_id"] = str(added.item.id)
+        if edit is None:
+            edit = OrderEdit(order_id=order.id, version=plan.version, staff_id=staff_id, reason=reason,
+                             changes=changes, currency=order.currency, old_total=order.total_amount,
+                             new_total=priced.total, refund_amount=plan.refund, created_at=utcnow())
+            self.session.add(edit)
+        else:
+            edit.changes, edit.old_total, edit.new_total, edit.status = (changes, order.total_amount, priced.total,
+                                                                          "applied")
+        await self.session.flush()
+        await outbox.add(self.session, OrderEdited(
+            storefront=order.storefront, edit_id=edit.id, edit_version=edit.version, order_id=order.id,
+            order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=reason,
+            old_total=order.total_amount, new_total=priced.total, refund=plan.refund, currency=order.currency,
+            lines=[OrderEditLine(order_item_id=c["order_item_id"], product_id=c["product_id"],
+                                 variant_id=c["variant_id"], sku=c["sku"], old_quantity=c["old_quantity"],
+                                 new_quantity=c["new_quantity"]) for c in changes]))
+        money = (f"total {domain.money_text(order.total_amount, order.currency)} → "
+                 f"{domain.money_text(priced.total, order.currency)}")
+        refund = f"; refund of {domain.money_text(plan.refund, order.currency)}" if plan.refund > 0 else ""
+        await record_status(self.session, locked, OrderStatus(locked.status),
+                            # Applied on catalog's answer: catalog moved it; the staff member asked.
+                            actor=Actor.CATALOG if plan.more else Actor.STAFF,
+                            actor_id=None if plan.more else staff_id,
+                            note=f"Edit v{edit.version}: {_what(changes)}; {money}{refund} ({reason})"[:1000])
+        log.info("order %s edited to v%s: %s", order.order_number, edit.version, money)
+        return edit
+
+    async def _refuse(self, edit: OrderEdit, locked: LockedOrder, why: str, *, give_back: bool) -> None:
+        """A pending edit that will not apply: kept `refused` with `why`, noted in the order's
+        history; the units catalog held for it go back when it held them (`give_back`)."""
+        edit.status, edit.note = "refused", why[:500]
+        await self.session.flush()
+        if give_back:
+            await outbox.add(self.session, OrderEditRefused(
+                edit_id=edit.id, edit_version=edit.version, order_id=edit.order_id,
+                order_number=locked.order_number, lines=_units(edit.changes)))
+        await record_status(self.session, locked, OrderStatus(locked.status), actor=Actor.CATALOG,
+                            note=f"Edit v{edit.version} refused: {why}"[:1000])
+        log.info("order %s: edit v%s refused: %s", locked.order_number, edit.version, why)
+
+    async def _replan(self, order: OrderDetails, edit: OrderEdit) -> EditPlan:
+        """A pending edit priced on the order as it is now."""
+        promotions = await self._promotions(order)
+        items = await self._items(order, promotions)
+        start = max((i.position for i in items), default=0) + 1
+        asked = {uuid.UUID(c["order_item_id"]): int(c["new_quantity"]) for c in edit.changes if c["order_item_id"]}
+        added = [AddedLine.of(c, start + n) for n, c in enumerate(c for c in edit.changes if not c["order_item_id"])]
+        return await self._price(order, asked, added, promotions, items, confirming=True, version=edit.version)
+
+    async def _plan(self, order: OrderDetails, data: OrderEditCreate, *, confirming: bool) -> EditPlan:
         if problem := edit_rules.edit_problem(order.status):
             raise OrderNotEditable(problem, details={"status": order.status})
         # A draft's manual discount has no promotion to judge it again by.
         if any(d.get("kind") == MANUAL_KIND for d in order.discounts):
             raise OrderEditUnsupported("An order with a manual discount cannot be edited yet",
                                        details={"reason": "manual_discount"})
+        if not data.changes and not data.additions:
+            raise InvalidEditLine("Nothing changes", details={"fields": {"changes": [
+                "Give a line another quantity, 0 to remove it, or add a line"]}})
+        if confirming and data.additions and order.status in edit_rules.PAID:
+            raise _adding_refused({f"addition {i}": a.quantity for i, a in enumerate(data.additions)})
         asked: dict[uuid.UUID, int] = {}
         for change in data.changes:
             if change.order_item_id in asked:
@@ -200,12 +393,20 @@ class OrderEdits(UseCase[OrdersContext]):
             asked[change.order_item_id] = change.quantity
         promotions = await self._promotions(order)
         items = await self._items(order, promotions)
-        invalid, unsupported = edit_rules.change_problems(items, asked)
-        if invalid:
+        added = await self._added(order, data, promotions, start=max((i.position for i in items), default=0) + 1)
+        return await self._price(order, asked, added, promotions, items, confirming=confirming)
+
+    async def _price(self, order: OrderDetails, asked: dict[uuid.UUID, int], added: Sequence[AddedLine],
+                     promotions: Sequence[promotion_rules.PromotionTerms], items: list[edit_rules.EditItem], *,
+                     confirming: bool, version: int | None = None) -> EditPlan:
+        items = [*items, *(a.item for a in added)]
+        asked = {**asked, **{a.item.id: a.quantity for a in added}}
+        if invalid := edit_rules.change_problems(items, asked):
             raise InvalidEditLine(details={"fields": {"changes": list(invalid.values())}, "changes": invalid})
-        if unsupported:
-            raise OrderEditUnsupported("Adding units needs a charge of the difference: not supported yet",
-                                       details={"reason": "quantity_increase", "changes": unsupported})
+        paid = order.status in edit_rules.PAID
+        more = edit_rules.added_units(items, asked)
+        if confirming and more and paid:
+            raise _adding_refused(more)
         code = next((d.get("code") for d in order.discounts if d.get("code")), None)
         ships = any(item.kind in domain.SHIPPED_KINDS for item in order.items)
         shipping = edit_rules.Shipping(cost=order.shipping_cost + order.shipping_discount if ships else None,
@@ -213,19 +414,60 @@ class OrderEdits(UseCase[OrdersContext]):
         repriced = edit_rules.reprice(items, asked, promotions=promotions, code=code,
                                       standard_rate=order.tax_rate or Decimal("0"), shipping=shipping,
                                       now=order.created_at)
-        if repriced.priced.total > order.total_amount:
-            raise OrderEditUnsupported("The edit would raise the order's total (a promotion no longer applies); "
-                                       "charging the difference is not supported yet", details={
+        if confirming and paid and repriced.priced.total > order.total_amount:
+            raise OrderEditUnsupported("The edit would raise the paid order's total (a promotion no longer "
+                                       "applies); charging the difference is not supported yet", details={
                                            "reason": "total_increase", "old_total": str(order.total_amount),
                                            "new_total": str(repriced.priced.total)})
-        paid = order.status in edit_rules.PAID
         refund = edit_rules.refund_of(order.total_amount, repriced.priced.total, paid=paid,
                                       refundable=await self._refundable(order) if paid else Decimal("0"))
-        version = int((await self.session.execute(select(func.coalesce(func.max(OrderEdit.version), 0)).where(
-            col(OrderEdit.order_id) == order.id))).scalar_one()) + 1
+        if version is None:
+            version = int((await self.session.execute(select(func.coalesce(func.max(OrderEdit.version), 0)).where(
+                col(OrderEdit.order_id) == order.id))).scalar_one()) + 1
         by_id = {p.id: p for p in promotions}
         lost = [{"promotion_id": pid, "name": by_id[pid].name, "code": by_id[pid].code} for pid in repriced.lost]
-        return EditPlan(order=order, asked=asked, repriced=repriced, version=version, refund=refund, lost=lost)
+        return EditPlan(order=order, asked=asked, repriced=repriced, version=version, refund=refund, lost=lost,
+                        added=tuple(added), more=more)
+
+    async def _added(self, order: OrderDetails, data: OrderEditCreate,
+                     promotions: Sequence[promotion_rules.PromotionTerms], *, start: int) -> list[AddedLine]:
+        """The catalog lines `data` adds, priced as placing prices a line (catalog's lookup, at list
+        prices: the order keeps no customer group) and taxed at the order's destination by their
+        tax class. Goods from stock only, each once, and not one the order has (raise that line)."""
+        if not data.additions:
+            return []
+        have = {(item.product_id, item.variant_id) for item in order.items}
+        asked = [(a.product_id, a.variant_id) for a in data.additions]
+        problems = [f"{product_id}/{variant_id or '-'}: the order has this line; raise its quantity instead"
+                    for product_id, variant_id in asked if (product_id, variant_id) in have]
+        if len(set(asked)) != len(asked):
+            problems.append("A product (or variant) is added twice")
+        if problems:
+            raise InvalidEditLine(details={"fields": {"additions": problems}})
+        storefront = await self.context.storefronts.get(order.storefront)
+        priced = await PlacementService(self.session, self.context).priced_lines(
+            [LineRequest(quantity=a.quantity, product_id=a.product_id, variant_id=a.variant_id)
+             for a in data.additions], storefront)
+        if kinds := [f"{line.sku}: a {line.product.kind} is not goods from stock" for line in priced
+                     if not edit_rules.is_editable_kind(line.product.kind)]:
+            raise InvalidEditLine(details={"fields": {"additions": kinds}})
+        address = order.shipping_address or {}
+        tax = destinations.shipping_quote(
+            storefront, country=address.get("country"), region=address.get("state"),
+            lines=((line.product.kind, line.unit_price * line.request.quantity, line.request.quantity,
+                    line.attributes) for line in priced),
+            tax_inclusive_kinds=self.context.settings.tax_inclusive_kinds,
+            shipping_cost=self.context.settings.shipping_cost).tax
+        categories = {line.product.id: line.product.category_id for line in priced} if any(
+            p.category_ids for p in promotions) else {}
+        return [AddedLine(item=edit_rules.EditItem(
+                    id=uuid.uuid4(), position=start + n, product_id=line.product.id, kind=line.product.kind, quantity=0,
+                    unit_price=line.unit_price, tax_rate=tax.rate_of(line.product.tax_class),
+                    tax_inclusive=line.product.kind in tax.inclusive_kinds,
+                    category_id=categories.get(line.product.id)),
+                    variant_id=line.variant_id, sku=line.sku, name=line.product.name, quantity=line.request.quantity,
+                    variant_name=line.variant_name, attributes=line.attributes)
+                for n, line in enumerate(priced)]
 
     async def _promotions(self, order: OrderDetails) -> list[promotion_rules.PromotionTerms]:
         """The promotions the order was given, as they read now (one deleted since: no longer given)."""
@@ -277,3 +519,12 @@ class OrderEdits(UseCase[OrdersContext]):
             await self.session.execute(update(OrderItem).where(col(OrderItem.id) == item.id).values(
                 quantity=quantity, line_total=charge.amount, discount_amount=charge.discount, tax_amount=charge.tax)
                 .execution_options(synchronize_session=False))
+        for added in plan.added:
+            quantity, charge = kept[added.item.id]
+            self.session.add(OrderItem(
+                id=added.item.id, order_id=plan.order.id, position=added.item.position,
+                product_id=added.item.product_id, variant_id=added.variant_id, sku=added.sku, name=added.name,
+                variant_name=added.variant_name, kind=added.item.kind, quantity=quantity,
+                unit_price=added.item.unit_price, line_total=charge.amount, discount_amount=charge.discount,
+                tax_rate=added.item.tax_rate, tax_amount=charge.tax, tax_inclusive=added.item.tax_inclusive,
+                attributes=added.attributes))

@@ -50,7 +50,7 @@ class StaffOrders(UseCase[OrdersContext]):
         order.refunded_amount = refunded
         edits = (await self.session.execute(select(
             func.coalesce(func.max(OrderEdit.version), 0), func.coalesce(func.sum(OrderEdit.refund_amount), 0))
-            .where(col(OrderEdit.order_id) == order.id))).one()
+            .where(col(OrderEdit.order_id) == order.id, col(OrderEdit.status) == "applied"))).one()
         return StaffOrderPicture(
             order=order, version=domain.order_version(order.updated_at, order.status),
             payments=[r for r in money if r.kind in ("payment", "payment_failed")],
