@@ -45,7 +45,7 @@ function editForm(order, ctx) {
              { name: "add_product_id", label: "Add a product (product id)", hint: "Empty: add nothing" },
              { name: "add_variant_id", label: "Its variant id", hint: "Empty: the product itself" },
              { name: "add_quantity", label: "Quantity to add", type: "number", min: 1, value: "1", inputmode: "numeric" },
-             { name: "reason", label: "Reason", required: true }],
+             { name: "reason", label: "Reason for the edit", required: true }],
     onSubmit: async (values) => {
       const body = { changes: changes(values), additions: additions(values), reason: values.reason };
       const preview = await call("POST", `${V1}/staff/orders/${order.id}/edits/preview`, { body });

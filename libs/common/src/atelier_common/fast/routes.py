@@ -8,8 +8,8 @@ FastAPI built for a route and an inclusion (prefix, dependencies, response class
 it to every later app that includes the same router the same way.
 
 Only for processes that start many apps of the same routers (atelier_testing installs it); never
-in a deployment, where each process has one app. The state holds the first app as its
-`dependency_overrides_provider`: an app with `dependency_overrides` builds its own (no code of the
+in a deployment, where each process has one app. A shared state has no `dependency_overrides_provider`
+(it would keep an app alive): an app with `dependency_overrides` builds its own (no code of the
 platform sets any). Reads FastAPI's private `_EffectiveRouteContext.from_api_route`
 (tests/test_fast_canary.py pins it).
 """
@@ -66,8 +66,10 @@ def share_route_contexts() -> None:
         key = (id(original_route), _inclusion(include_context))
         known = _states.get(key)
         if known is None or known[0].original_route is not original_route:
-            known = _states[key] = (_original(cls, original_route=original_route, include_context=include_context),
-                                    include_context)
+            # Built without the app as its overrides' provider: a state kept for the process must not
+            # keep an app alive (a stopped app is collected, tests/test_startup_freeze.py).
+            unowned = dataclasses.replace(include_context, dependency_overrides_provider=None)
+            known = _states[key] = (_original(cls, original_route=original_route, include_context=unowned), unowned)
         return known[0]
 
     context_class.from_api_route = classmethod(from_api_route)
