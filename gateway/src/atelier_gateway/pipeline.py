@@ -28,7 +28,7 @@ from typing import Any
 
 from starlette.types import Scope
 
-from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF
+from atelier_common.auth import API_KEY_PREFIX, GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF
 from atelier_common.cache import PUBLIC_AUDIENCE, audience_of, entry_key
 from atelier_common.errors import AtelierError, InvalidToken, RateLimited
 from atelier_common.ratelimit import RateLimiter
@@ -73,6 +73,9 @@ class EdgeRequest:
     budget: Limit | None
     # A credential POST's per-address limit; None for any other request.
     credential_limit: Limit | None
+    # What the services get as `Authorization` in place of the caller's: an API key's exchanged
+    # access token (the key itself never leaves the gateway); None: the caller's as sent.
+    authorization: bytes | None = None
 
     @property
     def slug(self) -> bytes:
@@ -97,9 +100,17 @@ class Edge:
             h.storefront, h.origin, h.referer, scope.get(COMPAT_PROFILE))
         storefront_var.set(storefront)  # the access log's and the request metric's label, even for a 401
         claims = None
+        exchanged = None
         if h.authorization is not None:
-            claims = await self.auth.access_claims(_bearer(h.authorization))
-        return self._request(scope, h, storefront, shareable, claims)
+            token = _bearer(h.authorization)
+            if token.startswith(API_KEY_PREFIX):
+                token, claims = await self.auth.api_key_token(token)
+                exchanged = b"Bearer " + token.encode()
+            else:
+                claims = await self.auth.access_claims(token)
+        request = self._request(scope, h, storefront, shareable, claims)
+        request.authorization = exchanged
+        return request
 
     async def derive_known(self, scope: Scope, h: RequestHeaders) -> EdgeRequest | None:
         """`derive` for `Proxy.find_hit`: None (the full path decides) for a token this process has
