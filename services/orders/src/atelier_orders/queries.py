@@ -36,7 +36,7 @@ _STAFF_FILTERS: Filters = {
     "email": lambda v: func.lower(col(Order.email)) == v, "number": lambda v: col(Order.order_number) == v,
     "customer": lambda v: col(Order.user_id) == v, "status": lambda v: col(Order.status) == v,
     "storefront": lambda v: col(Order.storefront) == v, "created_after": lambda v: col(Order.created_at) >= v,
-    "created_before": lambda v: col(Order.created_at) < v}
+    "created_before": lambda v: col(Order.created_at) < v, "storefronts": lambda v: col(Order.storefront).in_(v)}
 # Staff's search counts exactly up to this many orders by default (`OrdersSettings.exact_count_limit`).
 EXACT_COUNT_LIMIT = 1_000
 _ORDER = table_of(Order)
@@ -134,6 +134,10 @@ class OrderQueries:
         column = col(_ORDER_COLUMNS[ordering.field])
         order_by = (column.desc(), col(Order.id).desc()) if ordering.descending else (column.asc(), col(Order.id))
         return count, await self._summaries(stmt.order_by(*order_by).limit(limit).offset(offset))
+
+    async def storefront_of(self, order_id: uuid.UUID) -> str | None:
+        """The order's storefront; None: no such order."""
+        return (await self.session.execute(sa_select(_ORDER.c.storefront).where(_ORDER.c.id == order_id))).scalar()
 
     async def search(self, where: domain.StaffOrderFilter, *, limit: int, offset: int,
                      exact_count_limit: int = EXACT_COUNT_LIMIT, estimates: CountEstimates | None = None,

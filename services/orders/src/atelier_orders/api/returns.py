@@ -13,6 +13,7 @@ from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal, SupportPrin
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
+from atelier_orders.api.deps import ORDER_IN_SCOPE
 from atelier_orders.returns.service import Returns
 from atelier_orders.schemas import ClaimCreate, ReturnCreate, ReturnRead, ReturnReceive, ReturnReject, StaffReturnQuery
 
@@ -51,7 +52,7 @@ async def list_order_returns(order_id: str, viewer: AnonPrincipal, returns: Retu
 
 
 @staff.post("/orders/{order_id}/returns", summary="Open a return for a customer", status_code=201,
-            response_model=ReturnRead, responses={**OPEN_ERRORS, **STAFF_ONLY})
+            response_model=ReturnRead, responses={**OPEN_ERRORS, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
 async def open_staff_return(order_id: str, data: ReturnCreate, support: SupportPrincipal,
                             returns: ReturnsDep) -> Any:
     """Open a return of any customer's delivered order (support, admin; audited as `return.open`)."""
@@ -66,7 +67,7 @@ async def open_staff_return(order_id: str, data: ReturnCreate, support: SupportP
                                      "not goods from stock"},
                 409: {"description": "ORDER_NOT_RETURNABLE (not shipped or delivered; details.status) or "
                                      "RETURN_QUANTITY_EXCEEDED (more units than shipped less those in returns and "
-                                     "claims; details.returnable per item)"}})
+                                     "claims; details.returnable per item)"}}, dependencies=[ORDER_IN_SCOPE])
 async def open_claim(order_id: str, data: ClaimCreate, staff_member: OrderReaderPrincipal, returns: ReturnsDep) -> Any:
     """Damaged or missing units of a shipped or delivered order, settled at once without a parcel (support,
     finance, admin; audited as `claim.open`): `refund` refunds their share of what was charged through payments,

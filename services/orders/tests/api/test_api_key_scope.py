@@ -1,0 +1,44 @@
+"""An API key limited to some storefronts (`sfs`): orders of another storefront do not exist to it."""
+
+from __future__ import annotations
+
+import uuid
+
+from atelier_testing import ServiceHarness, TestKeys
+
+from ..conftest import Customer, FakePlatform, assert_error
+
+
+def _key(test_keys: TestKeys, *storefronts: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {test_keys.api_key_token(uuid.uuid4(), ['support'], storefronts)}"}
+
+
+async def test_orders_of_other_storefronts_are_not_found(harness: ServiceHarness, customer: Customer,
+                                                         platform: FakePlatform, test_keys: TestKeys) -> None:
+    lamp = platform.product()
+    order = await customer.placed(items=[{"product_id": lamp["id"]}],
+                                  shipping_address_id=platform.address(customer.owner_id))
+    assert order["storefront"] == "default"
+    client = harness.client
+    for scope in (("default",), ("*",), ("outlet", "default")):
+        headers = _key(test_keys, *scope)
+        assert (await client.get(f"/api/v1/staff/orders/{order['id']}", headers=headers)).status_code == 200
+        found = (await client.get("/api/v1/staff/orders", headers=headers)).json()
+        assert [o["id"] for o in found["results"]] == [order["id"]]
+        assert (await client.get(f"/api/v1/staff/orders/{order['id']}/edits", headers=headers)).status_code == 200
+    outside = _key(test_keys, "outlet")
+    assert_error(await client.get(f"/api/v1/staff/orders/{order['id']}", headers=outside), 404, "NOT_FOUND")
+    assert_error(await client.get(f"/api/v1/staff/orders/{order['id']}/edits", headers=outside), 404,
+                 "NOT_FOUND")
+    line = order["items"][0]["id"]
+    assert_error(await client.post(f"/api/v1/staff/orders/{order['id']}/edits/preview",
+                                   json={"lines": [{"item_id": line, "quantity": 0}]}, headers=outside),
+                 404, "NOT_FOUND")
+    found = (await client.get("/api/v1/staff/orders", headers=outside)).json()
+    assert found["count"] == 0 and found["results"] == []
+    report = (await client.get("/api/v1/staff/reports/daily", headers=outside)).json()
+    assert report["results"] == []
+    assert (await client.get("/api/v1/staff/reports/daily", headers=_key(test_keys, "default"))).json()["results"]
+    # A person's token has no scope: every storefront, as before.
+    staff = test_keys.staff_headers("support")
+    assert (await client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff)).status_code == 200
