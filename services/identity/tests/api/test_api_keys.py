@@ -4,6 +4,7 @@ with the key's roles and storefront scope, rotated with two live secrets, revoke
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -145,3 +146,15 @@ class TestRotateAndRevoke:
         access = (await api.client.get(f"/internal/users/{made['id']}/access", headers=SERVICE)).json()
         assert access == {"id": made["id"], "is_active": False, "roles": ["staff", "support"]}
         expect_error(await api.client.get(f"{KEYS}/{uuid.uuid4()}", headers=admin), 404, "API_KEY_NOT_FOUND")
+
+
+async def test_secrets_never_reach_the_logs(api, test_keys, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    admin = test_keys.staff_headers()
+    made = await _create(api, admin)
+    rotated = (await api.client.post(f"{KEYS}/{made['id']}/rotate", headers=admin)).json()
+    for secret in (made["secret"], rotated["secret"], "atk_live_unknown"):
+        await _exchange(api, secret)
+    assert "/internal/api-keys/exchange" in caplog.text  # the access log saw the exchanges
+    for secret in (made["secret"], rotated["secret"], "atk_live_unknown"):
+        assert secret not in caplog.text

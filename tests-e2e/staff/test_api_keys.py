@@ -1,0 +1,89 @@
+"""API keys for machine callers, through the gateway in the distributed mode: an admin makes one,
+a machine calls staff routes with it (its roles decide, its writes are audited under its name), a
+rotation keeps both secrets working, a revocation stops both; the secret shows up in no span."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import httpx
+import pytest
+from infra.journeys import customer, poll, staff
+
+from atelier_testing import assert_error
+from atelier_testing.platform import Platform
+
+pytestmark = [pytest.mark.e2e]
+
+
+def _bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def _refused(api: httpx.AsyncClient, secret: str) -> bool:
+    return (await api.get("/api/v1/staff/orders", headers=_bearer(secret))).status_code == 401
+
+
+async def test_an_api_key_from_creation_to_revocation(platform: Platform, api: httpx.AsyncClient) -> None:
+    admin = await staff(api)
+    made = await api.post("/api/v1/staff/api-keys", headers=admin,
+                          json={"name": "ERP", "roles": ["support"], "storefronts": ["*"]})
+    assert made.status_code == 201, made.text
+    key = made.json()
+    secret = key["secret"]
+    assert secret.startswith("atk_live_")
+    listed = (await api.get("/api/v1/staff/api-keys", headers=admin)).text
+    assert key["id"] in listed and secret not in listed
+
+    # Its roles decide: support reads orders and signs a customer out, but writes nothing of an admin's.
+    orders = await api.get("/api/v1/staff/orders", headers=_bearer(secret))
+    assert orders.status_code == 200, orders.text
+    shopper = await customer(api)
+    me = (await api.get("/api/v1/users/me", headers=shopper)).json()
+    signed_out = await api.post(f"/api/v1/staff/customers/{me['id']}/sign-out", headers=_bearer(secret))
+    assert signed_out.status_code == 200, signed_out.text
+    assert_error(await api.post("/api/v1/staff/api-keys", headers=_bearer(secret),
+                                json={"name": "mine", "roles": ["admin"], "storefronts": ["*"]}),
+                 403, "PERMISSION_DENIED")
+    assert_error(await api.get("/api/v1/staff/orders", headers=_bearer(secret[:-2] + "xx")), 401, "INVALID_TOKEN")
+
+    async def audited() -> list[dict] | None:
+        rows = (await api.get("/api/v1/staff/audit", headers=admin, params={"actor": key["id"]})).json()["results"]
+        return rows or None
+
+    rows = await poll(audited, message="the API key's write in the audit log")
+    assert [(r["action"], r["actor_email"]) for r in rows] == [("customer.sign_out", "api-key:ERP")]
+
+    used = (await api.get(f"/api/v1/staff/api-keys/{key['id']}", headers=admin)).json()
+    assert used["use_count"] >= 1 and used["last_used_at"] is not None
+
+    # A rotation: the new secret works, and the old one until it retires (24 h by default).
+    rotated = await api.post(f"/api/v1/staff/api-keys/{key['id']}/rotate", headers=admin)
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["secret"]
+    for live in (secret, new):
+        assert (await api.get("/api/v1/staff/orders", headers=_bearer(live))).status_code == 200
+
+    # Revoked: both stop, in every gateway process (each heard identity.token_revoked).
+    revoked = await api.post(f"/api/v1/staff/api-keys/{key['id']}/revoke", headers=admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    for gone in (secret, new):
+        async def refused(gone: str = gone) -> bool:
+            # Several requests: each may reach another gateway process, and every one must refuse.
+            return all([await _refused(api, gone) for _ in range(6)])
+
+        await poll(refused, timeout=10, message="the revoked key refused by every gateway process")
+
+    # The secrets were never written to a span (every process's spans: <data_dir>/traces).
+    for text in _span_texts(platform.data_dir):
+        assert secret not in text and new not in text
+
+
+def _span_texts(data_dir: Path) -> list[str]:
+    texts = []
+    for path in sorted(Path(data_dir, "traces").glob("*.jsonl")):
+        with contextlib.suppress(OSError):
+            texts.append(path.read_text())
+    assert texts, "no span files"
+    return texts
