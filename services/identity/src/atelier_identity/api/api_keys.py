@@ -100,6 +100,8 @@ async def list_api_keys(request: Request, _: AdminPrincipal, keys: ApiKeysReader
 
 @router.get("/{key_id}", summary="Get an API key", response_model=ApiKeyRead, responses=NOT_FOUND)
 async def get_api_key(key_id: uuid.UUID, _: AdminPrincipal, keys: ApiKeysReaderDep) -> Any:
+    """One key: roles, storefronts, expiry, when it was last exchanged and how often, its live
+    secrets' hints (two while a rotation's old one retires); never a secret."""
     return (await keys.get(key_id)).read()
 
 
