@@ -75,3 +75,16 @@ class TestApiKeys:
         gateway.app.state.gateway.auth.exchanger = unavailable
         r = await gateway.client.get("/api/v1/staff/orders", headers={"Authorization": f"Bearer {SECRET}"})
         assert_error(r, 503, "SERVICE_UNAVAILABLE")
+
+    async def test_exchanges_count_as_credential_attempts_of_the_address(self, gateway) -> None:
+        """Made-up keys cost identity one look-up each: counted like sign-ins (3 a minute here)."""
+        statuses = [(await gateway.client.get("/api/v1/staff/orders",
+                                              headers={"Authorization": f"Bearer atk_live_guess{n}"})).status_code
+                    for n in range(5)]
+        assert statuses == [401, 401, 401, 429, 429] and _exchanges(gateway) == 3
+
+    async def test_a_kept_exchange_is_not_an_attempt(self, gateway) -> None:
+        _register(gateway)
+        statuses = {(await gateway.client.get("/api/v1/staff/orders", headers={"Authorization": f"Bearer {SECRET}"}
+                                              )).status_code for _ in range(10)}
+        assert statuses == {200} and _exchanges(gateway) == 1

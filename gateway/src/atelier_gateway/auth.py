@@ -53,9 +53,11 @@ class EdgeAuth:
         # sha256(secret) → (its access token, used until)
         self._exchanged: dict[str, tuple[str, float]] = {}
 
-    async def api_key_token(self, secret: str) -> tuple[str, dict[str, Any]]:
+    async def api_key_token(self, secret: str, before_exchange: Callable[[], Awaitable[None]] | None = None,
+                            ) -> tuple[str, dict[str, Any]]:
         """The access token an API key stands for now, and its claims: the kept exchange while it is
-        fresh and its token not denied, else identity's answer (401 for a secret it refuses)."""
+        fresh and its token not denied, else identity's answer (401 for a secret it refuses), after
+        `before_exchange` (what counts the attempt: it may refuse it)."""
         digest = hashlib.sha256(secret.encode()).hexdigest()
         kept = self._exchanged.get(digest)
         if kept is not None and kept[1] > time.time():
@@ -66,6 +68,8 @@ class EdgeAuth:
         self._exchanged.pop(digest, None)
         if self.exchanger is None:
             raise InvalidToken("API keys are not accepted here")
+        if before_exchange is not None:
+            await before_exchange()
         response = await self.exchanger(secret)
         if response.status_code == 401:
             raise InvalidToken("The API key is invalid, expired or revoked")

@@ -104,7 +104,7 @@ class Edge:
         if h.authorization is not None:
             token = _bearer(h.authorization)
             if token.startswith(API_KEY_PREFIX):
-                token, claims = await self.auth.api_key_token(token)
+                token, claims = await self.auth.api_key_token(token, lambda: self._exchange_attempt(scope))
                 exchanged = b"Bearer " + token.encode()
             else:
                 claims = await self.auth.access_claims(token)
@@ -166,6 +166,16 @@ class Edge:
                                          "rate_limit_credentials_per_ip")
         return EdgeRequest(storefront, shareable, claims, anon, minted, ip, audience, key, caller_limit, budget,
                            credential_limit)
+
+    async def _exchange_attempt(self, scope: Scope) -> None:
+        """An API key the gateway has no fresh exchange of is a credential attempt of the client
+        address (`rate_limit_credentials_per_ip`): made-up keys cannot make identity look up one
+        secret after another. A caller with a valid key exchanges it about once a minute."""
+        if self.settings.rate_limits_enabled:
+            client = scope.get("client")
+            ip = client[0] if client else "unknown"
+            await _hit(self.credential_limiter, Limit(self.settings.rate_limit_credentials_per_ip, ("credentials", ip),
+                                                      "rate_limit_credentials_per_ip"))
 
     def _anon_of(self, candidates: list[bytes], cookie: bytes | None) -> bytes | None:
         """The caller's valid anonymous token: a header's, else the `anon_token` cookie's."""
