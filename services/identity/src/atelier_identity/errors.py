@@ -332,3 +332,10 @@ class UnknownStorefrontScope(IdentityError):
 
     def __init__(self, slug: str) -> None:
         super().__init__(f"Unknown storefront {slug}", details={"fields": {"storefronts": [f"unknown: {slug}"]}})
+
+
+class ApiKeyExpiryPast(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "An API key's expiry must be in the future"
+
+    def __init__(self) -> None:
+        super().__init__(details={"fields": {"expires_at": ["must be in the future"]}})

@@ -55,7 +55,9 @@ class TestCreate:
 
     async def test_roles_and_storefronts_are_checked(self, api, test_keys, expect_error) -> None:
         admin = test_keys.staff_headers()
-        for body in ({"roles": ["owner"]}, {"roles": []}, {"storefronts": []}, {"storefronts": ["nowhere"]}):
+        past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+        for body in ({"roles": ["owner"]}, {"roles": []}, {"storefronts": []}, {"storefronts": ["nowhere"]},
+                     {"expires_at": past}, {"expires_at": "2030-01-01T00:00:00"}):
             expect_error(await api.client.post(KEYS, json={"name": "x", "roles": ["support"], "storefronts": ["*"],
                                                            **body}, headers=admin), 400, "VALIDATION_ERROR")
         assert (await _create(api, admin, storefronts=["*", "default"]))["storefronts"] == ["*"]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from atelier_common.auth import STAFF_ROLES, AdminPrincipal
 from atelier_common.errors import ERROR_RESPONSES
@@ -36,7 +36,8 @@ class ApiKeyCreate(InputModel):
                              description=f"staff roles: {', '.join(STAFF_ROLES)}")
     storefronts: list[str] = Field(min_length=1, max_length=100,
                                    description="storefront slugs the key may touch, or [\"*\"] for every one")
-    expires_at: datetime | None = None
+    # With its offset (`Z` for UTC); in the future.
+    expires_at: AwareDatetime | None = None
 
 
 class ApiKeyRotate(InputModel):

@@ -29,7 +29,13 @@ from atelier_common.auth import ALL_STOREFRONTS, API_KEY_PREFIX, ROLE_STAFF, Pri
 from atelier_common.contracts.identity import TokenRevoked
 from atelier_common.storefronts import UnknownStorefront
 from atelier_identity import domain
-from atelier_identity.errors import ApiKeyNotFound, InvalidApiKey, UnknownStaffRole, UnknownStorefrontScope
+from atelier_identity.errors import (
+    ApiKeyExpiryPast,
+    ApiKeyNotFound,
+    InvalidApiKey,
+    UnknownStaffRole,
+    UnknownStorefrontScope,
+)
 from atelier_identity.models import ApiKey, ApiKeySecret
 from atelier_identity.service._clock import now
 from atelier_identity.service._use_case import IdentityUseCase
@@ -87,6 +93,8 @@ class ApiKeys(IdentityUseCase):
         """A new key and its one secret, returned here and never again."""
         if unknown := domain.unknown_staff_roles(roles):
             raise UnknownStaffRole(unknown)
+        if expires_at is not None and expires_at <= now():
+            raise ApiKeyExpiryPast()
         scope = await self._scope(storefronts)
         key = ApiKey(name=name.strip(), roles=sorted(set(roles)), storefronts=scope, expires_at=expires_at,
                      created_by=staff.user_id, created_at=now())
