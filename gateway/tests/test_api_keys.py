@@ -3,6 +3,7 @@ the exchange kept briefly and dropped once the key is revoked."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -38,7 +39,8 @@ class TestApiKeys:
         assert claims["sub"] == str(key_id) and claims["roles"] == ["staff", "support"]
         assert claims["sfs"] == ["default"] and claims["email"] == "api-key:erp"
 
-    async def test_the_exchange_is_kept_by_the_secrets_hash(self, gateway) -> None:
+    async def test_the_exchange_is_kept_by_the_secrets_hash(self, gateway, caplog) -> None:
+        caplog.set_level(logging.DEBUG)
         _register(gateway)
         headers = {"Authorization": f"Bearer {SECRET}"}
         tokens = {(await gateway.client.get("/api/v1/staff/orders", headers=headers)).json()["headers"]["authorization"]
@@ -46,6 +48,7 @@ class TestApiKeys:
         assert len(tokens) == 1 and _exchanges(gateway) == 1
         kept = gateway.app.state.gateway.auth._exchanged
         assert SECRET not in str(kept) and len(kept) == 1
+        assert "/api/v1/staff/orders" in caplog.text and SECRET not in caplog.text  # the access log's lines
 
     async def test_an_unknown_key_is_refused_as_a_bad_token(self, gateway) -> None:
         r = await gateway.client.get("/api/v1/staff/orders", headers={"Authorization": f"Bearer {SECRET}"})

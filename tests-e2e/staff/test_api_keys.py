@@ -50,6 +50,10 @@ async def test_an_api_key_from_creation_to_revocation(platform: Platform, api: h
     assert_error(await api.post("/api/v1/staff/api-keys", headers=_bearer(secret),
                                 json={"name": "mine", "roles": ["admin"], "storefronts": ["*"]}),
                  403, "PERMISSION_DENIED")
+    # A refund is finance's: refused before anything is looked at.
+    assert_error(await api.post("/api/v1/payments/refunds", headers=_bearer(secret),
+                                json={"order_id": str(uuid.uuid4()), "amount": "1.00", "reason": "goodwill"}),
+                 403, "PERMISSION_DENIED")
     assert_error(await api.get("/api/v1/staff/orders", headers=_bearer(secret[:-2] + "xx")), 401, "INVALID_TOKEN")
 
     async def audited() -> list[dict] | None:
