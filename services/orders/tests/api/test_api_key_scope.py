@@ -6,7 +6,8 @@ import uuid
 
 from atelier_testing import ServiceHarness, TestKeys
 
-from ..conftest import Customer, FakePlatform, assert_error
+from ..conftest import Customer, FakePlatform, Staff, assert_error
+from .test_returns import delivered_order, opened
 
 
 def _key(test_keys: TestKeys, *storefronts: str) -> dict[str, str]:
@@ -42,3 +43,21 @@ async def test_orders_of_other_storefronts_are_not_found(harness: ServiceHarness
     # A person's token has no scope: every storefront, as before.
     staff = test_keys.staff_headers("support")
     assert (await client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff)).status_code == 200
+
+
+async def test_returns_of_other_storefronts_are_not_found(harness: ServiceHarness, customer: Customer, staff: Staff,
+                                                          platform: FakePlatform, test_keys: TestKeys) -> None:
+    order = await delivered_order(harness, customer, staff, platform, ("10.00", 1, "physical"))
+    ret = await opened(customer, order, (0, 1))
+    client = harness.client
+    inside = _key(test_keys, "default")
+    assert (await client.get(f"/api/v1/staff/returns/{ret['id']}", headers=inside)).status_code == 200
+    assert [r["id"] for r in (await client.get("/api/v1/staff/returns", headers=inside)).json()["results"]] == [ret["id"]]
+    outside = _key(test_keys, "outlet")
+    assert_error(await client.get(f"/api/v1/staff/returns/{ret['id']}", headers=outside), 404, "NOT_FOUND")
+    for action in ("approve", "reject"):
+        assert_error(await client.post(f"/api/v1/staff/returns/{ret['id']}/{action}", headers=outside), 404,
+                     "NOT_FOUND")
+    assert (await client.get("/api/v1/staff/returns", headers=outside)).json()["results"] == []
+    # Untouched by the refused writes: still requested.
+    assert (await client.get(f"/api/v1/staff/returns/{ret['id']}", headers=inside)).json()["status"] == "requested"

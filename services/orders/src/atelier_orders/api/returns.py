@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal, SupportPrincipal
+from atelier_common.auth import AnonPrincipal, OptionalPrincipal, OrderReaderPrincipal, SupportPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
@@ -21,6 +21,15 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 ReturnsDep = Annotated[Returns, use_case(Returns)]
 ReturnReaderDep = Annotated[Returns, use_case(Returns, read_only=True)]
+
+
+async def _return_in_scope(return_id: str, principal: OptionalPrincipal, returns: ReturnReaderDep) -> None:
+    await returns.check_scope(return_id, principal)
+
+
+# On every staff route of one return: an API key limited to some storefronts gets 404 for a return
+# of another (docs/security.md, "API keys"), as `ORDER_IN_SCOPE` does for an order.
+RETURN_IN_SCOPE = Depends(_return_in_scope)
 
 OPEN_ERRORS: ErrorResponses = {
     404: {"description": "NOT_FOUND: unknown order, or another customer's"},
@@ -78,21 +87,21 @@ async def open_claim(order_id: str, data: ClaimCreate, staff_member: OrderReader
 
 @staff.get("/returns", summary="Search returns", response_model=Page[ReturnRead], responses=STAFF_ONLY)
 async def search_returns(request: Request, query: Annotated[StaffReturnQuery, Query()], page: PageParamsDep,
-                         _: OrderReaderPrincipal, returns: ReturnReaderDep) -> dict[str, Any]:
+                         staff_member: OrderReaderPrincipal, returns: ReturnReaderDep) -> dict[str, Any]:
     """Every return by status, storefront, order and number; newest first (support, finance)."""
-    count, results = await returns.search(query, limit=page.limit, offset=page.offset)
+    count, results = await returns.search(query, limit=page.limit, offset=page.offset, staff=staff_member)
     return build_page(request, page, count, [picture.read() for picture in results])
 
 
 @staff.get("/returns/{return_id}", summary="Get a return", response_model=ReturnRead,
-           responses={**STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"}})
+           responses={**STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"}}, dependencies=[RETURN_IN_SCOPE])
 async def get_return(return_id: str, _: OrderReaderPrincipal, returns: ReturnReaderDep) -> Any:
     """One return with its lines (support, finance)."""
     return (await returns.get(return_id)).read()
 
 
 @staff.post("/returns/{return_id}/approve", summary="Approve a return", response_model=ReturnRead,
-            responses=STAFF_WRITE_ERRORS)
+            responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
 async def approve_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep) -> Any:
     """Accept a requested return before the parcel comes (support, admin; audited as `return.approve`).
     Optional: a requested return may be received directly."""
@@ -100,7 +109,7 @@ async def approve_return(return_id: str, support: SupportPrincipal, returns: Ret
 
 
 @staff.post("/returns/{return_id}/receive", summary="Receive a return", response_model=ReturnRead,
-            responses=STAFF_WRITE_ERRORS)
+            responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
 async def receive_return(return_id: str, data: ReturnReceive, staff_member: OrderReaderPrincipal,
                          returns: ReturnsDep) -> Any:
     """Staff have the parcel (support, finance, admin): the units received of each line are refunded (their
@@ -110,7 +119,7 @@ async def receive_return(return_id: str, data: ReturnReceive, staff_member: Orde
 
 
 @staff.post("/returns/{return_id}/reject", summary="Reject a return", response_model=ReturnRead,
-            responses=STAFF_WRITE_ERRORS)
+            responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
 async def reject_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep,
                         data: ReturnReject | None = None) -> Any:
     """Refuse a return not received yet (support, admin; audited as `return.reject`): nothing is refunded
