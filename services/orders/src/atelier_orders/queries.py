@@ -9,7 +9,7 @@ one-statement read): an order of another owner is simply not found (404, never 4
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -124,12 +124,15 @@ class OrderQueries:
 
     async def list(self, *, owner_id: uuid.UUID | None, status: str | None, ordering: Ordering, limit: int,
                    offset: int, reader: uuid.UUID | None = None,
-                   storefront: str | None = None) -> tuple[int, Sequence[OrderSummaryRow]]:
+                   storefront: str | None = None,
+                   storefronts: Collection[str] | None = None) -> tuple[int, Sequence[OrderSummaryRow]]:
         stmt = self.readable_statement(owner_id, reader)
         if status is not None:
             stmt = stmt.where(col(Order.status) == status)
         if storefront is not None:
             stmt = stmt.where(col(Order.storefront) == storefront)
+        if storefronts is not None:
+            stmt = stmt.where(col(Order.storefront).in_(storefronts))
         count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
         column = col(_ORDER_COLUMNS[ordering.field])
         order_by = (column.desc(), col(Order.id).desc()) if ordering.descending else (column.asc(), col(Order.id))

@@ -40,6 +40,13 @@ async def test_orders_of_other_storefronts_are_not_found(harness: ServiceHarness
     report = (await client.get("/api/v1/staff/reports/daily", headers=outside)).json()
     assert report["results"] == []
     assert (await client.get("/api/v1/staff/reports/daily", headers=_key(test_keys, "default"))).json()["results"]
+    # The customer-facing routes' staff reads too: `GET /orders/{id}` and `GET /orders?all=true`.
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=_key(test_keys, "default"))).status_code == 200
+    assert_error(await client.get(f"/api/v1/orders/{order['id']}", headers=outside), 404, "NOT_FOUND")
+    listed = (await client.get("/api/v1/orders", params={"all": "true"}, headers=outside)).json()
+    assert listed["count"] == 0
+    listed = (await client.get("/api/v1/orders", params={"all": "true"}, headers=_key(test_keys, "default"))).json()
+    assert [o["id"] for o in listed["results"]] == [order["id"]]
     # A person's token has no scope: every storefront, as before.
     staff = test_keys.staff_headers("support")
     assert (await client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff)).status_code == 200
