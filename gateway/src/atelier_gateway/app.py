@@ -35,7 +35,7 @@ from atelier_common.storefronts import (
 from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, service_var, setup_logging
 from atelier_common.tls import client_tls
 from atelier_gateway import deadletters, events
-from atelier_gateway.auth import EDGE_CACHE_SIZE, EdgeAuth
+from atelier_gateway.auth import EDGE_CACHE_SIZE, EdgeAuth, api_key_exchanger
 from atelier_gateway.console import install_console
 from atelier_gateway.forwarded import ClientOrigin, ClientResolver
 from atelier_gateway.health import platform_health, redis_status
@@ -105,6 +105,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             # The gateway's copy of the storefronts: which one a request belongs to, and CORS.
             internal = InternalApi(http, settings.with_install_secrets(), mounted=http_mounts or {})
             stack.push_async_callback(internal.aclose)
+            auth.exchanger = api_key_exchanger(internal)
             storefronts = StorefrontDirectory(fallback_storefront(settings), storefront_loader(internal),
                                               refresh_seconds=settings.storefront_refresh_seconds)
             stack.push_async_callback(storefronts.close)

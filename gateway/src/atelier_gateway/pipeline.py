@@ -28,7 +28,7 @@ from typing import Any
 
 from starlette.types import Scope
 
-from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF
+from atelier_common.auth import API_KEY_PREFIX, GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF
 from atelier_common.cache import PUBLIC_AUDIENCE, audience_of, entry_key
 from atelier_common.errors import AtelierError, InvalidToken, RateLimited
 from atelier_common.ratelimit import RateLimiter
@@ -73,6 +73,9 @@ class EdgeRequest:
     budget: Limit | None
     # A credential POST's per-address limit; None for any other request.
     credential_limit: Limit | None
+    # What the services get as `Authorization` in place of the caller's: an API key's exchanged
+    # access token (the key itself never leaves the gateway); None: the caller's as sent.
+    authorization: bytes | None = None
 
     @property
     def slug(self) -> bytes:
@@ -97,9 +100,17 @@ class Edge:
             h.storefront, h.origin, h.referer, scope.get(COMPAT_PROFILE))
         storefront_var.set(storefront)  # the access log's and the request metric's label, even for a 401
         claims = None
+        exchanged = None
         if h.authorization is not None:
-            claims = await self.auth.access_claims(_bearer(h.authorization))
-        return self._request(scope, h, storefront, shareable, claims)
+            token = _bearer(h.authorization)
+            if token.startswith(API_KEY_PREFIX):
+                token, claims = await self.auth.api_key_token(token, lambda: self._exchange_attempt(scope))
+                exchanged = b"Bearer " + token.encode()
+            else:
+                claims = await self.auth.access_claims(token)
+        request = self._request(scope, h, storefront, shareable, claims)
+        request.authorization = exchanged
+        return request
 
     async def derive_known(self, scope: Scope, h: RequestHeaders) -> EdgeRequest | None:
         """`derive` for `Proxy.find_hit`: None (the full path decides) for a token this process has
@@ -155,6 +166,16 @@ class Edge:
                                          "rate_limit_credentials_per_ip")
         return EdgeRequest(storefront, shareable, claims, anon, minted, ip, audience, key, caller_limit, budget,
                            credential_limit)
+
+    async def _exchange_attempt(self, scope: Scope) -> None:
+        """An API key the gateway has no fresh exchange of is a credential attempt of the client
+        address (`rate_limit_credentials_per_ip`): made-up keys cannot make identity look up one
+        secret after another. A caller with a valid key exchanges it about once a minute."""
+        if self.settings.rate_limits_enabled:
+            client = scope.get("client")
+            ip = client[0] if client else "unknown"
+            await _hit(self.credential_limiter, Limit(self.settings.rate_limit_credentials_per_ip, ("credentials", ip),
+                                                      "rate_limit_credentials_per_ip"))
 
     def _anon_of(self, candidates: list[bytes], cookie: bytes | None) -> bytes | None:
         """The caller's valid anonymous token: a header's, else the `anon_token` cookie's."""

@@ -116,6 +116,9 @@ class Proxy:
         headers = [(k, v) for k, v in scope["headers"] if k not in _DROPPED and k != b"x-request-id"]
 
         edge = await self.edge.derive(scope, h)
+        if edge.authorization is not None:
+            headers = [(k, v) for k, v in headers if k != b"authorization"]
+            headers.append((b"authorization", edge.authorization))
         headers.append((b"x-atelier-storefront", edge.slug))
         if edge.anon is not None:
             headers.append((b"x-anonymous-token", edge.anon))

@@ -13,6 +13,7 @@ ROUTES: dict[str, str] = {
     # The staff API: each path to the service that owns its data.
     "/api/v1/staff/audit": "identity",
     "/api/v1/staff/accounts": "identity",
+    "/api/v1/staff/api-keys": "identity",
     "/api/v1/staff/customers": "identity",
     "/api/v1/staff/mail": "identity",
     # Outbound webhooks: identity keeps the endpoints and sends the deliveries.

@@ -39,8 +39,8 @@ class GatewaySettings(AtelierSettings):
     # of everyone behind one address (an office, a school, a carrier's NAT), so it is set where a
     # script stops and a crowd does not. Free allowances are guarded where they are given.
     rate_limit_per_ip: str = "3000/minute"
-    # Credential attempts (sign-in, registration, reset, magic link) per client address; identity
-    # throttles failed sign-ins per account on top (docs/limits.md).
+    # Credential attempts (sign-in, registration, reset, magic link, an API key's exchange) per
+    # client address; identity throttles failed sign-ins per account on top (docs/limits.md).
     rate_limit_credentials_per_ip: str = "100/minute"
     # Each storefront's own budgets (`policies.anonymous_requests_per_minute`, `…customer…`) are
     # multiplied by this; 0: not counted (the limits above still are). The e2e suite scales them up.

@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from atelier_common.auth import InvalidToken, JwksCache, TokenVerifier
+from atelier_common.auth import InvalidToken, JwksCache, TokenVerifier, storefront_scope
 from atelier_common.keys import jwks
 from atelier_testing import TestKeys
 
@@ -193,3 +193,23 @@ class TestRetiredKeys:
         documents[0] = json.dumps(jwks(keys.anon))  # the access key retired: no longer published
         with pytest.raises(InvalidToken):
             await verifier.principal_from_access(token)
+
+
+class TestStorefrontScope:
+    """An API key's token carries the storefronts it may touch (`sfs`); a person's carries none."""
+
+    async def test_the_scope_of_a_key_and_of_a_person(self, verifier: TokenVerifier, keys: TestKeys) -> None:
+        key_id = uuid.uuid4()
+        scoped = await verifier.principal_from_access(keys.api_key_token(key_id, ["support"], ["eu", "uk"]))
+        assert scoped.user_id == key_id and scoped.has_role("support") and not scoped.has_role("finance")
+        assert scoped.storefronts == frozenset({"eu", "uk"}) and scoped.email == "api-key:erp"
+        assert scoped.may_touch("eu") and not scoped.may_touch("us") and not scoped.may_touch(None)
+        every = await verifier.principal_from_access(keys.api_key_token(key_id, ["support"], ["*"]))
+        person = await verifier.principal_from_access(keys.access_token(roles=("customer", "staff", "support")))
+        for principal in (every, person):
+            assert principal.storefronts is None and principal.may_touch("us")
+
+    def test_a_malformed_scope_touches_nothing(self) -> None:
+        assert storefront_scope(None) is None and storefront_scope(["*"]) is None
+        assert storefront_scope("eu") == frozenset() and storefront_scope([1]) == frozenset()
+        assert storefront_scope([]) == frozenset()

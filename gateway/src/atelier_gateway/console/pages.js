@@ -3,6 +3,7 @@
 // answers 403 to whoever tries). Only the registry: each page is a module of its own, and what pages
 // share is kit.js's, so no page imports this module (app.js does).
 
+import { apiKeys } from "./apikeys.js";
 import { audit } from "./audit.js";
 import { catalogPage } from "./catalog.js";
 import { categoriesPage } from "./categories.js";
@@ -44,5 +45,6 @@ export const PAGES = [
   { path: "storefronts", title: "Storefronts", roles: ["admin"], render: storefronts },
   { path: "webhooks", title: "Webhooks", roles: ["admin"], render: webhooks },
   { path: "staff", title: "Staff and roles", roles: ["admin"], render: staff },
+  { path: "api-keys", title: "API keys", roles: ["admin"], render: apiKeys },
   { path: "audit", title: "Audit log", roles: ["admin"], render: audit },
 ];

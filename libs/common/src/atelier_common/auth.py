@@ -47,6 +47,13 @@ GROUP_CLAIM = "grp"
 GROUP_STOREFRONT_CLAIM = "grp_sf"
 # The access token's claim naming its session (the refresh token family it was issued with).
 SESSION_CLAIM = "sid"
+# An API key's access token (identity signs one per exchange): the storefronts it may touch, a
+# list of slugs or ["*"] for all. Absent (a person's token): every storefront.
+STOREFRONTS_CLAIM = "sfs"
+ALL_STOREFRONTS = "*"
+# What an API key's secret starts with (`atk_live_…`): the gateway tells it from a JWT by it, and
+# secret scanners find a leaked one by it.
+API_KEY_PREFIX = "atk_"
 
 
 def token_group(group: object, group_storefront: object, storefront: str | bytes | None) -> str | None:
@@ -76,6 +83,13 @@ class Principal:
     # The session the access token belongs to (`sid`: the refresh token family it was issued with):
     # what a password change keeps. None: an anonymous caller, or a token signed before sessions had ids.
     session_id: uuid.UUID | None = None
+    # The storefronts an API key's token may touch (`sfs`); None: every one (a person's token, or
+    # a key made for `*`).
+    storefronts: frozenset[str] | None = None
+
+    def may_touch(self, storefront: str | None) -> bool:
+        """Whether this caller may read or write a resource of `storefront` (its API key's scope)."""
+        return self.storefronts is None or (storefront is not None and storefront in self.storefronts)
 
     @property
     def owner_id(self) -> uuid.UUID:
@@ -269,7 +283,8 @@ class TokenVerifier:
                          expires_at=datetime.fromtimestamp(claims["exp"], UTC), email=claims.get("email"),
                          customer_group=group if isinstance(group, str) and group else None,
                          group_storefront=_text(claims.get(GROUP_STOREFRONT_CLAIM)),
-                         session_id=_session_id(claims.get(SESSION_CLAIM)))
+                         session_id=_session_id(claims.get(SESSION_CLAIM)),
+                         storefronts=storefront_scope(claims.get(STOREFRONTS_CLAIM)))
 
     async def anon_id(self, token: str) -> uuid.UUID:
         claims = await self.decode(token, "anon")
@@ -277,6 +292,16 @@ class TokenVerifier:
             return uuid.UUID(claims["sub"])
         except ValueError as exc:
             raise InvalidToken() from exc
+
+
+def storefront_scope(value: Any) -> frozenset[str] | None:
+    """The `sfs` claim as a scope: None (every storefront) when absent or `*`; a malformed claim
+    touches nothing (fail closed)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(slug, str) for slug in value):
+        return frozenset()
+    return None if ALL_STOREFRONTS in value else frozenset(value)
 
 
 def _text(value: Any) -> str | None:

@@ -51,6 +51,21 @@ def echo_service(name: str, keys: TestKeys) -> FastAPI:
         async def storefronts() -> dict[str, Any]:
             return {"storefronts": []}  # none but the default, which every copy builds itself
 
+        # API keys identity knows (secret → id, roles, storefronts), and the exchanges it answered.
+        app.state.api_keys = {}
+        app.state.exchanges = 0
+
+        @app.post("/internal/api-keys/exchange")
+        async def exchange(request: Request) -> JSONBytes:
+            secret = (await request.json())["secret"]
+            known = request.app.state.api_keys.get(secret)
+            request.app.state.exchanges += 1
+            if known is None:
+                return JSONBytes({"error": {"code": "INVALID_TOKEN", "message": "no such key", "details": {}}},
+                                 status_code=401)
+            return JSONBytes({"access_token": keys.api_key_token(known["id"], known["roles"], known["storefronts"]),
+                              "key_id": str(known["id"])})
+
     @app.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])
     async def echo(path: str, request: Request) -> JSONBytes:
         headers = {"Cache-Control": "public, no-cache"} if request.query_params.get("public") else None

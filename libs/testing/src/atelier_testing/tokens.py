@@ -45,6 +45,12 @@ class TestKeys:
             claims["sid"] = str(session)  # the session (refresh token family) identity issued it in
         return self._sign(self.access, claims, ttl)
 
+    def api_key_token(self, key_id: uuid.UUID, roles: Iterable[str], storefronts: Iterable[str], *, name: str = "erp",
+                      ttl: timedelta = timedelta(minutes=5)) -> str:
+        """An access token as identity signs one in exchange for an API key's secret."""
+        return self._sign(self.access, {"sub": str(key_id), "typ": "access", "roles": ["staff", *roles],
+                                        "email": f"api-key:{name}", "sfs": list(storefronts)}, ttl)
+
     def anon_token(self, anon_id: uuid.UUID | None = None, ttl: timedelta = timedelta(days=28)) -> str:
         return self._sign(self.anon, {"sub": str(anon_id or uuid.uuid4()), "typ": "anon"}, ttl)
 

@@ -316,3 +316,26 @@ class StaffNotGroupable(IdentityError):
 
     def __init__(self, staff: list[str]) -> None:
         super().__init__(details={"fields": {"customers": [f"{entry} is a staff account" for entry in staff]}})
+
+
+class ApiKeyNotFound(IdentityError):
+    code, status, default_message = "API_KEY_NOT_FOUND", 404, "No such API key"
+
+
+class InvalidApiKey(IdentityError):
+    # One answer for unknown, revoked, expired and rotated-out secrets: a caller learns nothing more.
+    code, status, default_message = "INVALID_TOKEN", 401, "The API key is invalid, expired or revoked"
+
+
+class UnknownStorefrontScope(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "Unknown storefront"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"Unknown storefront {slug}", details={"fields": {"storefronts": [f"unknown: {slug}"]}})
+
+
+class ApiKeyExpiryPast(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "An API key's expiry must be in the future"
+
+    def __init__(self) -> None:
+        super().__init__(details={"fields": {"expires_at": ["must be in the future"]}})

@@ -520,3 +520,41 @@ class CustomerGroupMember(SQLModel, table=True):
     storefront: str = Field(primary_key=True, max_length=64)
     group_id: uuid.UUID = Field(foreign_key="customer_group.id", ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ApiKey(SQLModel, table=True):
+    """A machine caller's credential (an ERP, an accounting tool): staff roles and the storefronts
+    it may touch; its secrets are `ApiKeySecret` rows (two while one rotates out). docs/security.md."""
+
+    __tablename__ = "api_key"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=100)
+    # Staff roles (`STAFF_ROLES`): what its tokens carry besides `staff`.
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                nullable=False))
+    # Storefront slugs, or ["*"]: every storefront, those made later included.
+    storefronts: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                      nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_by: uuid.UUID | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Exchanges for an access token (the gateway caches each for up to a minute), not requests.
+    last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    use_count: int = Field(default=0, sa_type=BigInteger)
+
+
+class ApiKeySecret(SQLModel, table=True):
+    """One secret of an API key, by its SHA-256 (a random 256-bit secret needs no slow hash)."""
+
+    __tablename__ = "api_key_secret"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    key_id: uuid.UUID = Field(foreign_key="api_key.id", index=True)
+    secret_hash: str = Field(max_length=64, unique=True)
+    # The secret's first characters (`atk_live_AbCd`): which one a caller holds, shown to admins.
+    hint: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # Retired from then on (a rotation's old secret); None: live until rotated out.
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -6,14 +6,14 @@ import asyncio
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import argon2
 import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, SESSION_CLAIM
+from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, SESSION_CLAIM, STOREFRONTS_CLAIM
 from atelier_common.keys import ALGORITHM, SigningKey
 from atelier_identity.domain import new_secret
 from atelier_identity.legacy_hashes import DJANGO_HASHERS, WorkCaps
@@ -129,6 +129,19 @@ class AccessTokenSigner:
         if group is not None and storefront is not None:
             # The prices this customer pays on `storefront` only; absent: the public ones.
             claims[GROUP_CLAIM], claims[GROUP_STOREFRONT_CLAIM] = group, storefront
+        return self._signed(claims, jti, expires_at)
+
+    def sign_api_key(self, key_id: uuid.UUID, name: str, roles: list[str], storefronts: list[str], now: datetime,
+                     expires_at: datetime) -> SignedAccess:
+        """An API key's access token: its id as the subject (what revocation denies), `api-key:<name>`
+        where a person's token has their email (what the audit log shows), its storefront scope."""
+        jti = uuid.uuid4().hex
+        claims = {"iss": self.issuer, "aud": self.audience, "iat": now.timestamp(), "exp": expires_at, "jti": jti,
+                  "sub": str(key_id), "typ": "access", "roles": roles, "email": f"api-key:{name}",
+                  STOREFRONTS_CLAIM: storefronts}
+        return self._signed(claims, jti, expires_at)
+
+    def _signed(self, claims: dict[str, Any], jti: str, expires_at: datetime) -> SignedAccess:
         key = self.key
         token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
         return SignedAccess(token=token, jti=jti, expires_at=expires_at)

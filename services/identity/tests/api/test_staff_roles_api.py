@@ -11,6 +11,10 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("GET", "/api/v1/storefronts/{slug}"): ADMIN, ("PATCH", "/api/v1/storefronts/{slug}"): ADMIN,
             ("DELETE", "/api/v1/storefronts/{slug}"): ADMIN, ("GET", "/api/v1/staff/audit"): ADMIN,
             ("GET", "/api/v1/staff/accounts"): ADMIN, ("POST", "/api/v1/staff/accounts"): ADMIN,
+            # API keys for machine callers: the admin's alone.
+            ("GET", "/api/v1/staff/api-keys"): ADMIN, ("POST", "/api/v1/staff/api-keys"): ADMIN,
+            ("GET", "/api/v1/staff/api-keys/{key_id}"): ADMIN, ("POST", "/api/v1/staff/api-keys/{key_id}/rotate"): ADMIN,
+            ("POST", "/api/v1/staff/api-keys/{key_id}/revoke"): ADMIN,
             ("GET", "/api/v1/staff/customers"): {"support", "finance"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/suspend"): ADMIN,
             # Reactivating undoes a suspension, which is the admin's.

@@ -301,6 +301,8 @@ class StaffOrderFilter:
     storefront: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    # The caller's API key's storefronts (`Principal.storefronts`); None: every storefront.
+    storefronts: tuple[str, ...] | None = None
 
 
 ORDERING_FIELDS = ("created_at", "total_amount")

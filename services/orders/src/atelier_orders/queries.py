@@ -9,7 +9,7 @@ one-statement read): an order of another owner is simply not found (404, never 4
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,7 +36,7 @@ _STAFF_FILTERS: Filters = {
     "email": lambda v: func.lower(col(Order.email)) == v, "number": lambda v: col(Order.order_number) == v,
     "customer": lambda v: col(Order.user_id) == v, "status": lambda v: col(Order.status) == v,
     "storefront": lambda v: col(Order.storefront) == v, "created_after": lambda v: col(Order.created_at) >= v,
-    "created_before": lambda v: col(Order.created_at) < v}
+    "created_before": lambda v: col(Order.created_at) < v, "storefronts": lambda v: col(Order.storefront).in_(v)}
 # Staff's search counts exactly up to this many orders by default (`OrdersSettings.exact_count_limit`).
 EXACT_COUNT_LIMIT = 1_000
 _ORDER = table_of(Order)
@@ -124,16 +124,23 @@ class OrderQueries:
 
     async def list(self, *, owner_id: uuid.UUID | None, status: str | None, ordering: Ordering, limit: int,
                    offset: int, reader: uuid.UUID | None = None,
-                   storefront: str | None = None) -> tuple[int, Sequence[OrderSummaryRow]]:
+                   storefront: str | None = None,
+                   storefronts: Collection[str] | None = None) -> tuple[int, Sequence[OrderSummaryRow]]:
         stmt = self.readable_statement(owner_id, reader)
         if status is not None:
             stmt = stmt.where(col(Order.status) == status)
         if storefront is not None:
             stmt = stmt.where(col(Order.storefront) == storefront)
+        if storefronts is not None:
+            stmt = stmt.where(col(Order.storefront).in_(storefronts))
         count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
         column = col(_ORDER_COLUMNS[ordering.field])
         order_by = (column.desc(), col(Order.id).desc()) if ordering.descending else (column.asc(), col(Order.id))
         return count, await self._summaries(stmt.order_by(*order_by).limit(limit).offset(offset))
+
+    async def storefront_of(self, order_id: uuid.UUID) -> str | None:
+        """The order's storefront; None: no such order."""
+        return (await self.session.execute(sa_select(_ORDER.c.storefront).where(_ORDER.c.id == order_id))).scalar()
 
     async def search(self, where: domain.StaffOrderFilter, *, limit: int, offset: int,
                      exact_count_limit: int = EXACT_COUNT_LIMIT, estimates: CountEstimates | None = None,

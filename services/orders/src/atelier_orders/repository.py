@@ -326,9 +326,13 @@ class ReturnRepository:
         await self.session.execute(delete(OrderReturnLine).where(col(OrderReturnLine.id) == line_id))
 
     async def search(self, *, status: str | None, storefront: str | None, order_id: uuid.UUID | None,
-                     number: str | None, limit: int, offset: int) -> tuple[int, Sequence[OrderReturn]]:
-        """Staff's list of every return, newest first; each filter given narrows it."""
+                     number: str | None, limit: int, offset: int,
+                     storefronts: Collection[str] | None = None) -> tuple[int, Sequence[OrderReturn]]:
+        """Staff's list of every return, newest first; each filter given narrows it (`storefronts`:
+        the caller's API key's scope)."""
         stmt = select(OrderReturn)
+        if storefronts is not None:
+            stmt = stmt.where(col(OrderReturn.storefront).in_(storefronts))
         for column, value in ((OrderReturn.status, status), (OrderReturn.storefront, storefront),
                               (OrderReturn.order_id, order_id), (OrderReturn.number, number)):
             if value is not None:

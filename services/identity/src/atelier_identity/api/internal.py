@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
 from atelier_common.auth import require_service
+from atelier_common.inputs import InputModel
+from atelier_common.service import use_case
 from atelier_identity.api.deps import AddressReaderDep, StorefrontReaderDep, UserReaderDep
+from atelier_identity.errors import UserNotFound
 from atelier_identity.schemas import InternalAddressRead, InternalStorefronts, UserAccessRead, UserLookup, UserRead
+from atelier_identity.service.api_keys import ApiKeyExchange
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)
+ExchangeDep = Annotated[ApiKeyExchange, use_case(ApiKeyExchange)]
+ExchangeReaderDep = Annotated[ApiKeyExchange, use_case(ApiKeyExchange, read_only=True)]
+
+
+class ApiKeyPresented(InputModel):
+    secret: str = Field(min_length=1, max_length=256)
+
+
+class ApiKeyExchanged(BaseModel):
+    access_token: str
+    expires_at: datetime
+    key_id: uuid.UUID
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
@@ -20,10 +38,26 @@ async def get_user(user_id: uuid.UUID, users: UserReaderDep) -> UserRead:
 
 
 @router.get("/users/{user_id}/access", response_model=UserAccessRead)
-async def get_user_access(user_id: uuid.UUID, users: UserReaderDep) -> UserAccessRead:
+async def get_user_access(user_id: uuid.UUID, users: UserReaderDep, keys: ExchangeReaderDep) -> UserAccessRead:
     """The account's roles and status now, not as a token issued earlier says (money-moving staff
-    writes: `atelier_common.staff_access`); 404 `USER_NOT_FOUND` for an account gone."""
-    return UserAccessRead.model_validate(await users.get(user_id))
+    writes: `atelier_common.staff_access`); an API key's likewise (active: neither revoked nor
+    expired); 404 `USER_NOT_FOUND` for an account gone."""
+    try:
+        return UserAccessRead.model_validate(await users.get(user_id))
+    except UserNotFound:
+        key = await keys.access(user_id)
+        if key is None:
+            raise
+        return UserAccessRead(id=user_id, is_active=key[0], roles=key[1])
+
+
+@router.post("/api-keys/exchange", response_model=ApiKeyExchanged)
+async def exchange_api_key(data: ApiKeyPresented, keys: ExchangeDep) -> ApiKeyExchanged:
+    """The gateway's: a live API key secret for a short-lived access token with the key's roles
+    and storefront scope; 401 `INVALID_TOKEN` for any other (unknown, revoked, expired, retired).
+    A POST: the secret stays out of URLs and access logs."""
+    exchanged = await keys.exchange(data.secret)
+    return ApiKeyExchanged(access_token=exchanged.token, expires_at=exchanged.expires_at, key_id=exchanged.key_id)
 
 
 @router.post("/users/lookup", response_model=UserRead)

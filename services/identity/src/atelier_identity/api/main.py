@@ -3,6 +3,7 @@
 from atelier_identity.api import (
     account,
     addresses,
+    api_keys,
     auth,
     customer_groups,
     dev,
@@ -20,7 +21,7 @@ from atelier_identity.api import (
 
 ROUTERS = (auth.router, account.router, magic_links.router, oauth.router, passkeys.router, users.router,
            addresses.router, keys.router, storefronts.public, storefronts.router, staff.router,
-           shipping_zones.router, customer_groups.router, webhooks.router, internal.router, dev.router)
+           shipping_zones.router, customer_groups.router, api_keys.router, webhooks.router, internal.router, dev.router)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
 TAGS = {

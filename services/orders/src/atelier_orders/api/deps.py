@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from atelier_common.auth import AnonPrincipal
+from atelier_common.auth import AnonPrincipal, OptionalPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 from atelier_common.storefronts import CurrentStorefront
@@ -15,6 +15,7 @@ from atelier_orders.pricing.options import ShippingOptionsService
 from atelier_orders.schemas import OrderQuery
 from atelier_orders.service.placing import Buyer, PlacementService
 from atelier_orders.service.reading import OrderService
+from atelier_orders.service.staff import StaffOrders
 from atelier_orders.service.status import StatusService
 
 
@@ -30,6 +31,16 @@ OrderServiceDep = Annotated[OrderService, use_case(OrderService, read_only=True)
 ShippingOptionsDep = Annotated[ShippingOptionsService, use_case(ShippingOptionsService, read_only=True)]
 InvoiceReaderDep = Annotated[InvoiceReader, use_case(InvoiceReader, read_only=True)]
 BuyerDep = Annotated[Buyer, Depends(_buyer)]
+StaffOrdersDep = Annotated[StaffOrders, use_case(StaffOrders, read_only=True)]
+
+
+async def _order_in_scope(order_id: str, principal: OptionalPrincipal, orders: StaffOrdersDep) -> None:
+    await orders.check_scope(order_id, principal)
+
+
+# On every staff route of one order (`{order_id}`): an API key limited to some storefronts gets 404
+# for an order of another (docs/security.md, "API keys"). The route's own role check runs as well.
+ORDER_IN_SCOPE = Depends(_order_in_scope)
 OrderQueryDep = Annotated[OrderQuery, Query()]
 
 # Declared on routes so that the merged OpenAPI lists the error answers too.

@@ -15,6 +15,7 @@ from atelier_common.versions import IfMatchDep
 from atelier_orders.api.deps import (
     CANCEL_ERRORS,
     NOT_FOUND,
+    ORDER_IN_SCOPE,
     PLACE_ERRORS,
     STAFF_ERRORS,
     BuyerDep,
@@ -62,7 +63,7 @@ async def cancel_order(order_id: str, buyer: BuyerDep, statuses: StatusServiceDe
     return await statuses.cancel(order_id, owner_id=buyer.owner_id, reason=data.reason if data else None)
 
 
-@router.post("/orders/{order_id}/status", summary="Change an order's status",
+@router.post("/orders/{order_id}/status", dependencies=[ORDER_IN_SCOPE], summary="Change an order's status",
              response_model=OrderRead, responses={**STAFF_ERRORS, **CONFIRMED_RESPONSES})
 async def change_order_status(order_id: str, data: OrderStatusUpdate, staff: CurrentSupportPrincipal,
                               statuses: StatusServiceDep, if_match: IfMatchDep) -> OrderDetails:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal, SupportPrincipal
+from atelier_common.auth import AnonPrincipal, OptionalPrincipal, OrderReaderPrincipal, SupportPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
+from atelier_orders.api.deps import ORDER_IN_SCOPE
 from atelier_orders.returns.service import Returns
 from atelier_orders.schemas import ClaimCreate, ReturnCreate, ReturnRead, ReturnReceive, ReturnReject, StaffReturnQuery
 
@@ -20,6 +21,15 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 ReturnsDep = Annotated[Returns, use_case(Returns)]
 ReturnReaderDep = Annotated[Returns, use_case(Returns, read_only=True)]
+
+
+async def _return_in_scope(return_id: str, principal: OptionalPrincipal, returns: ReturnReaderDep) -> None:
+    await returns.check_scope(return_id, principal)
+
+
+# On every staff route of one return: an API key limited to some storefronts gets 404 for a return
+# of another (docs/security.md, "API keys"), as `ORDER_IN_SCOPE` does for an order.
+RETURN_IN_SCOPE = Depends(_return_in_scope)
 
 OPEN_ERRORS: ErrorResponses = {
     404: {"description": "NOT_FOUND: unknown order, or another customer's"},
@@ -51,7 +61,7 @@ async def list_order_returns(order_id: str, viewer: AnonPrincipal, returns: Retu
 
 
 @staff.post("/orders/{order_id}/returns", summary="Open a return for a customer", status_code=201,
-            response_model=ReturnRead, responses={**OPEN_ERRORS, **STAFF_ONLY})
+            response_model=ReturnRead, responses={**OPEN_ERRORS, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
 async def open_staff_return(order_id: str, data: ReturnCreate, support: SupportPrincipal,
                             returns: ReturnsDep) -> Any:
     """Open a return of any customer's delivered order (support, admin; audited as `return.open`)."""
@@ -66,7 +76,7 @@ async def open_staff_return(order_id: str, data: ReturnCreate, support: SupportP
                                      "not goods from stock"},
                 409: {"description": "ORDER_NOT_RETURNABLE (not shipped or delivered; details.status) or "
                                      "RETURN_QUANTITY_EXCEEDED (more units than shipped less those in returns and "
-                                     "claims; details.returnable per item)"}})
+                                     "claims; details.returnable per item)"}}, dependencies=[ORDER_IN_SCOPE])
 async def open_claim(order_id: str, data: ClaimCreate, staff_member: OrderReaderPrincipal, returns: ReturnsDep) -> Any:
     """Damaged or missing units of a shipped or delivered order, settled at once without a parcel (support,
     finance, admin; audited as `claim.open`): `refund` refunds their share of what was charged through payments,
@@ -77,21 +87,21 @@ async def open_claim(order_id: str, data: ClaimCreate, staff_member: OrderReader
 
 @staff.get("/returns", summary="Search returns", response_model=Page[ReturnRead], responses=STAFF_ONLY)
 async def search_returns(request: Request, query: Annotated[StaffReturnQuery, Query()], page: PageParamsDep,
-                         _: OrderReaderPrincipal, returns: ReturnReaderDep) -> dict[str, Any]:
+                         staff_member: OrderReaderPrincipal, returns: ReturnReaderDep) -> dict[str, Any]:
     """Every return by status, storefront, order and number; newest first (support, finance)."""
-    count, results = await returns.search(query, limit=page.limit, offset=page.offset)
+    count, results = await returns.search(query, limit=page.limit, offset=page.offset, staff=staff_member)
     return build_page(request, page, count, [picture.read() for picture in results])
 
 
 @staff.get("/returns/{return_id}", summary="Get a return", response_model=ReturnRead,
-           responses={**STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"}})
+           responses={**STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"}}, dependencies=[RETURN_IN_SCOPE])
 async def get_return(return_id: str, _: OrderReaderPrincipal, returns: ReturnReaderDep) -> Any:
     """One return with its lines (support, finance)."""
     return (await returns.get(return_id)).read()
 
 
 @staff.post("/returns/{return_id}/approve", summary="Approve a return", response_model=ReturnRead,
-            responses=STAFF_WRITE_ERRORS)
+            responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
 async def approve_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep) -> Any:
     """Accept a requested return before the parcel comes (support, admin; audited as `return.approve`).
     Optional: a requested return may be received directly."""
@@ -99,7 +109,7 @@ async def approve_return(return_id: str, support: SupportPrincipal, returns: Ret
 
 
 @staff.post("/returns/{return_id}/receive", summary="Receive a return", response_model=ReturnRead,
-            responses=STAFF_WRITE_ERRORS)
+            responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
 async def receive_return(return_id: str, data: ReturnReceive, staff_member: OrderReaderPrincipal,
                          returns: ReturnsDep) -> Any:
     """Staff have the parcel (support, finance, admin): the units received of each line are refunded (their
@@ -109,7 +119,7 @@ async def receive_return(return_id: str, data: ReturnReceive, staff_member: Orde
 
 
 @staff.post("/returns/{return_id}/reject", summary="Reject a return", response_model=ReturnRead,
-            responses=STAFF_WRITE_ERRORS)
+            responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
 async def reject_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep,
                         data: ReturnReject | None = None) -> Any:
     """Refuse a return not received yet (support, admin; audited as `return.reject`): nothing is refunded

@@ -10,26 +10,24 @@ from atelier_common.auth import OrderReaderPrincipal
 from atelier_common.counting import COUNT_ESTIMATED_HEADER
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.reports import DEFAULT_DAYS, DailyReport, DaysQuery
-from atelier_common.service import use_case
+from atelier_orders.api.deps import ORDER_IN_SCOPE, StaffOrdersDep
 from atelier_orders.schemas import DailyOrdersRead, StaffOrderQuery, StaffOrderRead, StaffOrderSummaryRead
-from atelier_orders.service.staff import StaffOrders
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
-StaffOrdersDep = Annotated[StaffOrders, use_case(StaffOrders, read_only=True)]
 
 
 @router.get("/orders", summary="Search orders", response_model=Page[StaffOrderSummaryRead])
 async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Query()], page: PageParamsDep,
-                        _: OrderReaderPrincipal, orders: StaffOrdersDep, response: Response) -> dict[str, Any]:
+                        staff: OrderReaderPrincipal, orders: StaffOrdersDep, response: Response) -> dict[str, Any]:
     """Every customer's orders by email, number, customer, status, storefront and date; newest first.
     Past `exact_count_limit` matches `count` is an estimate, flagged by `X-Count-Estimated: true`."""
-    count, estimated, results = await orders.search(query, limit=page.limit, offset=page.offset)
+    count, estimated, results = await orders.search(query, limit=page.limit, offset=page.offset, staff=staff)
     if estimated:
         response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, page, count, list(results))
 
 
-@router.get("/orders/{order_id}", response_model=StaffOrderRead,
+@router.get("/orders/{order_id}", response_model=StaffOrderRead, dependencies=[ORDER_IN_SCOPE],
             responses={404: {"description": "ORDER_NOT_FOUND"}})
 async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> dict[str, Any]:
     """Any customer's order with its lines, its payments and refunds (as payments announced them;
@@ -45,10 +43,10 @@ async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffO
 
 
 @router.get("/reports/daily", summary="Orders and revenue per day", response_model=DailyReport[DailyOrdersRead])
-async def daily_report(_: OrderReaderPrincipal, orders: StaffOrdersDep, days: DaysQuery = DEFAULT_DAYS) -> Any:
+async def daily_report(staff: OrderReaderPrincipal, orders: StaffOrdersDep, days: DaysQuery = DEFAULT_DAYS) -> Any:
     """The last `days` days (UTC, today so far included), one row per day and storefront that had
     orders: how many were placed, how many of them are paid (and not returned, cancelled or
     refunded), and those orders' totals per currency. The console's dashboard charts."""
-    window, rows = await orders.daily(days)
+    window, rows = await orders.daily(days, staff)
     return DailyReport[DailyOrdersRead](days=days, since=window.since, until=window.until,
                                         results=[DailyOrdersRead.model_validate(row) for row in rows])

@@ -350,11 +350,23 @@ class Returns(UseCase[OrdersContext]):
     async def get(self, return_ref: str) -> ReturnPicture:
         return await self._picture(_return_id_of(return_ref))
 
-    async def search(self, query: StaffReturnQuery, *, limit: int, offset: int) -> tuple[int, list[ReturnPicture]]:
+    async def search(self, query: StaffReturnQuery, *, limit: int, offset: int,
+                     staff: Principal | None = None) -> tuple[int, list[ReturnPicture]]:
+        """Every return the filters name, of the storefronts `staff`'s API key may touch."""
         count, returns = await self.returns.search(
             status=query.status.value if query.status else None, storefront=query.storefront,
-            order_id=query.order_id, number=query.number, limit=limit, offset=offset)
+            order_id=query.order_id, number=query.number, limit=limit, offset=offset,
+            storefronts=None if staff is None else staff.storefronts)
         return count, await self._pictures(returns)
+
+    async def check_scope(self, return_ref: str, staff: Principal) -> None:
+        """404 `NOT_FOUND` (as an unknown return) for a return of a storefront `staff`'s API key may
+        not touch. A caller without a scope (a person) costs no read."""
+        if staff.storefronts is None:
+            return
+        found = await self.returns.get(_return_id_of(return_ref))
+        if found is None or not staff.may_touch(found.storefront):
+            raise ReturnNotFound()
 
     # -- shared --------------------------------------------------------------------------------------
 

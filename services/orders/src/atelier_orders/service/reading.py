@@ -39,7 +39,8 @@ class OrderService(UseCase[OrdersContext]):
         every = viewer.has_role(*ORDER_READERS)
         order = await self.orders.get(order_id_of(order_ref), owner_id=None if every else viewer.owner_id,
                                       reader=reader_of(viewer))
-        if order is None:
+        # An API key limited to some storefronts: another's order does not exist to it.
+        if order is None or (every and not viewer.may_touch(order.storefront)):
             raise OrderNotFound()
         records = await PaymentRecords(self.session, self.context).of_order(order.id)
         order.refunded_amount = sum((r.amount or Decimal("0") for r in records if r.kind == "refund"), Decimal("0"))
@@ -62,7 +63,7 @@ class OrderService(UseCase[OrdersContext]):
         return await self.orders.list(owner_id=None if query.all else viewer.owner_id,
                                       status=query.status.value if query.status else None, ordering=ordering,
                                       limit=limit, offset=offset, reader=None if query.all else reader_of(viewer),
-                                      storefront=shown)
+                                      storefront=shown, storefronts=viewer.storefronts)
 
     async def count_of_storefront(self, slug: str) -> StorefrontOrders:
         """How many orders `slug` has, and how many still wait for their money (`domain.PAYABLE`):

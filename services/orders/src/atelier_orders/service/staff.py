@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from atelier_common.auth import Principal
 from atelier_common.reports import DayWindow, day_window
 from atelier_common.service import UseCase
 from atelier_orders import domain
@@ -24,22 +25,37 @@ from atelier_orders.service.payment_records import PaymentRecordLine, PaymentRec
 
 
 class StaffOrders(UseCase[OrdersContext]):
-    async def search(self, query: StaffOrderQuery, *, limit: int, offset: int,
+    async def search(self, query: StaffOrderQuery, *, limit: int, offset: int, staff: Principal | None = None,
                      ) -> tuple[int, bool, Sequence[OrderSummaryRow]]:
-        """(count, whether it is an estimate, the page): see `OrderQueries.search`."""
+        """(count, whether it is an estimate, the page): see `OrderQueries.search`; only the
+        storefronts `staff`'s API key may touch."""
+        scope = None if staff is None or staff.storefronts is None else tuple(sorted(staff.storefronts))
         where = domain.StaffOrderFilter(
             email=query.email.lower() if query.email else None, number=query.number, customer=query.customer,
             status=query.status.value if query.status else None, storefront=query.storefront,
-            created_after=query.created_after, created_before=query.created_before)
+            created_after=query.created_after, created_before=query.created_before, storefronts=scope)
         return await OrderQueries(self.session).search(where, limit=limit, offset=offset,
                                                         exact_count_limit=self.context.settings.exact_count_limit,
                                                         estimates=self.context.estimates)
 
-    async def daily(self, days: int) -> tuple[DayWindow, list[domain.DailyOrders]]:
+    async def daily(self, days: int, staff: Principal | None = None) -> tuple[DayWindow, list[domain.DailyOrders]]:
         """The last `days` days (UTC, today included) per day and storefront: orders placed,
-        those of them that count as revenue (`domain.REVENUE`) and their total per currency."""
+        those of them that count as revenue (`domain.REVENUE`) and their total per currency; only
+        the storefronts `staff`'s API key may touch."""
         window = day_window(days, utcnow())
-        return window, domain.daily_orders(await OrderQueries(self.session).daily_groups(window.start))
+        groups = await OrderQueries(self.session).daily_groups(window.start)
+        if staff is not None:
+            groups = [g for g in groups if staff.may_touch(g.storefront)]
+        return window, domain.daily_orders(groups)
+
+    async def check_scope(self, order_ref: str, staff: Principal) -> None:
+        """404 `NOT_FOUND` (as an unknown order) for an order of a storefront `staff`'s API key may not touch: to
+        it, that order does not exist. A caller without a scope (a person) costs no read."""
+        if staff.storefronts is None:
+            return
+        storefront = await OrderQueries(self.session).storefront_of(order_id_of(order_ref))
+        if storefront is None or not staff.may_touch(storefront):
+            raise OrderNotFound()
 
     async def get(self, order_ref: str) -> StaffOrderPicture:
         order = await OrderQueries(self.session).get(order_id_of(order_ref))
