@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -332,7 +333,8 @@ class TestDocsAndHealth:
             return httpx.Response(200, json={"paths": {path: {"get": {"responses": {}}}}})
 
         clock = [1000.0]
-        monkeypatch.setattr("atelier_gateway.openapi.time.monotonic", lambda: clock[0])
+        # The module's clock only: patching `time.monotonic` itself would stop the event loop's too.
+        monkeypatch.setattr("atelier_gateway.openapi.time", SimpleNamespace(monotonic=lambda: clock[0]))
         urls = {"catalog": "http://catalog.internal", "identity": "http://identity.internal"}
         async with httpx.AsyncClient(transport=httpx.MockTransport(services)) as client:
             cache = OpenApiCache(client, urls, ttl=3600)
