@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -200,11 +201,18 @@ class TestAccessToken:
     async def test_without_the_event_a_key_gone_from_the_jwks_stops_its_tokens_once_the_jwks_is_stale(
             self, start_gateway, monkeypatch: pytest.MonkeyPatch) -> None:
         """The broker down: the gateway's JWKS lifetime (`jwks_cache_seconds`) is the backstop."""
-        async with start_gateway(jwks_cache_seconds=0.001) as gateway:
+        async with start_gateway(jwks_cache_seconds=60) as gateway:
+            # The JWKS ages by a clock the test moves: how fast the machine is decides nothing.
+            now = [1000.0]
+            gateway.app.state.gateway.auth.verifier.jwks.clock = lambda: now[0]
             headers = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
             assert (await gateway.client.get("/api/v1/users/me", headers=headers)).status_code == 200
             # Identity publishes another key only (the session's keys come back after the test).
             monkeypatch.setattr(gateway.keys, "access", SigningKey.generate())
+            # Until the JWKS is stale, the one fetched a moment ago still vouches for the old key.
+            now[0] += 59
+            assert (await gateway.client.get("/api/v1/users/me", headers=headers)).status_code == 200
+            now[0] += 1
             r = await gateway.client.get("/api/v1/users/me", headers=headers)
             assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_TOKEN"
             fresh = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
@@ -325,7 +333,8 @@ class TestDocsAndHealth:
             return httpx.Response(200, json={"paths": {path: {"get": {"responses": {}}}}})
 
         clock = [1000.0]
-        monkeypatch.setattr("atelier_gateway.openapi.time.monotonic", lambda: clock[0])
+        # The module's clock only: patching `time.monotonic` itself would stop the event loop's too.
+        monkeypatch.setattr("atelier_gateway.openapi.time", SimpleNamespace(monotonic=lambda: clock[0]))
         urls = {"catalog": "http://catalog.internal", "identity": "http://identity.internal"}
         async with httpx.AsyncClient(transport=httpx.MockTransport(services)) as client:
             cache = OpenApiCache(client, urls, ttl=3600)

@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -131,14 +131,19 @@ class JwksCache:
     must verify on its first request, so its caller waits for the next fetch rather than being
     refused. Fetches stay rate-limited (at most one per `min_interval` seconds, shared by every
     caller waiting meanwhile): a flood of made-up kids costs the key source one fetch a second.
+
+    `clock` (monotonic seconds) tells the JWKS's age and the fetches' spacing: a test moves it past
+    `ttl` rather than waiting for the wall clock to.
     """
 
     def __init__(self, url: str | Sequence[str] | None, *, static_json: str | None = None,
-                 client: httpx.AsyncClient | None = None, ttl: float = 600.0, min_interval: float = 1.0) -> None:
+                 client: httpx.AsyncClient | None = None, ttl: float = 600.0, min_interval: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.urls: tuple[str, ...] = (url,) if isinstance(url, str) else tuple(url or ())
         self.client = client
         self.ttl = ttl
         self.min_interval = min_interval
+        self.clock = clock
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0
         # When the latest fetch began: one that began after a caller arrived already answered it.
@@ -170,7 +175,7 @@ class JwksCache:
         retired or gone, and for one only a JWKS older than `ttl` vouches for (`get` refetches)."""
         if kid in self._pinned:
             return True
-        return kid in self._keys and (self._static or time.monotonic() - self._fetched_at < self.ttl)
+        return kid in self._keys and (self._static or self.clock() - self._fetched_at < self.ttl)
 
     def _load(self, document: dict[str, Any]) -> None:
         keys = {}
@@ -178,30 +183,30 @@ class JwksCache:
             if jwk.get("kty") == "OKP" and jwk.get("kid") and jwk["kid"] not in self._retired:
                 keys[jwk["kid"]] = OKPAlgorithm.from_jwk(json.dumps(jwk))
         self._keys = keys
-        self._fetched_at = time.monotonic()
+        self._fetched_at = self.clock()
 
     async def get(self, kid: str) -> Any | None:
         if kid in self._retired:
             return None  # no fetch either: a retired kid is not a key that has yet to arrive
         if kid in self._pinned:
             return self._pinned[kid]
-        arrived = time.monotonic()
+        arrived = self.clock()
         if self._static or (kid in self._keys and arrived - self._fetched_at < self.ttl):
             return self._keys.get(kid)
         async with self._lock:
             if kid in self._pinned:
                 return self._pinned[kid]
-            stale = time.monotonic() - self._fetched_at >= self.ttl
+            stale = self.clock() - self._fetched_at >= self.ttl
             if stale or (kid not in self._keys and self._fetch_started_at < arrived):
                 # Rate limit by waiting, not by refusing: the caller of a new key gets its answer.
-                await asyncio.sleep(max(0.0, self._fetch_started_at + self.min_interval - time.monotonic()))
+                await asyncio.sleep(max(0.0, self._fetch_started_at + self.min_interval - self.clock()))
                 await self._refresh()
         return self._keys.get(kid)
 
     async def _refresh(self) -> None:
         if not self.urls or self.client is None:
             return
-        self._fetch_started_at = time.monotonic()
+        self._fetch_started_at = self.clock()
         for url in self.urls:
             try:
                 response = await self.client.get(url, timeout=5.0)
@@ -210,7 +215,7 @@ class JwksCache:
                 return
             except (httpx.HTTPError, ValueError):
                 continue
-        self._fetched_at = time.monotonic()  # no source answered: keep the old keys; do not hammer them
+        self._fetched_at = self.clock()  # no source answered: keep the old keys; do not hammer them
 
 
 class TokenVerifier:

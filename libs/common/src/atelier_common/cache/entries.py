@@ -129,7 +129,8 @@ class EntryReader:
     one round trip per hit instead of two, and no body over the wire."""
 
     def __init__(self, store: CacheStore, *, ttl: float, local_entries: int = 2_000,
-                 staleness: float = 0.0, feed: InvalidationFeed | None = None, trust: float = 0.0) -> None:
+                 staleness: float = 0.0, feed: InvalidationFeed | None = None, trust: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.ttl = ttl
         self.local_entries = local_entries
@@ -141,6 +142,8 @@ class EntryReader:
         # announcement.
         self.feed = feed
         self.trust = trust
+        # Monotonic seconds: what ages the copies and the trusted counters (a test moves it).
+        self.clock = clock
         self._local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
         self._counters: dict[tuple[str, ...], tuple[float, tuple[int, ...]]] = {}
         if feed is not None:
@@ -154,7 +157,7 @@ class EntryReader:
             del self._counters[known]
 
     async def _current(self, namespaces: tuple[str, ...]) -> tuple[int, ...]:
-        now = time.monotonic()
+        now = self.clock()
         known = self._counters.get(namespaces)
         if known is not None and known[0] > now:
             return known[1]
@@ -172,7 +175,7 @@ class EntryReader:
         """The copy kept here when it can be served with no round trip at all: unexpired, and its
         namespaces' counters known (trusted) and unchanged; None: ask `get`."""
         local = self._local.get(key)
-        now = time.monotonic()
+        now = self.clock()
         if local is None or local[0] <= now:
             return None
         entry = local[1]
@@ -186,7 +189,7 @@ class EntryReader:
     async def get(self, key: str) -> Entry | None:
         try:
             local = self._local.get(key)
-            if local is not None and local[0] > time.monotonic():
+            if local is not None and local[0] > self.clock():
                 entry = local[1]
                 if not entry.namespaces or await self._current(entry.namespaces) == entry.generations:
                     return entry
@@ -200,7 +203,7 @@ class EntryReader:
             if entry.namespaces and await self._current(entry.namespaces) != entry.generations:
                 return None
             if self.local_entries:
-                self._local[key] = (time.monotonic() + self.ttl, entry)
+                self._local[key] = (self.clock() + self.ttl, entry)
                 self._local.move_to_end(key)
                 while len(self._local) > self.local_entries:
                     self._local.popitem(last=False)
