@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from atelier_common.db import on_postgres
+
 revision: str = "orders_0025"
 down_revision: str | None = "orders_0024"
 branch_labels: str | Sequence[str] | None = None
@@ -22,12 +24,12 @@ def upgrade() -> None:
     op.add_column("order_edit", sa.Column("note", sa.String(length=500), nullable=True))
     # SQLite adds no constraint to an existing table (a rebuild would be needed): the model's check
     # holds on PostgreSQL, where production runs.
-    if op.get_bind().dialect.name == "postgresql":
+    if on_postgres(op.get_bind()):
         op.create_check_constraint("ck_order_edit_status", "order_edit", "status IN ('pending', 'applied', 'refused')")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if on_postgres(op.get_bind()):
         op.drop_constraint("ck_order_edit_status", "order_edit", type_="check")
     op.drop_column("order_edit", "note")
     op.drop_column("order_edit", "status")
