@@ -35,6 +35,15 @@ async def test_words_are_stemmed(harness: ServiceHarness, catalog: Catalog) -> N
     assert [p["sku"] for p in found["results"]] == ["POL"]
 
 
+async def test_a_word_the_parser_reads_otherwise_alone_is_found(harness: ServiceHarness, catalog: Catalog) -> None:
+    # Alone, `1e5abcd0` parses as the number 1e5 then `abcd0`; inside `b-1e5abcd0` it is one word.
+    await catalog.product(sku="HEX", name="Slab of b-1e5abcd0")
+    await catalog.product(sku="OTHER", name="Slab of b-2f6abcd1")
+    for search in ("Slab of b-1e5abcd0", "1e5abcd0", "1e5abc", "slabs b-1e5abcd0"):
+        found = (await harness.client.get("/api/v1/products", params={"search": search})).json()
+        assert [p["sku"] for p in found["results"]] == ["HEX"], search
+
+
 async def test_within_a_tier_the_newest_comes_first(harness: ServiceHarness, catalog: Catalog) -> None:
     await catalog.product(sku="OLD", name="Tile A", description="A little travertine.")
     await catalog.product(sku="NAMED", name="Travertine Paver", description="Stone.")

@@ -22,13 +22,14 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    literal,
     literal_column,
     or_,
     true,
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import TSVECTOR, aggregate_order_by
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, aggregate_order_by
 from sqlalchemy.sql import visitors
 from sqlmodel import col
 
@@ -165,16 +166,29 @@ def _matcher(f: ProductFilter, columns: Any, vector: Any | None, *, names: Any |
         config: Any = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
         # Every word as a prefix ('carr' finds 'Carrara'); the :A variant matches names only.
         matches = vector.op("@@", return_type=Boolean)
-        any_field = matches(func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
+        any_field = matches(_prefixes(config, f.terms))
         if names is not None:
-            name_only = names.op("@@", return_type=Boolean)(
-                func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
+            name_only = names.op("@@", return_type=Boolean)(_prefixes(config, f.terms))
         else:
-            name_only = matches(func.to_tsquery(config, " & ".join(f"{t}:*A" for t in f.terms)))
+            name_only = matches(_prefixes(config, f.terms, "A"))
         return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
     name_only = and_(*(_contains(columns.name, t) for t in f.terms))
     any_field = and_(*(or_(_contains(columns.name, t), _contains(columns.description, t)) for t in f.terms))
     return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
+
+
+def _prefixes(config: Any, terms: Sequence[str], weight: str = "") -> Any:
+    """Every word as a prefix, all of them. The parser may read a word typed alone otherwise than
+    inside the text it came from: `1e5abcd0` alone is the number `1e5` then `abcd0`, inside
+    `b-1e5abcd0` it is one word; so a word the parser splits is also looked for as typed (a word
+    it drops, a stop word, stays dropped: the text's vector has none either)."""
+    query: Any = None
+    for term in terms:
+        parsed = func.to_tsquery(config, f"{term}:*{weight}")
+        as_typed = cast(literal(f"'{term}':*{weight}"), TSQUERY)
+        one = case((func.numnode(parsed) > 1, parsed.op("||", return_type=TSQUERY)(as_typed)), else_=parsed)
+        query = one if query is None else query.op("&&", return_type=TSQUERY)(one)
+    return query
 
 
 def _like_pattern(text: str) -> str:
