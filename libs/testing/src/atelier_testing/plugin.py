@@ -131,7 +131,7 @@ def end_session_fixture(item: pytest.Item, name: str) -> None:
     """End the session fixture `name` now if it is set up (its dependants first, as pytest ends
     them), instead of at the end of the run: a platform idle for the rest of a run costs every test
     after it some CPU (docs/development.md#tests). pytest's own teardown, through its fixture
-    manager (pinned by libs/testing/tests/test_lanes.py)."""
+    manager (held by libs/testing/tests/test_session_fixture_end.py)."""
     for fixturedef in item.session._fixturemanager.getfixturedefs(name, item) or ():
         if fixturedef.cached_result is not None:
             # What finishing reads of its request: the node (its hooks) and the config (--setup-show).
