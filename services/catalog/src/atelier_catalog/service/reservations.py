@@ -99,21 +99,8 @@ class ReservationService(UseCase[CatalogContext]):
             await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_UNAVAILABLE,
                                                          lines=unavailable))
             return False
-        taken: list[tuple[StockNeed, Mapping[str, Any]]] = []
-        short: list[StockLine] = []
-        for need in counted:
-            model, row_id = _target(need.product_id, need.variant_id)
-            row = await self.products.change_stock(model, row_id, -need.quantity)
-            if row is None:
-                short.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
-                                       requested=need.quantity, available=await self.products.stock_of(model, row_id)))
-            else:
-                taken.append((need, row))
+        taken, short = await self._take_all(counted)
         if short:
-            # Give back what this order took: the same transaction still holds those rows'
-            # locks, so no one else has seen the units gone.
-            for need, _ in taken:
-                await self.products.add_stock(*_target(need.product_id, need.variant_id), need.quantity)
             await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_INSUFFICIENT,
                                                          lines=short))
             return False
@@ -214,19 +201,8 @@ class ReservationService(UseCase[CatalogContext]):
             await outbox.add(self.session, StockEditRejected(order_id=order_id, edit_id=edit_id,
                                                              reason=REJECTED_UNAVAILABLE, lines=unavailable))
             return False
-        taken: list[tuple[StockNeed, Mapping[str, Any]]] = []
-        short: list[StockLine] = []
-        for need in counted:
-            model, row_id = _target(need.product_id, need.variant_id)
-            row = await self.products.change_stock(model, row_id, -need.quantity)
-            if row is None:
-                short.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
-                                       requested=need.quantity, available=await self.products.stock_of(model, row_id)))
-            else:
-                taken.append((need, row))
+        taken, short = await self._take_all(counted)
         if short:
-            for need, _ in taken:
-                await self.products.add_stock(*_target(need.product_id, need.variant_id), need.quantity)
             await outbox.add(self.session, StockEditRejected(order_id=order_id, edit_id=edit_id,
                                                              reason=REJECTED_INSUFFICIENT, lines=short))
             return False
@@ -254,6 +230,27 @@ class ReservationService(UseCase[CatalogContext]):
         await self._shrink(order_id, [StockNeed(product_id=line.product_id, variant_id=line.variant_id,
                                                 quantity=line.quantity) for line in lines],
                            reason=f"order {order_number} edit v{version} refused")
+
+    async def _take_all(self, counted: Sequence[StockNeed]
+                        ) -> tuple[list[tuple[StockNeed, Mapping[str, Any]]], list[StockLine]]:
+        """Take every need's units, or none: (what was taken, the lines short of stock). With a line
+        short, what was taken is given back at once: the same transaction still holds those rows'
+        locks, so no one else has seen the units gone."""
+        taken: list[tuple[StockNeed, Mapping[str, Any]]] = []
+        short: list[StockLine] = []
+        for need in counted:
+            model, row_id = _target(need.product_id, need.variant_id)
+            row = await self.products.change_stock(model, row_id, -need.quantity)
+            if row is None:
+                short.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
+                                       requested=need.quantity, available=await self.products.stock_of(model, row_id)))
+            else:
+                taken.append((need, row))
+        if short:
+            for need, _ in taken:
+                await self.products.add_stock(*_target(need.product_id, need.variant_id), need.quantity)
+            taken = []
+        return taken, short
 
     async def _shrink(self, order_id: uuid.UUID, needs: Sequence[StockNeed], *, reason: str) -> None:
         """`needs`' units off the order's held rows (the latest first: an edit's own), back on the shelf."""
