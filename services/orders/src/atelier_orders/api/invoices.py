@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal
+from atelier_common.auth import SCOPE_INVOICES_READ, AnonPrincipal, OrderReaderPrincipal, key_access
 from atelier_common.responses import ErrorResponses
 from atelier_orders.api.deps import ORDER_IN_SCOPE, InvoiceReaderDep
 from atelier_orders.invoices.service import Pdf
@@ -96,6 +96,7 @@ async def get_credit_note_pdf(order_id: str, number: CreditNoteNumber, viewer: A
 
 @staff.get("/orders/{order_id}/invoice", summary="Get any order's invoice", response_model=InvoiceRead,
            responses={**NO_INVOICE, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
+@key_access(SCOPE_INVOICES_READ)
 async def get_staff_invoice(order_id: str, reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> InvoiceRead:
     """Any customer's order's invoice with its credit notes (support, finance)."""
     picture = await invoices.invoice(order_id, reader)
@@ -104,6 +105,7 @@ async def get_staff_invoice(order_id: str, reader: OrderReaderPrincipal, invoice
 
 @staff.get("/orders/{order_id}/invoice.pdf", summary="Download any order's invoice", response_class=Response,
            responses={**PDF_ANSWER, **NO_INVOICE, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
+@key_access(SCOPE_INVOICES_READ)
 async def get_staff_invoice_pdf(order_id: str, reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> Response:
     """Any customer's order's invoice as a PDF file (support, finance)."""
     document = await invoices.invoice_pdf(order_id, reader)
@@ -113,6 +115,7 @@ async def get_staff_invoice_pdf(order_id: str, reader: OrderReaderPrincipal, inv
 @staff.get("/orders/{order_id}/credit-notes/{number}.pdf", summary="Download any order's credit note",
            response_class=Response, responses={**PDF_ANSWER, **NO_CREDIT_NOTE, **STAFF_ONLY},
            dependencies=[ORDER_IN_SCOPE])
+@key_access(SCOPE_INVOICES_READ)
 async def get_staff_credit_note_pdf(order_id: str, number: CreditNoteNumber, reader: OrderReaderPrincipal,
                                     invoices: InvoiceReaderDep) -> Response:
     """A credit note of any customer's order as a PDF file (support, finance)."""
