@@ -419,9 +419,14 @@ def key_access(*scopes: str, storefront_scoped: bool = True) -> Callable[[Any], 
     return mark
 
 
+def endpoint_key_access(endpoint: Any) -> KeyAccess:
+    """The `key_access` a route's handler declares (none: nothing beyond roles, not scoped)."""
+    return getattr(endpoint, _KEY_ACCESS, _NO_KEY_ACCESS)
+
+
 def route_key_access(request: Request) -> KeyAccess:
-    """The `key_access` of the route serving `request` (none: nothing beyond roles, not scoped)."""
-    return getattr(request.scope.get("endpoint"), _KEY_ACCESS, _NO_KEY_ACCESS)
+    """The `key_access` of the route serving `request`."""
+    return endpoint_key_access(request.scope.get("endpoint"))
 
 
 def _check_api_key(request: Request, principal: Principal) -> None:

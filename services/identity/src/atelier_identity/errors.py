@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atelier_common.auth import STAFF_ROLES
+from atelier_common.auth import KEY_SCOPES, STAFF_ROLES
 from atelier_common.errors import AtelierError
 
 
@@ -325,6 +325,21 @@ class ApiKeyNotFound(IdentityError):
 class InvalidApiKey(IdentityError):
     # One answer for unknown, revoked, expired and rotated-out secrets: a caller learns nothing more.
     code, status, default_message = "INVALID_TOKEN", 401, "The API key is invalid, expired or revoked"
+
+
+class UnknownApiKeyScope(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "Unknown API key scope"
+
+    def __init__(self, scopes: list[str]) -> None:
+        super().__init__(f"Unknown API key scope {', '.join(scopes)}; the scopes are {', '.join(KEY_SCOPES)}",
+                         details={"fields": {"scopes": [f"unknown: {', '.join(scopes)}"]}})
+
+
+class ApiKeyWithoutAccess(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "An API key needs a role or a scope"
+
+    def __init__(self) -> None:
+        super().__init__(details={"fields": {"roles": ["give at least one role or scope"]}})
 
 
 class UnknownStorefrontScope(IdentityError):
