@@ -395,7 +395,7 @@ class KeyAccess:
 
 
 _KEY_ACCESS = "__atelier_key_access__"
-_NO_KEY_ACCESS = KeyAccess(frozenset(), storefront_scoped=False)
+NO_KEY_ACCESS = KeyAccess(frozenset(), storefront_scoped=False)
 
 
 def key_access(*scopes: str, storefront_scoped: bool = True) -> Callable[[Any], Any]:
@@ -421,7 +421,7 @@ def key_access(*scopes: str, storefront_scoped: bool = True) -> Callable[[Any], 
 
 def endpoint_key_access(endpoint: Any) -> KeyAccess:
     """The `key_access` a route's handler declares (none: nothing beyond roles, not scoped)."""
-    return getattr(endpoint, _KEY_ACCESS, _NO_KEY_ACCESS)
+    return getattr(endpoint, _KEY_ACCESS, NO_KEY_ACCESS)
 
 
 def route_key_access(request: Request) -> KeyAccess:

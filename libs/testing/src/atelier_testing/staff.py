@@ -25,6 +25,7 @@ from atelier_common.auth import (
     KEY_SCOPES,
     SERVICE_HEADER,
     STAFF_ROLES,
+    NO_KEY_ACCESS,
     KeyAccess,
     RequireRole,
     endpoint_key_access,
@@ -39,7 +40,7 @@ class StaffRoute:
     method: str
     path: str
     roles: frozenset[str]  # the roles let through, admin included
-    key_access: KeyAccess = KeyAccess(frozenset(), storefront_scoped=False)  # what API keys may do (`key_access`)
+    key_access: KeyAccess = NO_KEY_ACCESS  # what API keys may do with it (`key_access`)
 
     def url(self) -> str:
         # A well-formed id nobody has: past the role check, the handler answers 404 or 400.

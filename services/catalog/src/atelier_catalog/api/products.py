@@ -38,7 +38,7 @@ from atelier_catalog.schemas import (
     VariantRead,
     VariantUpdate,
 )
-from atelier_common.auth import MerchandiserPrincipal
+from atelier_common.auth import SCOPE_STOCK_WRITE, MerchandiserPrincipal, key_access
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 
@@ -77,6 +77,7 @@ async def create_product(data: ProductCreate, staff: MerchandiserPrincipal, prod
 
 
 @router.put("/products/{product_ref}", summary="Replace a product", response_model=ProductRead, responses=STAFF)
+@key_access()
 async def replace_product(product_ref: str, data: ProductUpdate, staff: MerchandiserPrincipal,
                           products: ProductServiceDep) -> Product:
     """Change a product's fields (those sent). Its stock moves only through `POST …/stock`."""
@@ -84,6 +85,7 @@ async def replace_product(product_ref: str, data: ProductUpdate, staff: Merchand
 
 
 @router.patch("/products/{product_ref}", summary="Update a product", response_model=ProductRead, responses=STAFF)
+@key_access()
 async def update_product(product_ref: str, data: ProductUpdate, staff: MerchandiserPrincipal,
                          products: ProductServiceDep) -> Product:
     """Change some of a product's fields. Its stock moves only through `POST …/stock`."""
@@ -92,6 +94,7 @@ async def update_product(product_ref: str, data: ProductUpdate, staff: Merchandi
 
 @router.delete("/products/{product_ref}", summary="Deactivate a product",
                status_code=status.HTTP_204_NO_CONTENT, responses=STAFF)
+@key_access()
 async def deactivate_product(product_ref: str, staff: MerchandiserPrincipal, products: ProductServiceDep) -> Response:
     """Stop selling a product: it is hidden from shoppers and cannot be ordered (it is kept, inactive)."""
     await products.deactivate(product_ref, staff=staff)
@@ -99,6 +102,7 @@ async def deactivate_product(product_ref: str, staff: MerchandiserPrincipal, pro
 
 
 @router.post("/products/{product_ref}/stock", summary="Adjust stock", response_model=StockRead, responses=STAFF)
+@key_access(SCOPE_STOCK_WRITE)
 async def adjust_stock(product_ref: str, data: StockAdjustment, staff: MerchandiserPrincipal,
                        stock: StockServiceDep) -> StockMovement:
     """Add (positive `delta`) or remove (negative) units of a product or one of its variants, with a reason kept in
@@ -108,11 +112,12 @@ async def adjust_stock(product_ref: str, data: StockAdjustment, staff: Merchandi
 
 @staff_reads.get("/products/low-stock", summary="Products low in stock", response_model=LowStockRead,
                  responses=STAFF_ONLY)
-async def low_stock(storefront: StaffStorefrontDep, _staff: MerchandiserPrincipal,
+@key_access(SCOPE_STOCK_WRITE)
+async def low_stock(storefront: StaffStorefrontDep, staff: MerchandiserPrincipal,
                     stock: StockReaderDep) -> LowStockRead:
     """What the storefront (`?storefront=`, else the request's) offers with at most its `low_stock_threshold` in
     stock, lowest first (at most 200); nothing when it sets no threshold."""
-    threshold, items = await stock.low_stock(storefront)
+    threshold, items = await stock.low_stock(storefront, staff)
     return LowStockRead(storefront=storefront.slug, threshold=threshold, count=len(items), results=items)
 
 

@@ -29,6 +29,7 @@ from atelier_catalog.schemas import (
 )
 from atelier_catalog.service._shared import (
     check_sold_in,
+    check_storefronts_in_scope,
     flush_unique,
     load_product,
     publish_changes,
@@ -128,7 +129,7 @@ class ProductService(UseCase[CatalogContext]):
         return product
 
     async def update(self, ref: str, data: ProductUpdate, *, staff: Principal | None = None) -> Product:
-        product = await load_product(self.products, ref)
+        product = await load_product(self.products, ref, staff=staff)
         changes = data.changes()
         if "kind" in changes or "attributes" in changes:
             kind = ProductKind(changes.get("kind", product.kind))
@@ -138,6 +139,7 @@ class ProductService(UseCase[CatalogContext]):
             changes["tax_class"] = TaxClass(changes["tax_class"]).value
         if "storefronts" in changes:
             slugs = changes.pop("storefronts")
+            check_storefronts_in_scope(staff, slugs)
             changes["storefronts_key"] = await storefronts_key(self.context.storefronts, slugs)
         else:
             slugs = domain.storefronts_of(product.storefronts_key)
@@ -163,7 +165,7 @@ class ProductService(UseCase[CatalogContext]):
 
     async def deactivate(self, ref: str, *, staff: Principal | None = None) -> None:
         """Products are never deleted: orders, carts and reviews keep pointing at them."""
-        product = await load_product(self.products, ref)
+        product = await load_product(self.products, ref, staff=staff)
         was_active = product.is_active
         product.is_active = False
         await self.session.flush()

@@ -31,8 +31,8 @@ from atelier_common.storefronts import UnknownStorefront
 from atelier_identity import domain
 from atelier_identity.errors import (
     ApiKeyExpiryPast,
-    ApiKeyWithoutAccess,
     ApiKeyNotFound,
+    ApiKeyWithoutAccess,
     InvalidApiKey,
     UnknownApiKeyScope,
     UnknownStaffRole,
