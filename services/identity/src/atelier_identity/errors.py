@@ -327,6 +327,13 @@ class InvalidApiKey(IdentityError):
     code, status, default_message = "INVALID_TOKEN", 401, "The API key is invalid, expired or revoked"
 
 
+class StorefrontNotInScope(IdentityError):
+    """A storefront an API key may not touch, named by a staff write: as unknown to it as another
+    storefront's customer is (docs/security.md, "API keys")."""
+
+    code, status, default_message = "STOREFRONT_NOT_FOUND", 404, "Storefront not found"
+
+
 class UnknownApiKeyScope(IdentityError):
     code, status, default_message = "VALIDATION_ERROR", 400, "Unknown API key scope"
 
