@@ -14,8 +14,12 @@ from atelier_testing.storefronts import add_storefront, make_storefront, on_stor
 from ..conftest import Catalog, assert_error
 
 P = "/api/v1/products/{product_ref}"
+V, IMG, PL = f"{P}/variants", f"{P}/images", "/api/v1/staff/price-lists"
 STOREFRONT_SCOPED = {("PUT", P), ("PATCH", P), ("DELETE", P), ("POST", f"{P}/stock"),
-                     ("GET", "/api/v1/products/low-stock")}
+                     ("GET", "/api/v1/products/low-stock"), ("POST", V), ("POST", IMG), ("POST", f"{IMG}/upload"),
+                     *((m, path) for m in ("PUT", "PATCH", "DELETE") for path in (f"{V}/{{variant_id}}",
+                                                                              f"{IMG}/{{image_id}}")),
+                     ("GET", PL), ("POST", PL), *((m, f"{PL}/{{price_list_id}}") for m in ("GET", "PATCH", "DELETE"))}
 SCOPED_IN = {"stock:write": {("POST", f"{P}/stock"), ("GET", "/api/v1/products/low-stock")}}
 
 
@@ -61,6 +65,10 @@ async def test_a_key_changes_only_the_products_of_its_storefronts(harness: Servi
     assert_error(await client.post("/api/v1/products", json={"name": "X", "sku": "X-1", "price": "1.00",
                                                               "storefronts": ["shop"]}, headers=shop),
                  403, "PERMISSION_DENIED")
+    assert_error(await client.post(f"/api/v1/products/{theirs['id']}/variants", json={"name": "Big", "sku": "B-1"},
+                                   headers=shop), 404, "NOT_FOUND")
+    assert_error(await client.post(f"/api/v1/products/{theirs['id']}/images", json={"url": "https://x.example/a.png"},
+                                   headers=shop), 404, "NOT_FOUND")
     every = test_keys.api_key_headers(["merchandiser"], ["*"])
     assert (await client.post(f"/api/v1/products/{shared['id']}/stock", json={"delta": 1, "reason": "count"},
                               headers=every)).status_code == 200
@@ -95,3 +103,27 @@ async def test_a_limited_key_reads_the_catalog_as_shoppers_do(harness: ServiceHa
     every = test_keys.api_key_headers(["merchandiser"], ["*"])
     listed = await harness.client.get("/api/v1/products", params={"include_inactive": "true"}, headers=every)
     assert theirs["id"] in listed.text
+
+
+async def test_a_key_finds_only_the_price_lists_of_its_storefronts(harness: ServiceHarness, catalog: Catalog,
+                                                                   test_keys: TestKeys) -> None:
+    from ..conftest import customer_group
+    from .test_price_lists import LISTS, _price_list
+
+    await customer_group(harness)
+    product = await catalog.product(price="100.00")
+    made = await _price_list(harness, test_keys.staff_headers("merchandiser"),
+                             [{"product_id": product["id"], "price": "80.00"}])
+    inside = test_keys.api_key_headers(["merchandiser"], ["default"])
+    outside = test_keys.api_key_headers(["merchandiser"], ["outlet"])
+    client = harness.client
+    assert [p["id"] for p in (await client.get(LISTS, headers=inside)).json()["results"]] == [made["id"]]
+    assert (await client.get(LISTS, headers=outside)).json()["results"] == []
+    assert_error(await client.get(f"{LISTS}/{made['id']}", headers=outside), 404, "NOT_FOUND")
+    assert_error(await client.patch(f"{LISTS}/{made['id']}", json={"name": "Theirs"}, headers=outside), 404,
+                 "NOT_FOUND")
+    assert_error(await client.delete(f"{LISTS}/{made['id']}", headers=outside), 404, "NOT_FOUND")
+    assert_error(await client.post(LISTS, json={"name": "B", "storefront": "default", "currency": "USD",
+                                                "customer_group": "business", "prices": []}, headers=outside),
+                 404, "NOT_FOUND")
+    assert (await client.get(f"{LISTS}/{made['id']}", headers=inside)).json()["name"] == "Business"

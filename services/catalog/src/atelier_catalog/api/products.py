@@ -124,79 +124,88 @@ async def low_stock(storefront: StaffStorefrontDep, staff: MerchandiserPrincipal
 @router.post("/products/{product_ref}/variants", summary="Add a variant",
              response_model=VariantRead, status_code=status.HTTP_201_CREATED,
              responses=STAFF)
+@key_access()
 async def create_variant(product_ref: str, data: VariantCreate, staff: MerchandiserPrincipal,
                          variants: VariantServiceDep) -> ProductVariant:
     """A variant of the product (a size, a colour) with its own SKU, price and stock."""
-    return await variants.add(product_ref, data, actor_id=staff.user_id)
+    return await variants.add(product_ref, data, actor_id=staff.user_id, staff=staff)
 
 
 @router.put("/products/{product_ref}/variants/{variant_id}", summary="Replace a variant",
             response_model=VariantRead, responses=STAFF)
+@key_access()
 async def replace_variant(product_ref: str, variant_id: str, data: VariantUpdate, staff: MerchandiserPrincipal,
                           variants: VariantServiceDep) -> ProductVariant:
     """Change a variant's fields (those sent)."""
-    return await variants.update(product_ref, variant_id, data)
+    return await variants.update(product_ref, variant_id, data, staff=staff)
 
 
 @router.patch("/products/{product_ref}/variants/{variant_id}", summary="Update a variant",
               response_model=VariantRead, responses=STAFF)
+@key_access()
 async def update_variant(product_ref: str, variant_id: str, data: VariantUpdate, staff: MerchandiserPrincipal,
                          variants: VariantServiceDep) -> ProductVariant:
     """Change some of a variant's fields."""
-    return await variants.update(product_ref, variant_id, data)
+    return await variants.update(product_ref, variant_id, data, staff=staff)
 
 
 @router.delete("/products/{product_ref}/variants/{variant_id}", summary="Deactivate a variant",
                status_code=status.HTTP_204_NO_CONTENT,
                responses=STAFF)
+@key_access()
 async def deactivate_variant(product_ref: str, variant_id: str, staff: MerchandiserPrincipal,
                              variants: VariantServiceDep) -> Response:
     """Stop selling a variant (it is kept, inactive)."""
-    await variants.deactivate(product_ref, variant_id)
+    await variants.deactivate(product_ref, variant_id, staff=staff)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/products/{product_ref}/images", summary="Add an image by URL",
              response_model=ImageRead, status_code=status.HTTP_201_CREATED,
              responses=STAFF)
+@key_access()
 async def create_image(product_ref: str, data: ImageCreate, staff: MerchandiserPrincipal,
                        images: ImageServiceDep) -> ProductImage:
     """Attach an image the product shows from `url`; `is_primary` makes it the product's main picture."""
-    return await images.add(product_ref, data)
+    return await images.add(product_ref, data, staff=staff)
 
 
 @router.post("/products/{product_ref}/images/upload", summary="Upload an image",
              response_model=ImageRead, status_code=status.HTTP_201_CREATED,
              responses={**STAFF, 400: {"description": "UNSUPPORTED_FORMAT"}, 413: {"description": "FILE_TOO_LARGE"}})
+@key_access()
 async def upload_image(product_ref: str, image: Annotated[UploadFile, File(description="JPG, PNG or WEBP")],
                        staff: MerchandiserPrincipal, images: ImageServiceDep,
                        alt_text: Annotated[str, Form(max_length=300)] = "",
                        is_primary: Annotated[bool, Form()] = False) -> ProductImage:
     """Upload a picture (multipart `image`, with `alt_text` and `is_primary`). The catalog stores it and serves it
     at `/media/<key>` (its `url`)."""
-    return await images.upload(product_ref, image.read, alt_text=alt_text, is_primary=is_primary)
+    return await images.upload(product_ref, image.read, alt_text=alt_text, is_primary=is_primary, staff=staff)
 
 
 @router.put("/products/{product_ref}/images/{image_id}", summary="Replace an image",
             response_model=ImageRead, responses=STAFF)
+@key_access()
 async def replace_image(product_ref: str, image_id: str, data: ImageUpdate, staff: MerchandiserPrincipal,
                         images: ImageServiceDep) -> ProductImage:
     """Change an image's fields (those sent)."""
-    return await images.update(product_ref, image_id, data)
+    return await images.update(product_ref, image_id, data, staff=staff)
 
 
 @router.patch("/products/{product_ref}/images/{image_id}", summary="Update an image",
               response_model=ImageRead, responses=STAFF)
+@key_access()
 async def update_image(product_ref: str, image_id: str, data: ImageUpdate, staff: MerchandiserPrincipal,
                        images: ImageServiceDep) -> ProductImage:
     """Change some of an image's fields (alt text, order, primary)."""
-    return await images.update(product_ref, image_id, data)
+    return await images.update(product_ref, image_id, data, staff=staff)
 
 
 @router.delete("/products/{product_ref}/images/{image_id}", summary="Delete an image",
                status_code=status.HTTP_204_NO_CONTENT,
                responses=STAFF)
+@key_access()
 async def delete_image(product_ref: str, image_id: str, staff: MerchandiserPrincipal, images: ImageServiceDep) -> Response:
     """Remove an image from the product."""
-    await images.remove(product_ref, image_id)
+    await images.remove(product_ref, image_id, staff=staff)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
