@@ -23,9 +23,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from atelier_common.auth import (
     KEY_SCOPES,
+    NO_KEY_ACCESS,
     SERVICE_HEADER,
     STAFF_ROLES,
-    NO_KEY_ACCESS,
     KeyAccess,
     RequireRole,
     endpoint_key_access,

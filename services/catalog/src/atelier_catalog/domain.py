@@ -279,7 +279,8 @@ def storefronts_of(key: str | None) -> list[str]:
 
 
 class ScopedCaller(Protocol):
-    storefronts: frozenset[str] | None
+    @property
+    def storefronts(self) -> frozenset[str] | None: ...
 
     def may_touch(self, storefront: str | None) -> bool: ...
 

@@ -15,12 +15,12 @@ from .test_staff_roles import EXPECTED
 
 # Every staff route of orders honours the key's storefront scope.
 STOREFRONT_SCOPED = set(EXPECTED)
-O, R = "/api/v1/staff/orders/{order_id}", "/api/v1/staff/returns"
+ORDER, R = "/api/v1/staff/orders/{order_id}", "/api/v1/staff/returns"
 SCOPED_IN = {
-    "orders:read": {("GET", "/api/v1/staff/orders"), ("GET", O), ("GET", "/api/v1/staff/reports/daily"),
-                    ("GET", f"{O}/edits"), ("GET", R), ("GET", f"{R}/{{return_id}}")},
-    "invoices:read": {("GET", f"{O}/invoice"), ("GET", f"{O}/invoice.pdf"),
-                      ("GET", f"{O}/credit-notes/{{number}}.pdf")},
+    "orders:read": {("GET", "/api/v1/staff/orders"), ("GET", ORDER), ("GET", "/api/v1/staff/reports/daily"),
+                    ("GET", f"{ORDER}/edits"), ("GET", R), ("GET", f"{R}/{{return_id}}")},
+    "invoices:read": {("GET", f"{ORDER}/invoice"), ("GET", f"{ORDER}/invoice.pdf"),
+                      ("GET", f"{ORDER}/credit-notes/{{number}}.pdf")},
 }
 
 

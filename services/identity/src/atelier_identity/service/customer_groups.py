@@ -33,8 +33,8 @@ from atelier_identity.errors import (
     CustomerGroupExists,
     CustomerGroupNotFound,
     CustomersNotFound,
-    StorefrontNotInScope,
     StaffNotGroupable,
+    StorefrontNotInScope,
 )
 from atelier_identity.models import CustomerGroup, CustomerGroupMember, User
 from atelier_identity.repository.customer_groups import CustomerGroupRepository
@@ -210,8 +210,8 @@ class CustomerGroupService(IdentityUseCase):
             raise CustomersNotFound(missing)
         named = list({user.id: user for user in [*(by_id[i] for i in refs.ids),
                                                    *(by_email[e] for e in refs.emails)]}.values())
-        if not staff_allowed and (staff := [user.email or str(user.id) for user in named if user.staff_roles]):
-            raise StaffNotGroupable(staff)
+        if not staff_allowed and (staffers := [user.email or str(user.id) for user in named if user.staff_roles]):
+            raise StaffNotGroupable(staffers)
         return named
 
     async def _announce(self, group: CustomerGroup) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
-from atelier_common.auth import MerchandiserPrincipal, require_service, key_access
+from atelier_common.auth import MerchandiserPrincipal, key_access, require_service
 from atelier_common.contracts.orders import PromotionQuote
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
