@@ -127,5 +127,10 @@ async def test_returns_of_other_storefronts_are_not_found(harness: ServiceHarnes
         assert_error(await client.post(f"/api/v1/staff/returns/{ret['id']}/{action}", headers=outside), 404,
                      "NOT_FOUND")
     assert (await client.get("/api/v1/staff/returns", headers=outside)).json()["results"] == []
+    # The customer-facing reads that show order readers any order's: scoped as the staff routes are.
+    assert (await client.get(f"/api/v1/orders/{order['id']}/returns", headers=inside)).status_code == 200
+    assert_error(await client.get(f"/api/v1/orders/{order['id']}/returns", headers=outside), 404, "NOT_FOUND")
+    assert (await client.get(f"/api/v1/orders/{order['id']}/invoice", headers=inside)).status_code == 200
+    assert_error(await client.get(f"/api/v1/orders/{order['id']}/invoice", headers=outside), 404, "NOT_FOUND")
     # Untouched by the refused writes: still requested.
     assert (await client.get(f"/api/v1/staff/returns/{ret['id']}", headers=inside)).json()["status"] == "requested"
