@@ -15,7 +15,7 @@ from ..conftest import Catalog, assert_error
 
 P = "/api/v1/products/{product_ref}"
 V, IMG, PL = f"{P}/variants", f"{P}/images", "/api/v1/staff/price-lists"
-STOREFRONT_SCOPED = {("PUT", P), ("PATCH", P), ("DELETE", P), ("POST", f"{P}/stock"),
+STOREFRONT_SCOPED = {("POST", "/api/v1/products"), ("PUT", P), ("PATCH", P), ("DELETE", P), ("POST", f"{P}/stock"),
                      ("GET", "/api/v1/products/low-stock"), ("POST", V), ("POST", IMG), ("POST", f"{IMG}/upload"),
                      *((m, path) for m in ("PUT", "PATCH", "DELETE") for path in (f"{V}/{{variant_id}}",
                                                                               f"{IMG}/{{image_id}}")),
@@ -61,9 +61,16 @@ async def test_a_key_changes_only_the_products_of_its_storefronts(harness: Servi
                  404, "NOT_FOUND")
     assert (await client.get("/api/v1/products/low-stock", params={"storefront": "shop"},
                              headers=shop)).status_code == 200
-    # Not per storefront: creating products (a key cannot make one for every storefront), categories.
-    assert_error(await client.post("/api/v1/products", json={"name": "X", "sku": "X-1", "price": "1.00",
-                                                              "storefronts": ["shop"]}, headers=shop),
+    # A new product: of its storefronts alone, never of another or of every storefront.
+    made = await client.post("/api/v1/products", json={"name": "X", "sku": "X-1", "price": "1.00",
+                                                       "storefronts": ["shop"]}, headers=shop)
+    assert made.status_code == 201, made.text
+    for storefronts in (["shop", "marbelle"], []):
+        assert_error(await client.post("/api/v1/products", json={"name": "Y", "sku": "Y-1", "price": "1.00",
+                                                                  "storefronts": storefronts}, headers=shop),
+                     404, "NOT_FOUND")
+    # Not per storefront: categories (a category orders products of every storefront it holds).
+    assert_error(await client.post("/api/v1/categories", json={"name": "Ours"}, headers=shop),
                  403, "PERMISSION_DENIED")
     assert_error(await client.post(f"/api/v1/products/{theirs['id']}/variants", json={"name": "Big", "sku": "B-1"},
                                    headers=shop), 404, "NOT_FOUND")

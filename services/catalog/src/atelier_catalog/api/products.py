@@ -71,6 +71,7 @@ async def get_product(product_ref: str, visibility: VisibilityDep, group: PriceG
 
 @router.post("/products", summary="Create a product",
              response_model=ProductRead, status_code=status.HTTP_201_CREATED, responses=STAFF)
+@key_access()
 async def create_product(data: ProductCreate, staff: MerchandiserPrincipal, products: ProductServiceDep) -> Product:
     """A new product; `sku` and `slug` must be unused. Scoped to `storefronts` (empty: every storefront)."""
     return await products.create(data, actor_id=staff.user_id, staff=staff)

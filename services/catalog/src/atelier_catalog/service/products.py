@@ -98,7 +98,9 @@ class ProductService(UseCase[CatalogContext]):
     async def create(self, data: ProductCreate, *, actor_id: uuid.UUID | None,
                      check_storefronts: bool = True, staff: Principal | None = None) -> Product:
         """`check_storefronts=False`: the storefronts are written as given (the demo seed). With
-        `staff`, every write here is in the audit log, in its transaction."""
+        `staff`, every write here is in the audit log, in its transaction, and an API key limited
+        to some storefronts makes products of those alone (`check_storefronts_in_scope`)."""
+        check_storefronts_in_scope(staff, data.storefronts)
         attributes = domain.validate_attributes(data.kind, data.attributes)
         scope = await storefronts_key(self.context.storefronts, data.storefronts, check=check_storefronts)
         if check_storefronts:
