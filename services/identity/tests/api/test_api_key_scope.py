@@ -9,8 +9,11 @@ import uuid
 from sqlalchemy import update
 from sqlmodel import col
 
+from atelier_identity import webhooks
 from atelier_identity.models import User
 from atelier_testing.staff import assert_api_key_limits
+
+from .test_webhooks import _resolving_to
 
 C = "/api/v1/staff/customers"
 CUSTOMER = "/api/v1/staff/customers/{user_id}"
@@ -19,13 +22,17 @@ STOREFRONT_SCOPED = {("GET", C), ("GET", CUSTOMER), ("GET", f"{CUSTOMER}/session
                          "suspend", "reactivate", "verify-email", "password-reset", "sign-out",
                          "verification-mail"))}
 G, Z, S = "/api/v1/staff/customer-groups", "/api/v1/staff/shipping-zones", "/api/v1/storefronts"
+W = "/api/v1/webhook-endpoints"
 STOREFRONT_SCOPED |= {("GET", G), ("POST", G), *((m, f"{G}/{{group_id}}") for m in ("GET", "PATCH", "DELETE")),
                       ("GET", f"{G}/{{group_id}}/members"), ("POST", f"{G}/{{group_id}}/members"),
                       ("POST", f"{G}/{{group_id}}/members/remove"), ("DELETE", f"{G}/{{group_id}}/members/{{user_id}}"),
                       ("GET", Z), ("POST", Z), *((m, f"{Z}/{{zone_id}}") for m in ("GET", "PATCH", "DELETE")),
                       ("POST", f"{Z}/{{zone_id}}/methods"), ("PATCH", f"{Z}/{{zone_id}}/methods/{{method_id}}"),
                       ("DELETE", f"{Z}/{{zone_id}}/methods/{{method_id}}"),
-                      ("GET", S), *((m, f"{S}/{{slug}}") for m in ("GET", "PATCH", "DELETE"))}
+                      ("GET", S), *((m, f"{S}/{{slug}}") for m in ("GET", "PATCH", "DELETE")),
+                      ("GET", "/api/v1/staff/webhooks/events"), ("GET", W), ("POST", W),
+                      *((m, f"{W}/{{endpoint_id}}") for m in ("GET", "PATCH", "DELETE")),
+                      ("GET", f"{W}/{{endpoint_id}}/deliveries"), ("POST", "/api/v1/webhook-deliveries/{delivery_id}/replay")}
 SCOPED_IN = {"customers:read": {("GET", C), ("GET", CUSTOMER), ("GET", f"{CUSTOMER}/sessions")}}
 
 
@@ -66,7 +73,8 @@ async def test_a_key_finds_and_acts_on_the_customers_of_its_storefronts_only(api
 
 
 async def test_a_key_keeps_only_the_groups_zones_and_settings_of_its_storefronts(api, harness, test_keys,
-                                                                                expect_error) -> None:
+                                                                                expect_error, monkeypatch) -> None:
+    monkeypatch.setattr(webhooks, "_resolve", _resolving_to("93.184.215.14"))  # a public address
     admin = test_keys.staff_headers()
     group = await api.client.post(G, json={"code": "vip", "name": "VIP"}, headers=admin)
     assert group.status_code == 201, group.text
@@ -96,7 +104,18 @@ async def test_a_key_keeps_only_the_groups_zones_and_settings_of_its_storefronts
     assert (await api.client.get(Z, headers=outside)).json()["results"] == []
     expect_error(await api.client.post(Z, json={"name": "EU", "countries": ["DE"]}, headers=outside), 404,
                  "STOREFRONT_NOT_FOUND")
-    # Not per storefront: the audit log, staff accounts, API keys, webhooks, mail.
-    for path in ("/api/v1/staff/audit", "/api/v1/staff/accounts", "/api/v1/staff/api-keys",
-                 "/api/v1/webhook-endpoints", "/api/v1/staff/mail"):
+    # Webhook endpoints: only its storefronts', never one of every storefront (it hears the others').
+    hook = {"url": "https://hooks.example/atelier", "events": ["order.paid"]}
+    for_default = await api.client.post(W, json={**hook, "storefront": "default"}, headers=admin)
+    for_all = await api.client.post(W, json=hook, headers=admin)
+    assert for_default.status_code == for_all.status_code == 201, for_all.text
+    assert [e["id"] for e in (await api.client.get(W, headers=inside)).json()["results"]] == [for_default.json()["id"]]
+    expect_error(await api.client.get(f"{W}/{for_all.json()['id']}", headers=inside), 404, "WEBHOOK_ENDPOINT_NOT_FOUND")
+    expect_error(await api.client.delete(f"{W}/{for_default.json()['id']}", headers=outside), 404,
+                 "WEBHOOK_ENDPOINT_NOT_FOUND")
+    expect_error(await api.client.post(W, json=hook, headers=inside), 404, "STOREFRONT_NOT_FOUND")
+    expect_error(await api.client.patch(f"{W}/{for_default.json()['id']}", json={"storefront": None}, headers=inside),
+                 404, "STOREFRONT_NOT_FOUND")
+    # Not per storefront: the audit log, staff accounts, API keys, mail.
+    for path in ("/api/v1/staff/audit", "/api/v1/staff/accounts", "/api/v1/staff/api-keys", "/api/v1/staff/mail"):
         expect_error(await api.client.get(path, headers=inside), 403, "PERMISSION_DENIED")

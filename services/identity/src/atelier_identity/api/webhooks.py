@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from atelier_common.auth import AdminPrincipal
+from atelier_common.auth import AdminPrincipal, key_access
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
@@ -150,6 +150,7 @@ def _delivery(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict
 
 
 @router.get("/staff/webhooks/events", summary="List webhook event types", response_model=list[EventTypeRead])
+@key_access()
 async def list_webhook_event_types(_: AdminPrincipal) -> list[dict[str, str]]:
     """Every event type an endpoint may subscribe to, with what it tells a receiver (the `webhooks`
     section of this document has each one's body)."""
@@ -157,10 +158,11 @@ async def list_webhook_event_types(_: AdminPrincipal) -> list[dict[str, str]]:
 
 
 @router.get("/webhook-endpoints", summary="List webhook endpoints", response_model=Page[EndpointRead])
-async def list_webhook_endpoints(request: Request, _: AdminPrincipal, endpoints: EndpointsReaderDep,
+@key_access()
+async def list_webhook_endpoints(request: Request, staff: AdminPrincipal, endpoints: EndpointsReaderDep,
                                  params: PageParamsDep) -> dict[str, Any]:
     """The registered receivers of outbound webhooks (their secrets are never shown again)."""
-    count, rows = await endpoints.page(limit=params.limit, offset=params.offset)
+    count, rows = await endpoints.page(staff, limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, [_endpoint(e) for e in rows])
     return page
 
@@ -168,6 +170,7 @@ async def list_webhook_endpoints(request: Request, _: AdminPrincipal, endpoints:
 @router.post("/webhook-endpoints", summary="Register a webhook endpoint",
              response_model=EndpointCreated, status_code=201,
              responses={400: {"description": "WEBHOOK_URL_NOT_ALLOWED or VALIDATION_ERROR"}})
+@key_access()
 async def create_webhook_endpoint(body: EndpointCreate, staff: AdminPrincipal, endpoints: EndpointsDep) -> Any:
     """Register a receiver for some event types (the `webhooks` section of this document describes each payload);
     the answer carries its signing secret (`whsec_…`), shown only here."""
@@ -178,13 +181,15 @@ async def create_webhook_endpoint(body: EndpointCreate, staff: AdminPrincipal, e
 
 @router.get("/webhook-endpoints/{endpoint_id}", summary="Get a webhook endpoint",
             response_model=EndpointRead, responses=NOT_FOUND)
-async def get_webhook_endpoint(endpoint_id: uuid.UUID, _: AdminPrincipal, endpoints: EndpointsReaderDep) -> Any:
+@key_access()
+async def get_webhook_endpoint(endpoint_id: uuid.UUID, staff: AdminPrincipal, endpoints: EndpointsReaderDep) -> Any:
     """One endpoint: its events, filter and whether it is enabled (and why not)."""
-    return _endpoint(await endpoints.get(endpoint_id))
+    return _endpoint(await endpoints.get(endpoint_id, staff))
 
 
 @router.patch("/webhook-endpoints/{endpoint_id}", summary="Update a webhook endpoint",
               response_model=EndpointRead, responses=NOT_FOUND)
+@key_access()
 async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, staff: AdminPrincipal,
                                   endpoints: EndpointsDep) -> Any:
     """Change an endpoint; `enabled: true` turns one that was disabled back on."""
@@ -197,6 +202,7 @@ async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", summary="Delete a webhook endpoint",
                status_code=204, response_class=Response, responses=NOT_FOUND)
+@key_access()
 async def delete_webhook_endpoint(endpoint_id: uuid.UUID, staff: AdminPrincipal, endpoints: EndpointsDep) -> Response:
     """Stop sending to this receiver; its deliveries go with it."""
     await endpoints.delete(staff, endpoint_id)
@@ -205,16 +211,18 @@ async def delete_webhook_endpoint(endpoint_id: uuid.UUID, staff: AdminPrincipal,
 
 @router.get("/webhook-endpoints/{endpoint_id}/deliveries", summary="List an endpoint's deliveries",
             response_model=Page[DeliveryRead], responses=NOT_FOUND)
-async def list_webhook_deliveries(endpoint_id: uuid.UUID, request: Request, _: AdminPrincipal,
+@key_access()
+async def list_webhook_deliveries(endpoint_id: uuid.UUID, request: Request, staff: AdminPrincipal,
                                   endpoints: EndpointsReaderDep, params: PageParamsDep) -> dict[str, Any]:
     """The endpoint's deliveries, newest first: each attempt's status code, the next retry."""
-    count, rows = await endpoints.deliveries_page(endpoint_id, limit=params.limit, offset=params.offset)
+    count, rows = await endpoints.deliveries_page(endpoint_id, staff, limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, [_delivery(d, a) for d, a in rows])
     return page
 
 
 @router.post("/webhook-deliveries/{delivery_id}/replay", summary="Replay a delivery", response_model=DeliveryRead,
              responses={404: {"description": "WEBHOOK_DELIVERY_NOT_FOUND"}})
+@key_access()
 async def replay_webhook_delivery(delivery_id: uuid.UUID, staff: AdminPrincipal, endpoints: EndpointsDep) -> Any:
     """Send a delivery again now (the same `webhook-id`), with a fresh retry schedule."""
     delivery, attempts = await endpoints.replay(staff, delivery_id)

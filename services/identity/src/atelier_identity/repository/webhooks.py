@@ -47,10 +47,14 @@ class WebhookEndpointRepository:
     async def get(self, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
         return await self.session.get(WebhookEndpoint, endpoint_id)
 
-    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[WebhookEndpoint]]:
-        count = (await self.session.exec(select(func.count()).select_from(WebhookEndpoint))).one()
-        rows = await self.session.exec(select(WebhookEndpoint).order_by(col(WebhookEndpoint.created_at).desc(),
-                                                                        col(WebhookEndpoint.id))
+    async def page(self, *, limit: int, offset: int,
+                   storefronts: frozenset[str] | None = None) -> tuple[int, Sequence[WebhookEndpoint]]:
+        """Newest first; `storefronts`: only the endpoints of those (none of every storefront)."""
+        stmt = select(WebhookEndpoint)
+        if storefronts is not None:
+            stmt = stmt.where(col(WebhookEndpoint.storefront).in_(sorted(storefronts)))
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        rows = await self.session.exec(stmt.order_by(col(WebhookEndpoint.created_at).desc(), col(WebhookEndpoint.id))
                                        .limit(limit).offset(offset))
         return count, rows.all()
 

@@ -35,7 +35,12 @@ from atelier_common.loops import BackgroundLoop, woken_or_timed_out
 from atelier_common.service import Runtime
 from atelier_identity import webhooks
 from atelier_identity.context import IdentityContext
-from atelier_identity.errors import UnknownWebhookEvent, WebhookDeliveryNotFound, WebhookEndpointNotFound
+from atelier_identity.errors import (
+    StorefrontNotInScope,
+    UnknownWebhookEvent,
+    WebhookDeliveryNotFound,
+    WebhookEndpointNotFound,
+)
 from atelier_identity.mail import Mail, webhook_disabled_mail
 from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from atelier_identity.repository.webhooks import (
@@ -78,7 +83,13 @@ class WebhookEndpoints(IdentityUseCase):
     def _policy(self) -> webhooks.UrlPolicy:
         return self.context.webhooks.policy
 
-    async def _storefront(self, slug: str | None) -> str | None:
+    # An API key limited to some storefronts (`Principal.may_touch`) keeps only the endpoints of
+    # its storefronts: never one of every storefront (`storefront` None), which hears the others'
+    # events too (docs/security.md, "API keys").
+
+    async def _storefront(self, slug: str | None, staff: Principal) -> str | None:
+        if not staff.may_touch(slug):
+            raise StorefrontNotInScope()
         if slug is not None:
             await self.context.storefronts.get(slug)  # an unknown one: STOREFRONT_NOT_FOUND
         return slug
@@ -86,7 +97,8 @@ class WebhookEndpoints(IdentityUseCase):
     async def create(self, staff: Principal, *, url: str, events: Sequence[str], storefront: str | None,
                      description: str | None) -> WebhookEndpoint:
         await webhooks.check_url(url, self._policy)
-        endpoint = WebhookEndpoint(url=url, events=_known_events(events), storefront=await self._storefront(storefront),
+        endpoint = WebhookEndpoint(url=url, events=_known_events(events),
+                                   storefront=await self._storefront(storefront, staff),
                                    description=description, secret=webhooks.new_secret())
         await self.context.webhook_routes.open(endpoint.events)  # before the commit: no event missed
         self.endpoints.add(endpoint)
@@ -95,24 +107,24 @@ class WebhookEndpoints(IdentityUseCase):
                            after=_audited(endpoint))
         return endpoint
 
-    async def get(self, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    async def get(self, endpoint_id: uuid.UUID, staff: Principal) -> WebhookEndpoint:
         endpoint = await self.endpoints.get(endpoint_id)
-        if endpoint is None:
+        if endpoint is None or not staff.may_touch(endpoint.storefront):
             raise WebhookEndpointNotFound()
         return endpoint
 
-    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[WebhookEndpoint]]:
-        return await self.endpoints.page(limit=limit, offset=offset)
+    async def page(self, staff: Principal, *, limit: int, offset: int) -> tuple[int, Sequence[WebhookEndpoint]]:
+        return await self.endpoints.page(limit=limit, offset=offset, storefronts=staff.storefronts)
 
     async def update(self, staff: Principal, endpoint_id: uuid.UUID, changes: dict[str, Any]) -> WebhookEndpoint:
-        endpoint = await self.get(endpoint_id)
+        endpoint = await self.get(endpoint_id, staff)
         before = _audited(endpoint)
         if "url" in changes:
             await webhooks.check_url(changes["url"], self._policy)
         if "events" in changes:
             changes["events"] = _known_events(changes["events"])
         if "storefront" in changes:
-            await self._storefront(changes["storefront"])
+            await self._storefront(changes["storefront"], staff)
         for name in EDITABLE:
             if name in changes:
                 setattr(endpoint, name, changes[name])
@@ -130,15 +142,15 @@ class WebhookEndpoints(IdentityUseCase):
         return endpoint
 
     async def delete(self, staff: Principal, endpoint_id: uuid.UUID) -> None:
-        endpoint = await self.get(endpoint_id)
+        endpoint = await self.get(endpoint_id, staff)
         before = _audited(endpoint)
         await self.endpoints.delete(endpoint_id)
         await audit.record(self.session, staff, "webhook_endpoint.delete", "webhook_endpoint", endpoint_id,
                            before=before)
 
-    async def deliveries_page(self, endpoint_id: uuid.UUID, *, limit: int,
+    async def deliveries_page(self, endpoint_id: uuid.UUID, staff: Principal, *, limit: int,
                               offset: int) -> tuple[int, list[tuple[WebhookDelivery, list[WebhookAttempt]]]]:
-        await self.get(endpoint_id)
+        await self.get(endpoint_id, staff)
         count, rows = await self.deliveries.page_for(endpoint_id, limit=limit, offset=offset)
         attempts = await self.deliveries.attempts_of([row.id for row in rows])
         return count, [(row, attempts.get(row.id, [])) for row in rows]
@@ -147,7 +159,9 @@ class WebhookEndpoints(IdentityUseCase):
         """Send a delivery again now (same `webhook-id`: a receiver that kept it sees a copy), with a
         fresh retry schedule. An endpoint that is disabled gets it once it is enabled again."""
         delivery = await self.deliveries.get(delivery_id)
-        if delivery is None:
+        endpoint = await self.endpoints.get(delivery.endpoint_id) if delivery is not None else None
+        if delivery is None or (staff.storefronts is not None
+                                and (endpoint is None or not staff.may_touch(endpoint.storefront))):
             raise WebhookDeliveryNotFound()
         await self.deliveries.replay(delivery, now())
         await audit.record(self.session, staff, "webhook_delivery.replay", "webhook_delivery", delivery.id,
