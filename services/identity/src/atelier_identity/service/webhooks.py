@@ -96,9 +96,9 @@ class WebhookEndpoints(IdentityUseCase):
 
     async def create(self, staff: Principal, *, url: str, events: Sequence[str], storefront: str | None,
                      description: str | None) -> WebhookEndpoint:
+        storefront = await self._storefront(storefront, staff)  # first: another's is unknown, whatever else
         await webhooks.check_url(url, self._policy)
-        endpoint = WebhookEndpoint(url=url, events=_known_events(events),
-                                   storefront=await self._storefront(storefront, staff),
+        endpoint = WebhookEndpoint(url=url, events=_known_events(events), storefront=storefront,
                                    description=description, secret=webhooks.new_secret())
         await self.context.webhook_routes.open(endpoint.events)  # before the commit: no event missed
         self.endpoints.add(endpoint)
