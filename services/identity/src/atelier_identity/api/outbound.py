@@ -46,6 +46,12 @@ WHAT: dict[str, str] = {
                        "`refund_shipping`); `resaleable` items go back in stock. The refund itself follows as "
                        "`payment.refunded` with this `return_id`.",
     "return.rejected": "Staff refused a return before receiving it: nothing is refunded or restocked.",
+    "exchange.requested": "A delivered order's lines (`lines_back`) are to come back for other goods (`new_items`, "
+                          "priced): the `credit`, the `new_items_total` and the `difference` (above 0: the customer "
+                          "pays it; below 0: refunded once the lines are back); `exchange_order_id` sends the new "
+                          "items (null while a customer's request waits for staff).",
+    "exchange.completed": "An exchange's lines came back: the credit note of those lines is issued, `refund` (what "
+                          "the shop owed, 0 if nothing) follows as `payment.refunded` with this `return_id`.",
     "subscription.changed": "A customer's subscription changed: its plan, status, period or cancellation.",
     "gift_card.issued": "Staff issued a gift card: its id, the code's last four characters, balance, currency and "
                         "expiry (never the code).",

@@ -149,6 +149,18 @@ class ExchangeLineBack(_Read):
 class ExchangePreview(_Read):
     """An exchange as it would be; nothing written."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0", "currency": "USD",
+        "lines_back": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
+                        "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None,
+                        "sku": "SEAL-PRO-1L", "name": "Stone Sealer 1 L", "quantity": 1, "amount": "27.24"}],
+        "new_items": [{"product_id": "8a1f2b3c-4d5e-4f60-8172-93a4b5c6d7e8", "variant_id": None, "sku": "SEAL-PRO-5L",
+                       "name": "Stone Sealer 5 L", "variant_name": None, "quantity": 1, "unit_price": "45.00",
+                       "line_total": "45.00", "discount_amount": "0.00", "tax_rate": "0.09", "tax_amount": "4.05",
+                       "tax_inclusive": False}],
+        "credit": "27.24", "new_items_total": "49.05", "difference": "21.81", "amount_due": "21.81",
+        "refund": "0.00"}]})
+
     order_id: uuid.UUID
     order_number: str
     currency: str
