@@ -33,7 +33,7 @@ from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository
 from atelier_orders.returns import exchange_orders
 from atelier_orders.returns import rules as return_rules
-from atelier_orders.returns.service import Returns, ReturnPicture, _contract_line, _units
+from atelier_orders.returns.service import ReturnPicture, Returns, _contract_line, _units
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas.returns import ExchangeCreate
 from atelier_orders.service._shared import order_id_of

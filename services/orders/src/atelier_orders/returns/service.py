@@ -48,10 +48,10 @@ from atelier_orders.errors import (
     ReturnNotOpen,
     ReturnQuantityExceeded,
 )
+from atelier_orders.invoices.service import Invoicing
 from atelier_orders.models import OrderReturn, OrderReturnLine, utcnow
 from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository, ReturnRepository
-from atelier_orders.invoices.service import Invoicing
 from atelier_orders.returns import claims, exchange_orders
 from atelier_orders.returns import rules as return_rules
 from atelier_orders.returns.rules import ClaimResolution, ReturnKind, ReturnStatus
