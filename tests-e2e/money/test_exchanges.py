@@ -3,7 +3,7 @@ cheaper one, catalog takes the new item's stock at once (the credit pays it), th
 ready to ship and invoiced; receiving the unit (twice at once: once) restocks it once, payments
 refunds the difference once and the credit note lists the line. For a dearer one, the new item
 waits for the difference, which the customer pays through the payment link on the local
-provider's page. Charged − refunded is what the customer keeps, and the documents say the same."""
+provider's page (the link is mailed to the customer too). Charged − refunded is what the customer keeps, and the documents say the same."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from infra.back_office import staffer
-from infra.journeys import customer, poll, staff
+from infra.journeys import customer, latest_mail, poll, staff
 from infra.returns import delivered_order, stock
 
 from atelier_testing import assert_error
@@ -149,6 +149,8 @@ async def test_a_dearer_item_waits_for_the_difference_paid_through_its_link(api:
     waiting = await _order_in(api, auth, exchange["replacement_order_id"], "awaiting_payment")
     link = httpx.URL(exchange["payment_url"])
     assert link.params["order_id"] == waiting["id"]
+    mail = await latest_mail(api, order["email"], "to pay")  # the customer is mailed it, as for a draft
+    assert exchange["payment_url"] in mail["text"] and waiting["order_number"] in mail["text"]
     async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as guest:
         r = await guest.post("/api/v1/payments/checkout", json={
             "order_id": link.params["order_id"], "payment_token": link.params["token"], **REDIRECTS})

@@ -104,7 +104,9 @@ class TestRefundPath:
         internal = (await harness.client.get(f"/internal/orders/{new_order['id']}", headers=service_headers)).json()
         assert internal["is_payable"] is False and D(internal["amount_due"]) == 0
 
-        await harness.deliver(StockReserved(order_id=new_order["id"]))
+        reserved = await harness.deliver(StockReserved(order_id=new_order["id"]))
+        await harness.deliver(StockReserved(order_id=new_order["id"]), envelope_id=reserved.id)  # redelivered
+        await harness.deliver(StockReserved(order_id=new_order["id"]))  # said twice
         assert (await customer.order(new_order["id"]))["status"] == "paid"  # ready to ship
 
         received = await receive(harness, staff, ex, restock=[True])
@@ -123,7 +125,8 @@ class TestRefundPath:
         refund = PaymentRefunded(order_id=order["id"], payment_id=uuid.uuid4(), amount=credit - total,
                                  currency=order["currency"], refund_id=uuid.uuid4(), is_full=False,
                                  reason=f"Exchange {ex['number']}", return_id=ex["id"])
-        await harness.deliver(refund)
+        envelope = await harness.deliver(refund)
+        await harness.deliver(refund, envelope_id=envelope.id)  # redelivered
         [seen] = (await customer.client.get(returns_url(order), headers=customer.headers)).json()
         assert seen["status"] == "refunded"
 
@@ -136,6 +139,8 @@ class TestRefundPath:
             (order["items"][0]["id"], 1, credit)]
         new_invoice = await invoice(harness, staff, new_order["id"])
         assert D(new_invoice["total_amount"]) == total
+        await harness.drain()
+        assert len(published(harness, "invoice.issued", new_order["id"])) == 1
         # Charged − refunded = what the customer keeps, line by line.
         kept = {order["items"][0]["id"]: charged(order["items"][0]) - credit,
                 order["items"][1]["id"]: charged(order["items"][1]),
@@ -191,6 +196,9 @@ class TestCustomerPays:
         await harness.drain()
         [placed] = published(harness, "order.placed", new_id)
         assert placed["settled"] is False  # a reservation, paid or expired like any order's
+        [link] = published(harness, "draft_order.sent", new_id)  # identity mails the link, as a draft's
+        assert (link["payment_url"], D(link["total_amount"]), link["draft_id"]) == (
+            ex["payment_url"], total - credit, ex["id"])
         await harness.deliver(StockReserved(order_id=new_id))
         assert (await customer.order(new_id))["status"] == "awaiting_payment"
         internal = (await harness.client.get(f"/internal/orders/{new_id}", headers=service_headers)).json()
@@ -255,3 +263,16 @@ class TestRequests:
         assert seen["status"] == "rejected" and "insufficient stock" in seen["note"]
         again = await exchanged(harness, staff, order, [(0, 1)], [(platform.product(price="9.00")["id"], 1)])
         assert again["status"] == "approved"
+
+    async def test_the_exchange_order_cancelled_before_the_lines_come_back_calls_the_exchange_off(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await delivered_order(harness, customer, staff, platform, ("30.00", 1, "physical"))
+        ex = await exchanged(harness, staff, order, [(0, 1)], [(platform.product(price="50.00")["id"], 1)])
+        await harness.deliver(StockReserved(order_id=ex["replacement_order_id"]))
+        cancelled = await staff.moved(ex["replacement_order_id"], "cancelled")
+        assert cancelled["status"] == "cancelled"
+        [seen] = (await customer.client.get(returns_url(order), headers=customer.headers)).json()
+        assert seen["status"] == "rejected" and "cancelled" in seen["note"]
+        assert_error(await receive(harness, staff, ex), 409, "RETURN_NOT_OPEN")
+        history = (await customer.order(order["id"]))["status_history"]
+        assert history[-1]["note"].startswith(f"Exchange {ex['number']}: exchange order ")

@@ -112,6 +112,8 @@ class DraftOrderSent(StorefrontEvent):
     pays the order without signing in."""
 
     type = "draft_order.sent"
+    # The draft's id; or an exchange's (docs/back-office.md#exchanges), whose order's link pays the
+    # difference its customer owes (`total_amount`: that amount).
     draft_id: uuid.UUID
     order_id: uuid.UUID
     order_number: str

@@ -103,3 +103,13 @@ async def replacement_refused(session: AsyncSession, replacement: LockedOrder, r
                         note=f"{'Exchange' if exchange else 'Claim'} {claim.number}: {note}; its units may be "
                              "settled again"[:1000])
 
+
+
+async def exchange_order_cancelled(session: AsyncSession, order: LockedOrder, reason: str) -> None:
+    """An exchange's order cancelled (by staff or the customer, or refused after payment) while
+    the exchange waits for its lines: the exchange is rejected, its units free again, as when
+    catalog refuses its stock. One whose lines came back already stays as it is (staff settle it).
+    A claim's replacement cancelled leaves its claim as it is."""
+    found = await ReturnRepository(session).by_replacement(order.id)
+    if found is not None and found.kind == ReturnKind.EXCHANGE:
+        await replacement_refused(session, order, f"cancelled ({reason})")

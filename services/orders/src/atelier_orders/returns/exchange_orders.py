@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
-from atelier_common.contracts.orders import ExchangeItem, OrderPlaced
+from atelier_common.contracts.orders import DraftOrderSent, ExchangeItem, OrderPlaced
 from atelier_common.money import quantize
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
@@ -134,9 +134,16 @@ async def place_exchange_order(session: AsyncSession, original: OrderDetails, ex
     return order
 
 
-async def exchange_payment_url(context: OrdersContext, order: OrderDetails, now: datetime) -> str:
+async def send_payment_link(session: AsyncSession, context: OrdersContext, exchange: OrderReturn,
+                            order: OrderDetails, due: Decimal, now: datetime) -> str:
     """The link that pays what an exchange's order leaves due: the draft order's payment link
-    (`drafts.service.payment_url`), valid as long as a draft's."""
+    (`drafts.service.payment_url`), valid as long as a draft's, and mailed to the customer by
+    identity as a sent draft's is (`draft_order.sent`, naming the exchange)."""
     storefront = await context.storefronts.get(order.storefront)
-    return payment_url(context.settings.service_token, storefront, order.id,
-                       now + timedelta(hours=context.settings.draft_payment_link_hours))
+    expires_at = now + timedelta(hours=context.settings.draft_payment_link_hours)
+    url = payment_url(context.settings.service_token, storefront, order.id, expires_at)
+    await outbox.add(session, DraftOrderSent(
+        storefront=order.storefront, draft_id=exchange.id, order_id=order.id, order_number=order.order_number,
+        user_id=order.user_id, email=order.email, total_amount=due, currency=order.currency, payment_url=url,
+        expires_at=expires_at))
+    return url

@@ -30,7 +30,6 @@ from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import OrderNotFound, OrderNotReturnable
 from atelier_orders.models import OrderReturnLine
 from atelier_orders.queries import OrderQueries
-from atelier_orders.repository import OrderRepository
 from atelier_orders.returns import exchange_orders
 from atelier_orders.returns import rules as return_rules
 from atelier_orders.returns.service import ReturnPicture, Returns, _contract_line, _units
@@ -93,7 +92,7 @@ class Exchanges(UseCase[OrdersContext]):
         placed = None
         if staff:
             picture = await self.returns.approve_locked(ret, order, viewer)
-            placed = await OrderRepository(self.session).lock(picture.ret.replacement_order_id) \
+            placed = await OrderQueries(self.session).get(picture.ret.replacement_order_id) \
                 if picture.ret.replacement_order_id else None
         await outbox.add(self.session, ExchangeRequested(
             storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,

@@ -241,9 +241,9 @@ class Returns(UseCase[OrdersContext]):
                            after={"status": R.APPROVED.value, **({"exchange_order_id": str(placed.id)}
                                                                  if placed else {})})
         picture = await self._picture(ret.id)
-        if placed is not None and _settlement(ret).amount_due > 0:
-            picture = ReturnPicture(picture.ret, picture.lines,
-                                    payment_url=await exchange_orders.exchange_payment_url(self.context, placed, now))
+        if placed is not None and (due := _settlement(ret).amount_due) > 0:
+            url = await exchange_orders.send_payment_link(self.session, self.context, ret, placed, due, now)
+            picture = ReturnPicture(picture.ret, picture.lines, payment_url=url)
         return picture
 
     async def receive(self, return_ref: str, data: ReturnReceive, staff: Principal) -> ReturnPicture:
@@ -312,7 +312,9 @@ class Returns(UseCase[OrdersContext]):
             storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
             order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=ret.reason,
             amount=refund, currency=ret.currency, refund_shipping=False, items=items, kind=ret.kind))
-        exchange_order = await self.orders.lock(ret.replacement_order_id) if ret.replacement_order_id else None
+        # Read, not locked: a lock of the exchange's order is taken before its original's (its cancellation).
+        exchange_order = await OrderQueries(self.session).get(ret.replacement_order_id) \
+            if ret.replacement_order_id else None
         await outbox.add(self.session, ExchangeCompleted(
             storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
             order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=ret.reason,

@@ -219,6 +219,9 @@ class StatusService(UseCase[OrdersContext]):
             raise OrderNotCancellable(problem, details={
                 "status": order.status, "cancellable_from": sorted(s.value for s in domain.CANCELLABLE)})
         await transition(self.session, order, S.CANCELLED, note=note, actor=actor, actor_id=actor_id)
+        if order.replaces_order_id is not None:
+            # An exchange's order cancelled before its lines came back: the exchange is off.
+            await claims.exchange_order_cancelled(self.session, order, note)
         # Catalog releases the stock; payments refunds what was paid.
         await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id,
                                                       storefront=order.storefront,
