@@ -40,7 +40,8 @@ WHAT: dict[str, str] = {
                      "payment (0: not paid); the refund follows as `payment.refunded` with `return_id` = `edit_id`.",
     "return.requested": "A customer or staff opened a return of a delivered order's lines (`items`, `reason`, "
                         "`opened_by`); or staff settled a claim of damaged or missing goods (`kind: claim`, "
-                        "`resolution` refund or replace).",
+                        "`resolution` refund or replace); or an exchange was opened (`kind: exchange`, "
+                        "`exchange.requested` says what goes out).",
     "return.received": "Staff received a return, or settled a claim by a refund (`kind: claim`): `amount` is the "
                        "refund asked of the payment (its lines with tax, less their discount, plus shipping when "
                        "`refund_shipping`); `resaleable` items go back in stock. The refund itself follows as "

@@ -53,8 +53,9 @@ STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"},
 STAFF_WRITE_ERRORS: ErrorResponses = {
     **STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"},
     400: {"description": "VALIDATION_ERROR: an order item not in this return, or more units than requested"},
-    409: {"description": "RETURN_NOT_OPEN: received, refunded or rejected already (approve: not requested; "
-                         "details.status); nothing changed"}}
+    409: {"description": "RETURN_NOT_OPEN: received, refunded or rejected already (approve: not requested; an "
+                         "exchange: received once approved, rejected while requested; details.status); nothing "
+                         "changed"}}
 
 
 @router.post("/orders/{order_id}/returns", summary="Return items of a delivered order", status_code=201,
@@ -116,7 +117,9 @@ async def get_return(return_id: str, _: OrderReaderPrincipal, returns: ReturnRea
             responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
 async def approve_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep) -> Any:
     """Accept a requested return before the parcel comes (support, admin; audited as `return.approve`).
-    Optional: a requested return may be received directly."""
+    Optional: a requested return may be received directly. A customer's exchange request approved
+    (`exchange.approve`) places its new items' order at the prices it was requested at, and answers the
+    `payment_url` when the customer owes the difference."""
     return (await returns.approve(return_id, support)).read()
 
 

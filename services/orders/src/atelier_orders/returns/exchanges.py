@@ -91,7 +91,7 @@ class Exchanges(UseCase[OrdersContext]):
         credit, total = settlement.credit, settlement.new_items_total
         placed = None
         if staff:
-            picture = await self.returns.approve_locked(ret, order, viewer)
+            picture = await self.returns.approve_locked(ret, order, viewer, audited=False)
             placed = await OrderQueries(self.session).get(picture.ret.replacement_order_id) \
                 if picture.ret.replacement_order_id else None
         await outbox.add(self.session, ExchangeRequested(

@@ -217,7 +217,8 @@ class Returns(UseCase[OrdersContext]):
         ret, order = await self._lock(return_ref)
         return await self.approve_locked(ret, order, staff)
 
-    async def approve_locked(self, ret: OrderReturn, order: LockedOrder, staff: Principal) -> ReturnPicture:
+    async def approve_locked(self, ret: OrderReturn, order: LockedOrder, staff: Principal, *,
+                             audited: bool = True) -> ReturnPicture:
         """`approve` under the order's lock. An exchange approved has its new items' order placed
         (`exchange_orders.place_exchange_order`): catalog holds their stock, and what the customer
         owes gets its payment link (answered once, as `payment_url`)."""
@@ -236,10 +237,11 @@ class Returns(UseCase[OrdersContext]):
         await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF, actor_id=staff.user_id,
                             note=f"{what} {ret.number} approved" + (
                                 f": new items go out as order {placed.order_number}" if placed else ""))
-        await audit.record(self.session, staff, f"{ret.kind}.approve", "order", order.id,
-                           before={"return_id": str(ret.id), "status": ret.status},
-                           after={"status": R.APPROVED.value, **({"exchange_order_id": str(placed.id)}
-                                                                 if placed else {})})
+        if audited:  # staff's own exchange is approved as it is opened: its `exchange.open` row says so
+            await audit.record(self.session, staff, f"{ret.kind}.approve", "order", order.id,
+                               before={"return_id": str(ret.id), "status": ret.status},
+                               after={"status": R.APPROVED.value, **({"exchange_order_id": str(placed.id)}
+                                                                     if placed else {})})
         picture = await self._picture(ret.id)
         if placed is not None and (due := _settlement(ret).amount_due) > 0:
             url = await exchange_orders.send_payment_link(self.session, self.context, ret, placed, due, now)
