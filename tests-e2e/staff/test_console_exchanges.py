@@ -47,7 +47,10 @@ async def test_support_exchange_a_unit_and_receive_it_from_the_order_page(platfo
         await status_says(page, " opened")
         [exchange] = (await api.get(f"/api/v1/orders/{order['id']}/returns", headers=auth)).json()
         assert (exchange["kind"], exchange["status"]) == ("exchange", "approved")
-        # The page shows the order again after the write: the exchange is in its returns, open.
+        # The page shows the order again after the write: the exchange is in its returns, open,
+        # with what goes out and the order that sends it.
+        await page.get_by_role("cell", name=f"out: {out['name']}", exact=False).wait_for()
+        await page.get_by_role("link", name="the exchange order").wait_for()
         receipt = page.get_by_role("group", name=f"Receive exchange {exchange['number']} (every unit)")
         await receipt.get_by_role("button", name="Receive").click()
         await status_says(page, f"Exchange {exchange['number']} received")

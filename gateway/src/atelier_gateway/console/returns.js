@@ -47,7 +47,8 @@ export async function returnsOf(order, ctx) {
     { label: "Status", value: (r) => h("span", { "data-return-status": r.number }, r.status,
       ...(r.replacement_order_id ? [" by ", link(`#/orders/${r.replacement_order_id}`,
         r.kind === "exchange" ? "the exchange order" : "the replacement order")] : [])) },
-    { label: "Lines", value: (r) => r.items.map((l) => lineText(l) + (l.resaleable === null ? "" : l.resaleable ? ", restocked" : ", not resold")).join("; ") },
+    { label: "Lines", value: (r) => r.items.map((l) => lineText(l) + (l.resaleable === null ? "" : l.resaleable ? ", restocked" : ", not resold")).join("; ")
+      + (r.new_items.length ? `; out: ${r.new_items.map(lineText).join("; ")}` : "") },
     { label: "Reason", value: (r) => r.note ? `${r.reason} (rejected: ${r.note})` : r.reason || "" },
     { label: "Refund", value: (r) => money(r.refunded_amount ?? r.amount, r.currency), num: true }],
     page.results, "No return.")];
