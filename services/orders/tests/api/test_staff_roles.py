@@ -25,6 +25,9 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("POST", "/api/v1/staff/returns/{return_id}/approve"): {"support"},
             ("POST", "/api/v1/staff/returns/{return_id}/receive"): {"support", "finance"},
             ("POST", "/api/v1/staff/returns/{return_id}/reject"): {"support"},
+            # Exchanges: support preview and open them (received as returns are).
+            ("POST", "/api/v1/staff/orders/{order_id}/exchanges/preview"): {"support"},
+            ("POST", "/api/v1/staff/orders/{order_id}/exchanges"): {"support"},
             # Order edits: support and finance preview, confirm and read them.
             ("POST", "/api/v1/staff/orders/{order_id}/edits/preview"): {"support", "finance"},
             ("POST", "/api/v1/staff/orders/{order_id}/edits"): {"support", "finance"},

@@ -59,6 +59,8 @@ from atelier_orders.schemas.promotions import (
 )
 from atelier_orders.schemas.returns import (
            ClaimCreate,
+           ExchangeCreate,
+           ExchangePreview,
            ReturnCreate,
            ReturnLineCreate,
            ReturnLineRead,
@@ -78,7 +80,8 @@ from atelier_orders.schemas.staff import (
            StaffOrderSummaryRead,
 )
 
-__all__ = ["MAX_LINES", "BuyerRead", "ClaimCreate", "CreditNoteLink", "CreditNoteRead", "DailyOrdersRead", "InternalOrderCreate",
+__all__ = ["MAX_LINES", "BuyerRead", "ClaimCreate", "CreditNoteLink", "CreditNoteRead", "DailyOrdersRead", "ExchangeCreate",
+           "ExchangePreview", "InternalOrderCreate",
            "InternalOrderRead", "InvoiceLineRead", "InvoiceRead", "InvoiceTaxRead", "Note", "OrderCancel",
            "OrderCreate", "OrderDiscountRead", "OrderItemCreate", "OrderItemRead", "OrderMoneyRead", "OrderQuery",
            "OrderRead", "OrderShippingMethodRead", "OrderStatusUpdate", "OrderSummaryRead", "PromotionAmount",

@@ -61,6 +61,14 @@ class InvoiceTaxRead(BaseModel):
     tax: Money
 
 
+class CreditNoteLineRead(BaseModel):
+    order_item_id: uuid.UUID
+    sku: str
+    name: str
+    quantity: int
+    amount: Money
+
+
 class CreditNoteRead(_Read):
     """A credit note of the invoice: one per refund; its PDF is `…/credit-notes/{number}.pdf`."""
 
@@ -71,6 +79,10 @@ class CreditNoteRead(_Read):
     currency: str
     reason: str | None
     issued_at: datetime
+    return_id: uuid.UUID | None = Field(default=None, description=(
+        "An exchange's credit note: the exchange (its lines coming back credit the exchange's order)"))
+    lines: list[CreditNoteLineRead] | None = Field(default=None, description=(
+        "An exchange's credit note: the lines coming back, each with what it credits"))
 
 
 class CreditNoteLink(BaseModel):
