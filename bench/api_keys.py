@@ -3,8 +3,9 @@
 Distributed mode on PostgreSQL, RabbitMQ and Redis (one process per service), the same cheap route
 (`GET /api/v1/generation/models`, a static list, so the gateway's own work is what differs) three
 ways: no token, a staff member's access token, and an API key (`Bearer atk_live_…`), which the
-gateway exchanges once and then reuses, reading identity's revocation mark in Redis (one GET) before
-each reuse (docs/security.md, "API keys"). Load from a second process (wrk when installed, else
+gateway exchanges once and then reuses, rereading identity's revocation mark in Redis (one GET) every
+`--check-seconds` (the gateway's `API_KEY_REVOCATION_CHECK_SECONDS`, 1 s by default; 0: before every
+request) (docs/security.md, "API keys"). Load from a second process (wrk when installed, else
 bench/load.py). Prints req/s, p50, p99 and the gateway's CPU per request for each, and what a key
 costs over a JWT.
 
@@ -31,12 +32,15 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--check-seconds", type=float, default=1.0,
+                        help="how often a kept exchange rereads its revocation mark (0: every request)")
     args = parser.parse_args()
 
     trial = Run.new("keys")
     topology = trial.topology(args.postgres, args.amqp, split=False, env={
         "ATELIER_ACCESS_LOG": "false", "ATELIER_REDIS_URL": args.redis,
         "ATELIER_REDIS_KEY_PREFIX": f"{trial.name}:", "ATELIER_CACHE_ENABLED": "false",
+        "ATELIER_GATEWAY_API_KEY_REVOCATION_CHECK_SECONDS": str(args.check_seconds),
         # The limiters stay on the path, with ceilings the load never reaches.
         "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
         "ATELIER_GATEWAY_RATE_LIMIT_STAFF": "1000000000/hour",
@@ -68,7 +72,7 @@ def main() -> None:
             out[name]["gateway_cpu_us"] = cpu_per_request(tree_cpu(gateway_pid) - before, out[name], args.seconds)
 
     print(f"load: {'wrk' if shutil.which('wrk') else 'bench/load.py'}, {args.concurrency} connections, "
-          f"{args.seconds}s each, 1 gateway process; GET {PATH}")
+          f"{args.seconds}s each, 1 gateway process; GET {PATH}; the mark reread every {args.check_seconds}s")
     print(f"{'':10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'gw µs/req':>10}")
     for name, r in out.items():
         print(f"{name:10} {r['rps']:>10.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7} "

@@ -108,6 +108,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             stack.push_async_callback(internal.aclose)
             auth.exchanger = api_key_exchanger(internal)
             auth.revocations = shared_revocations(settings)
+            auth.revocation_check_seconds = settings.api_key_revocation_check_seconds
             if auth.revocations is not None:
                 stack.callback(auth.revocations.close)
             storefronts = StorefrontDirectory(fallback_storefront(settings), storefront_loader(internal),

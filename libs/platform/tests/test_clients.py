@@ -21,7 +21,6 @@ from atelier_platform.cli import app as cli
 from atelier_testing import poll_until
 from atelier_testing.infra import REQUIRE_ENV, infra_required
 
-
 PASSWORD = "a long enough password"
 
 
