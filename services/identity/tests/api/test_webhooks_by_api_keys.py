@@ -119,3 +119,5 @@ async def test_a_revoked_keys_endpoints_get_nothing(start_identity, test_keys) -
 
         await poll_until(fanned_out, timeout=15, message="the person's endpoint's delivery")
         assert await deliveries(keys["id"]) == 0
+        # Its token, wherever the revocation was not heard yet, manages nothing.
+        assert_error(await api.client.get(URL, headers=erp), 401, "INVALID_TOKEN")

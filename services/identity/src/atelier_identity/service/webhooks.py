@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import audit
 from atelier_common.auth import ALL_STOREFRONTS, ROLE_ADMIN, Principal
 from atelier_common.db import Database
+from atelier_common.errors import InvalidToken
 from atelier_common.events.envelope import Envelope, event_class
 from atelier_common.loops import BackgroundLoop, woken_or_timed_out
 from atelier_common.service import Runtime
@@ -97,6 +98,9 @@ class WebhookEndpoints(IdentityUseCase):
         (every endpoint); a person without the admin role is refused."""
         key = await self.session.get(ApiKey, staff.user_id) if staff.user_id is not None else None
         if key is not None:
+            # Its token outlived the key only where the revocation was not heard yet: refused here anyway.
+            if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now()):
+                raise InvalidToken("The API key is revoked or expired")
             return key
         if not staff.has_role(ROLE_ADMIN):
             raise WebhooksForAdmins()
