@@ -69,6 +69,8 @@ class Order(SQLModel, table=True):
         Index("ix_customer_order_email_lower", func.lower(text("email"))),
         # Staff's list of every order, newest first, whole or by day.
         Index("ix_customer_order_created", "created_at", "id"),
+        # The paid orders' feed (`GET /staff/orders/paid`).
+        Index("ix_customer_order_paid", "paid_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -263,6 +265,8 @@ class Invoice(SQLModel, table=True):
         UniqueConstraint("number", name="uq_invoice_number"),
         # One invoice per order, whatever delivers the payment twice.
         UniqueConstraint("order_id", name="uq_invoice_order_id"),
+        # Accounting's list (`GET /staff/invoices`).
+        Index("ix_invoice_issued", "issued_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -314,6 +318,7 @@ class CreditNote(SQLModel, table=True):
         UniqueConstraint("refund_id", name="uq_credit_note_refund_id"),
         UniqueConstraint("return_id", name="uq_credit_note_return_id"),
         Index("ix_credit_note_order_id", "order_id", "issued_at"),
+        Index("ix_credit_note_issued", "issued_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -139,6 +139,13 @@ class OrderSummaryRow:
 
 
 @dataclass
+class PaidOrderRow(OrderSummaryRow):
+    """A line of the paid orders' feed: a list's line and when it was paid."""
+
+    paid_at: datetime
+
+
+@dataclass
 class LockedOrder:
     """What a status change reads of the order it locked (`OrderRepository.lock`), and writes
     back (`OrderRepository.save_status`): the status columns, and what its events announce."""

@@ -11,6 +11,10 @@ from atelier_testing.staff import assert_staff_roles
 
 EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("GET", "/api/v1/staff/orders"): {"support", "finance"},
+            # What an integrator pulls: the paid orders' feed, a period's invoices and credit notes.
+            ("GET", "/api/v1/staff/orders/paid"): {"support", "finance"},
+            ("GET", "/api/v1/staff/invoices"): {"support", "finance"},
+            ("GET", "/api/v1/staff/credit-notes"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}"): {"support", "finance"},
             ("GET", "/api/v1/staff/reports/daily"): {"support", "finance"},
             # An order's invoice and credit notes.

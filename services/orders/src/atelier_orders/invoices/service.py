@@ -15,6 +15,7 @@ is an invoice to credit.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from atelier_common.auth import ORDER_READERS, Principal
 from atelier_common.contracts.orders import CreditNoteIssued, InvoiceIssued
 from atelier_common.service import UseCase
 from atelier_common.storefronts import UnknownStorefront
+from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import CreditNoteNotFound, InvoiceNotFound
 from atelier_orders.invoices import documents
@@ -189,6 +191,12 @@ class Pdf:
     content: bytes
 
 
+def _scoped(where: domain.DocumentFilter, staff: Principal) -> domain.DocumentFilter:
+    if staff.storefronts is None:
+        return where
+    return dataclasses.replace(where, storefronts=tuple(sorted(staff.storefronts)))
+
+
 class InvoiceReader(UseCase[OrdersContext]):
     """What the readers of an order see of its documents: the readers `GET /orders/{id}` has (its
     owner, the anonymous id a claim moved it from, order readers), and staff through
@@ -198,6 +206,17 @@ class InvoiceReader(UseCase[OrdersContext]):
     def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
         super().__init__(session, context)
         self.invoices = InvoiceQueries(session)
+
+    async def issued(self, where: domain.DocumentFilter, *, limit: int, offset: int,
+                     staff: Principal) -> tuple[int, Sequence[Invoice]]:
+        """Accounting's list: invoices issued in the window, oldest first; only the storefronts
+        `staff`'s API key may touch."""
+        return await self.invoices.issued(_scoped(where, staff), limit=limit, offset=offset)
+
+    async def credited(self, where: domain.DocumentFilter, *, limit: int, offset: int,
+                       staff: Principal) -> tuple[int, Sequence[tuple[CreditNote, str]]]:
+        """Credit notes issued in the window, oldest first, each with its invoice's number."""
+        return await self.invoices.credited(_scoped(where, staff), limit=limit, offset=offset)
 
     async def invoice(self, order_ref: str, viewer: Principal) -> InvoicePicture:
         invoice = await self._invoice(order_ref, viewer)
