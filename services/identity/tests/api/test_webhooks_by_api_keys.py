@@ -63,6 +63,7 @@ class TestAKeysOwnEndpoints:
             assert changed.status_code == 200 and changed.json()["events"] == ["order.paid", "order.placed"]
             assert (await api.client.delete(f"{URL}/{endpoint['id']}", headers=erp)).status_code == 204
             assert (await api.client.get(URL, headers=erp)).json()["count"] == 0
+            await api.h.drain()  # the audit entries are published after their commits
             actions = [(e.data["action"], e.data["actor_id"]) for e in api.h.published("staff.action_recorded")
                        if e.data["action"].startswith("webhook_endpoint.")]
             assert [a for a, actor in actions if actor == erp_id] == [
