@@ -18,9 +18,11 @@ STOREFRONT_SCOPED = set(EXPECTED)
 ORDER, R = "/api/v1/staff/orders/{order_id}", "/api/v1/staff/returns"
 SCOPED_IN = {
     "orders:read": {("GET", "/api/v1/staff/orders"), ("GET", ORDER), ("GET", "/api/v1/staff/reports/daily"),
+                    ("GET", "/api/v1/staff/orders/paid"),
                     ("GET", f"{ORDER}/edits"), ("GET", R), ("GET", f"{R}/{{return_id}}")},
     "invoices:read": {("GET", f"{ORDER}/invoice"), ("GET", f"{ORDER}/invoice.pdf"),
-                      ("GET", f"{ORDER}/credit-notes/{{number}}.pdf")},
+                      ("GET", f"{ORDER}/credit-notes/{{number}}.pdf"), ("GET", "/api/v1/staff/invoices"),
+                      ("GET", "/api/v1/staff/credit-notes")},
 }
 
 

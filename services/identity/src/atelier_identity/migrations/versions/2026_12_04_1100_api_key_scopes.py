@@ -1,8 +1,8 @@
 """API keys' narrow scopes: api_key.scopes
 
-Revision ID: identity_0022
-Revises: identity_0021
-Create Date: 2026-11-30 17:00
+Revision ID: identity_0023
+Revises: identity_0022
+Create Date: 2026-12-04 11:00
 """
 from collections.abc import Sequence
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "identity_0022"
-down_revision: str | None = "identity_0021"
+revision: str = "identity_0023"
+down_revision: str | None = "identity_0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
