@@ -242,11 +242,24 @@ class StockLine(ContractModel):
     available: int
 
 
+class StockSource(ContractModel):
+    """Units of one product (or variant) an order takes from one stock location."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    location_id: uuid.UUID
+    location: str
+    quantity: int
+
+
 class StockReserved(IntegrationEvent):
     """Every line of the order is held for it (or needed no stock)."""
 
     type = "stock.reserved"
     order_id: uuid.UUID
+    # Added by catalog (optional): where the units come from, a line split across locations
+    # having one entry per location. Events from before locations: none.
+    sources: list[StockSource] = []
 
 
 class StockEditReserved(IntegrationEvent):

@@ -74,6 +74,9 @@ class OrderPlaced(StorefrontEvent):
     # Nothing will be paid for it (a claim's replacement, sent at no charge): catalog takes its
     # stock for good at once, with no reservation to expire. Events from before claims: False.
     settled: bool = False
+    # The country the order ships to (ISO 3166-1 alpha-2), by which catalog picks the stock
+    # locations that serve it. None: nothing shipped, or events from before locations.
+    ship_country: str | None = None
 
 
 class OrderCancelled(StorefrontEvent):
