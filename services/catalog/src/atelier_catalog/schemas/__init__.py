@@ -26,6 +26,17 @@ from atelier_catalog.schemas._shared import (
 )
 from atelier_catalog.schemas.categories import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate
 from atelier_catalog.schemas.images import ImageCreate, ImageRead, ImageUpdate, ImageUrl
+from atelier_catalog.schemas.locations import (
+    ItemStockRead,
+    LocationCreate,
+    LocationRead,
+    LocationsRead,
+    LocationUnits,
+    LocationUpdate,
+    ProductLocationsRead,
+    StockTransferCreate,
+    StockTransferRead,
+)
 from atelier_catalog.schemas.price_lists import (
            PRICE_LIST_EXAMPLE,
            CustomerGroup,
@@ -58,6 +69,8 @@ from atelier_catalog.schemas.transfer import ImportReportRead, ImportRowRead
 from atelier_catalog.schemas.variants import VariantCreate, VariantRead, VariantUpdate
 
 __all__ = [
+    "ItemStockRead", "LocationCreate", "LocationRead", "LocationUnits", "LocationUpdate", "LocationsRead",
+    "ProductLocationsRead", "StockTransferCreate", "StockTransferRead",
            "PRICE_LIST_EXAMPLE",
            "Attributes",
            "CategoryCreate",
