@@ -22,7 +22,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
-from atelier_catalog.models import DEFAULT_LOCATION_ID, CatalogImportRef, Product, ProductImage, ProductVariant, StockMovement
+from atelier_catalog.models import (
+    DEFAULT_LOCATION_ID,
+    CatalogImportRef,
+    Product,
+    ProductImage,
+    ProductVariant,
+    StockMovement,
+)
 from atelier_catalog.repository import LocationRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate
 from atelier_catalog.service import CategoryService

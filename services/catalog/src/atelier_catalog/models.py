@@ -14,10 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Column,
-    JSON,
     ForeignKey,
     Index,
     Integer,

@@ -156,7 +156,7 @@ class TestReservingFromLocations:
 
     async def test_another_storefronts_location_is_not_used(self, harness: ServiceHarness, staff: dict[str, str],
                                                             catalog: Catalog) -> None:
-        slab, shop = await split_setup(harness, staff, catalog)  # the shop is the default storefront's
+        slab, _ = await split_setup(harness, staff, catalog)  # the shop is the default storefront's
         order = to("FR", line(slab, 5), storefront="marbelle")
         await harness.deliver(order)
         assert decisions(harness, order.order_id)[0][0] == "stock.rejected"

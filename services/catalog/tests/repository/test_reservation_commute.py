@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from atelier_catalog import sweeper
 from atelier_catalog.events import SUBSCRIPTIONS
-from atelier_catalog.repository import LocationRepository
 from atelier_catalog.models import Product, StockReservation
+from atelier_catalog.repository import LocationRepository
 from atelier_common.columns import utcnow
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.contracts.payments import OrderPaid

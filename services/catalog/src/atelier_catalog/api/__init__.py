@@ -1,6 +1,16 @@
 """HTTP routes of the catalog: one router per resource, plus /internal for other services."""
 
-from atelier_catalog.api import categories, internal, locations, media, price_lists, pricing, products, reviews, transfer
+from atelier_catalog.api import (
+           categories,
+           internal,
+           locations,
+           media,
+           price_lists,
+           pricing,
+           products,
+           reviews,
+           transfer,
+)
 
 # The public reads first: their routers cache (`api/cache.py`); before them, the staff reads and the
 # CSV routes, whose paths `GET /products/{ref}` would otherwise take.

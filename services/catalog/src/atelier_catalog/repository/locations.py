@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
@@ -44,15 +45,13 @@ def item_of(product_id: uuid.UUID, variant_id: uuid.UUID | None) -> uuid.UUID:
     return variant_id if variant_id is not None else product_id
 
 
-def _shelf(row: Sequence[object]) -> Shelf:
-    location_id, name, storefront, ships_to, priority, is_default, quantity = row
-    return Shelf(location_id=location_id, name=str(name), storefront=str(storefront),  # type: ignore[arg-type]
-                 ships_to=tuple(ships_to or ()), priority=int(priority), is_default=bool(is_default),  # type: ignore[call-overload]
-                 quantity=int(quantity))  # type: ignore[call-overload]
+def _shelf(row: Any) -> Shelf:
+    return Shelf(location_id=row.id, name=row.name, storefront=row.storefront, ships_to=tuple(row.ships_to or ()),
+                 priority=row.priority, is_default=row.is_default, quantity=row.quantity)
 
 
 class LocationRepository(SessionRepository):
-    async def list(self, storefront: str | None = None) -> Sequence[StockLocation]:
+    async def all(self, storefront: str | None = None) -> Sequence[StockLocation]:
         stmt = select(StockLocation).order_by(col(StockLocation.priority), col(StockLocation.name))
         if storefront is not None:
             stmt = stmt.where(col(StockLocation.storefront).in_(("", storefront)))
@@ -82,7 +81,7 @@ class LocationRepository(SessionRepository):
     async def shelves(self, item_id: uuid.UUID, *, lock: bool = False) -> list[Shelf]:
         """The active locations holding units of the item, with those units."""
         rows = await self.session.execute(_SHELVES_LOCKED if lock else _SHELVES, {"item": item_id})
-        return [_shelf(tuple(row)) for row in rows]
+        return [_shelf(row) for row in rows]
 
     async def ensure_default(self) -> None:
         """The default location, made again if its row is gone (the migration makes it; an emptied
@@ -122,12 +121,10 @@ class LocationRepository(SessionRepository):
         insert_ = pg_insert if self._is_postgres else sqlite_insert
         if location == DEFAULT_LOCATION_ID:
             await self.ensure_default()
-        stmt = insert_(_LOCATION_STOCK).values(location_id=location, item_id=item, product_id=product_id,
-                                                variant_id=variant_id, quantity=delta)
-        stmt = stmt.on_conflict_do_update(index_elements=["location_id", "item_id"],
-                                          set_={"quantity": _LOCATION_STOCK.c.quantity + delta}
-                                          ).returning(_LOCATION_STOCK.c.quantity)
-        return int((await self.session.execute(stmt)).scalar_one())
+        upsert = insert_(_LOCATION_STOCK).values(location_id=location, item_id=item, product_id=product_id,
+                                                  variant_id=variant_id, quantity=delta).on_conflict_do_update(
+            index_elements=["location_id", "item_id"], set_={"quantity": _LOCATION_STOCK.c.quantity + delta})
+        return int((await self.session.execute(upsert.returning(_LOCATION_STOCK.c.quantity))).scalar_one())
 
     async def seed(self, items: Iterable[tuple[uuid.UUID, uuid.UUID | None, int]]) -> None:
         """New products' or variants' first stock, at the default location."""

@@ -69,8 +69,6 @@ from atelier_catalog.schemas.transfer import ImportReportRead, ImportRowRead
 from atelier_catalog.schemas.variants import VariantCreate, VariantRead, VariantUpdate
 
 __all__ = [
-    "ItemStockRead", "LocationCreate", "LocationRead", "LocationUnits", "LocationUpdate", "LocationsRead",
-    "ProductLocationsRead", "StockTransferCreate", "StockTransferRead",
            "PRICE_LIST_EXAMPLE",
            "Attributes",
            "CategoryCreate",
@@ -86,6 +84,12 @@ __all__ = [
            "ImageUrl",
            "ImportReportRead",
            "ImportRowRead",
+           "ItemStockRead",
+           "LocationCreate",
+           "LocationRead",
+           "LocationUnits",
+           "LocationUpdate",
+           "LocationsRead",
            "LowStockItem",
            "LowStockRead",
            "Name",
@@ -101,6 +105,7 @@ __all__ = [
            "PriceListsRead",
            "PricingRead",
            "ProductCreate",
+           "ProductLocationsRead",
            "ProductLookup",
            "ProductQuery",
            "ProductRead",
@@ -112,6 +117,8 @@ __all__ = [
            "Slug",
            "StockAdjustment",
            "StockRead",
+           "StockTransferCreate",
+           "StockTransferRead",
            "StorefrontSlug",
            "Storefronts",
            "VariantCreate",

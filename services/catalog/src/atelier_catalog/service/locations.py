@@ -19,7 +19,14 @@ from atelier_catalog.errors import (
     UnknownStorefront,
     VariantNotFound,
 )
-from atelier_catalog.models import DEFAULT_LOCATION_ID, DEFAULT_LOCATION_NAME, Product, ProductVariant, StockLocation, StockMovement
+from atelier_catalog.models import (
+    DEFAULT_LOCATION_ID,
+    DEFAULT_LOCATION_NAME,
+    Product,
+    ProductVariant,
+    StockLocation,
+    StockMovement,
+)
 from atelier_catalog.repository import LocationRepository, ProductRepository
 from atelier_catalog.repository.locations import item_of
 from atelier_catalog.schemas import (
@@ -53,7 +60,7 @@ class LocationService(UseCase[CatalogContext]):
         self.products = ProductRepository(session)
 
     async def all(self, storefront: str | None) -> Sequence[StockLocation]:
-        return await self.locations.list(storefront)
+        return await self.locations.all(storefront)
 
     async def get(self, location_id: uuid.UUID) -> StockLocation:
         found = await self.locations.get(location_id)
@@ -106,7 +113,7 @@ class LocationService(UseCase[CatalogContext]):
         """The product's units (and each variant's) per location."""
         product = await load_product(self.products, ref)
         names = {DEFAULT_LOCATION_ID: DEFAULT_LOCATION_NAME} | {
-            location.id: location.name for location in await self.locations.list()}
+            location.id: location.name for location in await self.locations.all()}
         items: list[tuple[uuid.UUID | None, str, int]] = [(None, product.sku, product.stock_quantity)]
         items += [(variant.id, variant.sku, variant.stock_quantity) for variant in product.variants]
         held = await self.locations.by_item(item_of(product.id, variant_id) for variant_id, _, _ in items)

@@ -15,8 +15,8 @@ from atelier_catalog.domain import ListPrices, PriceGroup, ProductFilter, Produc
 from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
 from atelier_catalog.models import DEFAULT_LOCATION_ID, Product, StockMovement
 from atelier_catalog.repository import (
-    LocationRepository,
     CategoryRepository,
+    LocationRepository,
     ProductFacts,
     ProductFactsRepository,
     ProductRepository,
