@@ -395,7 +395,7 @@ class ReservationService(UseCase[CatalogContext]):
                 continue
             location = row.location_id if row.location_id in existing else None
             await self.locations.change(location, row.product_id, row.variant_id, row.quantity)
-            moved.append((row._replace(location_id=location), after))
+            moved.append((Units(row.product_id, row.variant_id, row.quantity, location), after))
         await self._record_and_announce(moved, sign=1, reason=reason)
 
     async def _record_and_announce(self, moved: Sequence[tuple[Any, int]], *, sign: int, reason: str) -> None:
