@@ -445,6 +445,19 @@ class Shelf:
     quantity: int
 
 
+@dataclass(frozen=True)
+class LocationMove:
+    """A location's units of one product or variant before and after a change (low-stock alerts)."""
+
+    location_id: uuid.UUID
+    name: str
+    storefront: str
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    before: int
+    after: int
+
+
 def serves(storefront_of_location: str, ships_to: Iterable[str], *, storefront: str | None,
            country: str | None) -> bool:
     """A location serves an order of `storefront` to `country` when it is every storefront's (empty)

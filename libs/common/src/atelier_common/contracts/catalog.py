@@ -211,8 +211,8 @@ class ProductChanged(IntegrationEvent):
 
 
 class ProductLowStock(IntegrationEvent):
-    """A stock change took a product (or variant) from above a storefront's low-stock threshold to
-    at or below it (`StorefrontPolicies.low_stock_threshold`): once per crossing and storefront that
+    """A stock change took a product's (or variant's) units at one stock location from above a
+    storefront's low-stock threshold to at or below it (`StorefrontPolicies.low_stock_threshold`): once per crossing and storefront that
     sells it, again only after the stock went back above. Identity mails the storefront's
     `alert_emails` (none: its active merchandisers and admins)."""
 
@@ -231,6 +231,10 @@ class ProductLowStock(IntegrationEvent):
     stock_quantity: int
     previous_stock_quantity: int
     threshold: int
+    # Added by catalog (optional): the stock location whose units crossed the threshold (the counts
+    # above are that location's). None: the product's total, as in events from before locations.
+    location_id: uuid.UUID | None = None
+    location: str | None = None
 
 
 class StockLine(ContractModel):

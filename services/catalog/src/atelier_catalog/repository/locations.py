@@ -60,12 +60,14 @@ class LocationRepository(SessionRepository):
     async def get(self, location_id: uuid.UUID) -> StockLocation | None:
         return await self.session.get(StockLocation, location_id)
 
-    async def names(self, location_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    async def describe(self, location_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+        """Each existing location's (name, storefront)."""
         ids = set(location_ids)
         if not ids:
             return {}
-        rows = await self.session.execute(sa_select(_LOCATION.c.id, _LOCATION.c.name).where(_LOCATION.c.id.in_(ids)))
-        return {row.id: row.name for row in rows}
+        rows = await self.session.execute(sa_select(_LOCATION.c.id, _LOCATION.c.name, _LOCATION.c.storefront)
+                                          .where(_LOCATION.c.id.in_(ids)))
+        return {row.id: (row.name, row.storefront) for row in rows}
 
     def add(self, location: StockLocation) -> None:
         self.session.add(location)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
@@ -33,7 +33,7 @@ class LocationCreate(_Input):
 
     name: Name
     kind: LocationKind = LocationKind.WAREHOUSE
-    storefront: StorefrontSlug | None = Field(default=None, description=(
+    storefront: StorefrontSlug | Literal[""] | None = Field(default=None, description=(
         "The storefront whose orders it serves; none: the request's. Empty string: every storefront"))
     country: Country | None = Field(default=None, description="Where it is (its address's country)")
     ships_to: Countries = []

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.errors import (
     InsufficientStock,
@@ -38,7 +39,7 @@ from atelier_catalog.schemas import (
     StockTransferCreate,
     StockTransferRead,
 )
-from atelier_catalog.service._shared import load_product
+from atelier_catalog.service._shared import announce_low_stock, load_product, product_changed
 from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.service import UseCase
@@ -136,8 +137,7 @@ class LocationService(UseCase[CatalogContext]):
             variant = next((v for v in product.variants if v.id == data.variant_id), None)
             if variant is None:
                 raise VariantNotFound()
-        for location_id in (data.from_location_id, data.to_location_id):
-            await self.get(location_id)
+        source, target = await self.get(data.from_location_id), await self.get(data.to_location_id)
         model: type[Product] | type[ProductVariant] = ProductVariant if variant is not None else Product
         row_id = variant.id if variant is not None else product.id
         locked = await self.products.change_stock(model, row_id, 0)
@@ -155,6 +155,14 @@ class LocationService(UseCase[CatalogContext]):
                                                      quantity_after=total, reason=reason[:200], actor_id=staff.user_id,
                                                      location_id=location_id))
         await self.session.flush()
+        # The total stays, so nothing else hears of it; the source may have run low.
+        hidden = product.id in await self.products.hidden_by_category([product.id])
+        await announce_low_stock(self.session, self.context.storefronts, [product_changed(
+            product, variant, category_hidden=hidden, image_url=None, stock_only=True, previous_stock=total)], [
+            domain.LocationMove(source.id, source.name, source.storefront, product.id, data.variant_id,
+                                before=left + data.quantity, after=left),
+            domain.LocationMove(target.id, target.name, target.storefront, product.id, data.variant_id,
+                                before=(arrived or 0) - data.quantity, after=arrived or 0)])
         await audit.record(self.session, staff, "stock.transfer", "variant" if variant is not None else "product",
                            row_id, after={"from": str(data.from_location_id), "to": str(data.to_location_id),
                                           "quantity": data.quantity}, reason=data.reason)

@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_catalog import domain, visibility
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ReservationStatus, StockNeed
-from atelier_catalog.models import Product, ProductVariant
+from atelier_catalog.models import DEFAULT_LOCATION_ID, DEFAULT_LOCATION_NAME, Product, ProductVariant
 from atelier_catalog.repository import (
     LocationRepository,
     Movement,
@@ -167,7 +167,7 @@ class ReservationService(UseCase[CatalogContext]):
         await outbox.add(self.session, StockReserved(order_id=order_id, sources=_sources(taken)))
         for event in changes:
             await outbox.add(self.session, event)
-        await announce_low_stock(self.session, self.context.storefronts, changes)
+        await announce_low_stock(self.session, self.context.storefronts, changes, _moves(taken))
         return True
 
     async def commit(self, order_id: uuid.UUID, *, owner_id: uuid.UUID, lines: Sequence[OrderLine]) -> None:
@@ -276,7 +276,7 @@ class ReservationService(UseCase[CatalogContext]):
                                                       t.row["stock_quantity"] + t.need.quantity) for t in taken))
         for event in changes:
             await outbox.add(self.session, event)
-        await announce_low_stock(self.session, self.context.storefronts, changes)
+        await announce_low_stock(self.session, self.context.storefronts, changes, _moves(taken))
         return True
 
     async def release_refused_edit(self, order_id: uuid.UUID, order_number: str, version: int,
@@ -367,38 +367,52 @@ class ReservationService(UseCase[CatalogContext]):
         rows = await self.reservations.move(order_id, from_statuses=(ReservationStatus.EXPIRED,),
                                             to=ReservationStatus.COMMITTED)
         moved: list[tuple[Any, int]] = []
+        moves: list[domain.LocationMove] = []
+        described = await self._describe(rows)
         for row in rows:
             model, row_id = _target(row.product_id, row.variant_id)
             after = await self.products.add_stock(model, row_id, -row.quantity)
-            if after is not None and await self.locations.change(
-                    row.location_id, row.product_id, row.variant_id, -row.quantity) is None:
-                await self.products.add_stock(model, row_id, row.quantity)  # its location has none left
-                after = None
-            if after is None:
+            left = None
+            if after is not None:
+                left = await self.locations.change(row.location_id, row.product_id, row.variant_id, -row.quantity)
+                if left is None:
+                    await self.products.add_stock(model, row_id, row.quantity)  # its location has none left
+                    after = None
+            if after is None or left is None:
                 log.warning("order %s paid after its reservation expired and stock ran out "
                             "(product %s, variant %s, %s units)", order_id, row.product_id, row.variant_id,
                             row.quantity)
                 await self.reservations.set_status(row.id, ReservationStatus.EXPIRED)
                 continue
             moved.append((row, after))
-        await self._record_and_announce(moved, sign=-1, reason="reserved again: paid after expiry")
+            moves.append(_move(row, described, before=left + row.quantity, after=left))
+        await self._record_and_announce(moved, sign=-1, reason="reserved again: paid after expiry", moves=moves)
 
     async def _give_back(self, rows: Sequence[Units] | Sequence[MovedReservation], *, reason: str) -> None:
         """Each row's units back at the location they came from (one staff deleted since: the
         default location)."""
-        existing = await self.locations.names({row.location_id for row in rows if row.location_id is not None})
+        described = await self._describe(rows)
         moved: list[tuple[Any, int]] = []
+        moves: list[domain.LocationMove] = []
         for row in rows:
             model, row_id = _target(row.product_id, row.variant_id)
             after = await self.products.add_stock(model, row_id, row.quantity)
             if after is None:  # the product or variant is gone (deleted rows cascade); nothing to return
                 continue
-            location = row.location_id if row.location_id in existing else None
-            await self.locations.change(location, row.product_id, row.variant_id, row.quantity)
-            moved.append((Units(row.product_id, row.variant_id, row.quantity, location), after))
-        await self._record_and_announce(moved, sign=1, reason=reason)
+            location = row.location_id if row.location_id in described else None
+            units = Units(row.product_id, row.variant_id, row.quantity, location)
+            now = await self.locations.change(location, row.product_id, row.variant_id, row.quantity) or 0
+            moved.append((units, after))
+            moves.append(_move(units, described, before=now - row.quantity, after=now))
+        await self._record_and_announce(moved, sign=1, reason=reason, moves=moves)
 
-    async def _record_and_announce(self, moved: Sequence[tuple[Any, int]], *, sign: int, reason: str) -> None:
+    async def _describe(self, rows: Sequence[Units] | Sequence[MovedReservation]) -> dict[uuid.UUID, tuple[str, str]]:
+        """The (name, storefront) of the locations rows name that still exist, the default's always."""
+        return {DEFAULT_LOCATION_ID: (DEFAULT_LOCATION_NAME, "")} | await self.locations.describe(
+            {row.location_id for row in rows if row.location_id is not None})
+
+    async def _record_and_announce(self, moved: Sequence[tuple[Any, int]], *, sign: int, reason: str,
+                                   moves: Sequence[domain.LocationMove] = ()) -> None:
         """The stock movements of reservation rows whose units moved (`sign` 1: back on the shelf),
         then `catalog.product_changed` for each product (or variant): carts check stock against
         their read-model."""
@@ -414,7 +428,21 @@ class ReservationService(UseCase[CatalogContext]):
         changes = stock_changes(products, variants, changed)
         for event in changes:
             await outbox.add(self.session, event)
-        await announce_low_stock(self.session, self.context.storefronts, changes)
+        await announce_low_stock(self.session, self.context.storefronts, changes, moves)
+
+
+def _moves(taken: Sequence[Taken]) -> list[domain.LocationMove]:
+    """Each location's units before and after the order took some (low-stock alerts)."""
+    return [domain.LocationMove(shelf.location_id, shelf.name, shelf.storefront, t.need.product_id, t.need.variant_id,
+                                before=shelf.quantity, after=shelf.quantity - units)
+            for t in taken for shelf, units in t.splits]
+
+
+def _move(row: Units | MovedReservation, described: Mapping[uuid.UUID, tuple[str, str]], *, before: int,
+          after: int) -> domain.LocationMove:
+    location = row.location_id if row.location_id is not None and row.location_id in described else DEFAULT_LOCATION_ID
+    name, storefront = described[location]
+    return domain.LocationMove(location, name, storefront, row.product_id, row.variant_id, before=before, after=after)
 
 
 def _sources(taken: Sequence[Taken]) -> list[StockSource]:

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.errors import InsufficientStock, LocationNotFound, VariantNotFound
-from atelier_catalog.models import DEFAULT_LOCATION_ID, Product, ProductVariant, StockMovement
+from atelier_catalog.models import DEFAULT_LOCATION_ID, DEFAULT_LOCATION_NAME, Product, ProductVariant, StockMovement
 from atelier_catalog.repository import LocationRepository, ProductRepository
 from atelier_catalog.schemas import LowStockItem, StockAdjustment
 from atelier_catalog.service._shared import announce_low_stock, load_product, product_changed, publish_changes
@@ -41,7 +41,8 @@ class StockService(UseCase[CatalogContext]):
         target: type[Product] | type[ProductVariant] = ProductVariant if variant is not None else Product
         target_id = variant.id if variant is not None else product.id
         location_id = data.location_id or DEFAULT_LOCATION_ID
-        if data.location_id is not None and await self.locations.get(data.location_id) is None:
+        location = await self.locations.get(data.location_id) if data.location_id is not None else None
+        if data.location_id is not None and location is None:
             raise LocationNotFound()
         variant_id = variant.id if variant is not None else None
         # No read-then-write: the UPDATEs themselves refuse to go below zero, the total's first (its
@@ -50,7 +51,8 @@ class StockService(UseCase[CatalogContext]):
         if quantity is None:
             available = await self.products.stock_of(target, target_id)
             raise InsufficientStock(details={"requested": -data.delta, "available": available})
-        if await self.locations.change(location_id, product.id, variant_id, data.delta) is None:
+        at_location = await self.locations.change(location_id, product.id, variant_id, data.delta)
+        if at_location is None:
             await self.products.add_stock(target, target_id, -data.delta)
             available = await self.locations.stock_of(location_id, target_id)
             raise InsufficientStock(details={"requested": -data.delta, "available": available,
@@ -66,7 +68,9 @@ class StockService(UseCase[CatalogContext]):
         hidden = product.id in await self.products.hidden_by_category([product.id])
         await announce_low_stock(self.session, self.context.storefronts, [product_changed(
             product, changed[0] if changed else None, category_hidden=hidden, image_url=None, stock_only=True,
-            previous_stock=quantity - data.delta)])
+            previous_stock=quantity - data.delta)], [domain.LocationMove(
+                location_id, location.name if location else DEFAULT_LOCATION_NAME, location.storefront if location else "",
+                product.id, variant_id, before=at_location - data.delta, after=at_location)])
         if staff is not None:
             await audit.record(self.session, staff, "stock.adjust", "variant" if variant is not None else "product",
                                target_id, before={"stock_quantity": quantity - data.delta},
