@@ -292,6 +292,10 @@ class StockOrder(SQLModel, table=True):
     paid_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     paid_by: uuid.UUID | None = None
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # Where it ships, from `order.placed` (NULL before it came, or from before locations): an
+    # edit that adds units takes them from the locations serving it.
+    storefront: str | None = Field(default=None, max_length=64)
+    ship_country: str | None = Field(default=None, max_length=2)
     created_at: datetime = _created_at()
     updated_at: datetime = Field(default_factory=utcnow,
                                  sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))

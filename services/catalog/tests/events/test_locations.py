@@ -16,6 +16,8 @@ from atelier_common.contracts.orders import (
     OrderCancelled,
     OrderEdited,
     OrderEditLine,
+    OrderEditRequested,
+    OrderEditUnits,
     OrderPlaced,
     ReturnLine,
     ReturnReceived,
@@ -178,6 +180,31 @@ class TestReservingFromLocations:
         order = to("FR", line(slab, 4))
         await harness.deliver(order)
         assert decisions(harness, order.order_id)[0][0] == "stock.rejected"
+
+
+class TestEditsAddingUnits:
+    async def test_an_edit_takes_from_the_locations_serving_the_orders_destination(
+            self, harness: ServiceHarness, staff: dict[str, str], catalog: Catalog) -> None:
+        slab, shop = await split_setup(harness, staff, catalog)
+        german = to("DE", line(slab, 1))  # the French shop does not ship to Germany
+        await harness.deliver(german)
+        assert await per_location(harness, staff, slab) == {shop["id"]: 4, DEFAULT: 2}
+        await harness.deliver(edit_adding(german, slab, 2))
+        assert await per_location(harness, staff, slab) == {shop["id"]: 4}
+        await harness.deliver(edit_adding(german, slab, 1))  # none left that reaches Germany
+        assert [e.data["reason"] for e in harness.bus.published if e.type == "stock.edit_rejected"] == [
+            "insufficient_stock"]
+
+        french = to("FR", line(slab, 1))
+        await harness.deliver(french)
+        await harness.deliver(edit_adding(french, slab, 2))
+        assert await per_location(harness, staff, slab) == {shop["id"]: 1}
+
+
+def edit_adding(order: OrderPlaced, product: dict[str, Any], quantity: int) -> OrderEditRequested:
+    return OrderEditRequested(edit_id=uuid.uuid4(), edit_version=1, order_id=order.order_id,
+                              order_number=order.order_number,
+                              lines=[OrderEditUnits(product_id=product["id"], quantity=quantity)])
 
 
 class TestGivingBack:

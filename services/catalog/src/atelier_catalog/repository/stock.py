@@ -145,18 +145,27 @@ class LockedStockOrder(NamedTuple):
     paid_at: datetime | None
     paid_by: uuid.UUID | None
     cancelled_at: datetime | None
+    # Where the order ships, as `order.placed` said (its stock locations); None before it came.
+    storefront: str | None
+    ship_country: str | None
 
 
 @functools.cache
-def _lock_order_statement(paid: bool, cancelled: bool) -> Statement:
+def _lock_order_statement(paid: bool, cancelled: bool, placed: bool) -> Statement:
     """`ReservationRepository.lock_order`'s upsert, built once per kind."""
-    return Statement(_lock_order_upsert(True, paid, cancelled), sqlite=_lock_order_upsert(False, paid, cancelled))
+    return Statement(_lock_order_upsert(True, paid, cancelled, placed),
+                     sqlite=_lock_order_upsert(False, paid, cancelled, placed))
 
 
-def _lock_order_upsert(postgres: bool, paid: bool, cancelled: bool) -> Any:
+def _lock_order_upsert(postgres: bool, paid: bool, cancelled: bool, placed: bool) -> Any:
     now = bindparam("now", type_=_ORDER.c.updated_at.type)
     values: dict[str, Any] = {"order_id": bindparam("order"), "created_at": now, "updated_at": now}
     changes: dict[str, Any] = {"updated_at": now}
+    if placed:
+        where = {"storefront": bindparam("storefront", type_=_ORDER.c.storefront.type),
+                 "ship_country": bindparam("country", type_=_ORDER.c.ship_country.type)}
+        values |= where
+        changes |= where
     if paid:
         payer = bindparam("payer", type_=_ORDER.c.paid_by.type)
         values |= {"paid_at": now, "paid_by": payer}
@@ -167,7 +176,8 @@ def _lock_order_upsert(postgres: bool, paid: bool, cancelled: bool) -> Any:
     insert_ = pg_insert if postgres else sqlite_insert
     return (insert_(_ORDER).values(**values)
             .on_conflict_do_update(index_elements=["order_id"], set_=changes)
-            .returning(_ORDER.c.order_id, _ORDER.c.paid_at, _ORDER.c.paid_by, _ORDER.c.cancelled_at))
+            .returning(_ORDER.c.order_id, _ORDER.c.paid_at, _ORDER.c.paid_by, _ORDER.c.cancelled_at,
+                       _ORDER.c.storefront, _ORDER.c.ship_country))
 
 
 @dataclass(frozen=True)
@@ -238,14 +248,18 @@ class ReservationRepository(SessionRepository):
     cancel racing the expiry sweep gives the stock back once."""
 
     async def lock_order(self, order_id: uuid.UUID, *, paid_by: uuid.UUID | None = None,
-                         cancelled: bool = False) -> LockedStockOrder:
+                         cancelled: bool = False, destination: tuple[str | None, str | None] | None = None
+                         ) -> LockedStockOrder:
         """Upsert the order's `stock_order` row and hold its lock to the end of the transaction:
         reserve, commit and release of one order run one after the other whatever the delivery
         order or the number of consumers. `paid_by` records the payment (the first one stays),
-        `cancelled` the cancellation. The row after the change (order_id, paid_at, paid_by,
-        cancelled_at), the latest committed one: an upsert waits for a concurrent holder."""
-        stmt = _lock_order_statement(paid_by is not None, cancelled)
+        `cancelled` the cancellation, `destination` the (storefront, country) the order ships to
+        (its placement: an edit adding units takes from the same locations). The row after the
+        change, the latest committed one: an upsert waits for a concurrent holder."""
+        stmt = _lock_order_statement(paid_by is not None, cancelled, destination is not None)
         params: dict[str, Any] = {"order": order_id, "now": utcnow()}
+        if destination is not None:
+            params["storefront"], params["country"] = destination
         if paid_by is not None:
             params["payer"] = paid_by
         [row] = await stmt.rows(self.session, params)

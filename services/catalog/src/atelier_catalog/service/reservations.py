@@ -122,7 +122,7 @@ class ReservationService(UseCase[CatalogContext]):
         Eight checkouts of one product queue on its stock row: everything that can be read is read
         before the first stock UPDATE takes that lock, and after it come only the writes (the
         reservation rows with their movements, then the events), so the lock is held briefly."""
-        order = await self.reservations.lock_order(order_id)
+        order = await self.reservations.lock_order(order_id, destination=(storefront, country))
         needs = domain.stock_needs(lines)
         # After the lock above, so that a concurrent placement of the same order is seen.
         facts = await self.facts.for_order(order_id, {n.product_id for n in needs},
@@ -236,7 +236,7 @@ class ReservationService(UseCase[CatalogContext]):
                            reason=f"order {order_number} edit v{version}")
 
     async def reserve_edit(self, order_id: uuid.UUID, order_number: str, edit_id: uuid.UUID, version: int,
-                           lines: Sequence[OrderEditUnits], *, storefront: str | None = None) -> bool:
+                           lines: Sequence[OrderEditUnits]) -> bool:
         """An order edit adds units: hold them all for the order, or none, and answer
         `stock.edit_reserved` or `stock.edit_rejected`. Under the order's lock, like its reserve,
         commit, release and expiry: an order cancelled or expired before holds nothing to add to
@@ -258,7 +258,9 @@ class ReservationService(UseCase[CatalogContext]):
             await outbox.add(self.session, StockEditRejected(order_id=order_id, edit_id=edit_id,
                                                              reason=REJECTED_UNAVAILABLE, lines=unavailable))
             return False
-        taken, short = await self._take_all(counted, storefront=storefront, country=None)
+        # From the locations serving the order's destination, as its placement (an order from
+        # before locations: every location).
+        taken, short = await self._take_all(counted, storefront=order.storefront, country=order.ship_country)
         if short:
             await outbox.add(self.session, StockEditRejected(order_id=order_id, edit_id=edit_id,
                                                              reason=REJECTED_INSUFFICIENT, lines=short))

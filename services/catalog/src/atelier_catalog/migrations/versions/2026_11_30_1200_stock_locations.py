@@ -72,9 +72,15 @@ def upgrade() -> None:
             batch.add_column(sa.Column("location_id", sa.Uuid(), nullable=True))
     with op.batch_alter_table("stock_reservation") as batch:
         batch.add_column(sa.Column("returned", sa.Integer(), nullable=False, server_default="0"))
+    with op.batch_alter_table("stock_order") as batch:
+        batch.add_column(sa.Column("storefront", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("ship_country", sa.String(2), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("stock_order") as batch:
+        batch.drop_column("ship_country")
+        batch.drop_column("storefront")
     with op.batch_alter_table("stock_reservation") as batch:
         batch.drop_column("returned")
     for table in ("stock_reservation", "stock_movement"):
