@@ -9,8 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
+from atelier_catalog.demo import seed_bulk
 from atelier_catalog.models import DEFAULT_LOCATION_ID, StockReservation
 from atelier_common.contracts.orders import (
     OrderCancelled,
@@ -251,3 +253,14 @@ class TestGivingBack:
                 new_quantity=3)]), producer="orders")
         # The latest row first: the default location's 2, then 1 of the shop's.
         assert await per_location(harness, staff, slab) == {shop["id"]: 1, DEFAULT: 3}
+
+
+class TestEveryWayStockArrives:
+    async def test_a_bulk_seed_and_the_demo_put_their_stock_at_the_default_location(
+            self, harness: ServiceHarness) -> None:
+        await seed_bulk(harness.runtime.db, 30)
+        async with harness.runtime.db.read_only() as session:
+            totals = (await session.execute(text(
+                "SELECT (SELECT sum(stock_quantity) FROM product) + (SELECT coalesce(sum(stock_quantity), 0) "
+                "FROM product_variant), (SELECT sum(quantity) FROM location_stock)"))).one()
+        assert totals[0] > 0 and totals[0] == totals[1]
