@@ -219,7 +219,7 @@ class ProductLowStock(IntegrationEvent):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "shop", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None,
          "name": "Stone Sealer 1 L", "sku": "SEAL-PRO-1L", "stock_quantity": 7, "previous_stock_quantity": 12,
-         "threshold": 10}]})
+         "threshold": 10, "location_id": "00000000-0000-4000-8000-00000000d0c1", "location": "Main stock"}]})
 
     type = "product.low_stock"
     storefront: str

@@ -51,7 +51,7 @@ class OrderPlaced(StorefrontEvent):
 
     model_config = webhook_example({
         **ORDER, "lines": [LINE], "from_cart": True, "currency": "USD", "total_amount": "32.24", "email": EMAIL,
-        "shipping_method": "standard", "register_buyer": False, "settled": False})
+        "shipping_method": "standard", "register_buyer": False, "settled": False, "ship_country": "US"})
 
     type = "order.placed"
     order_id: uuid.UUID

@@ -50,6 +50,7 @@ async def create_location(data: LocationCreate, staff: MerchandiserPrincipal, st
 @router.get("/locations/{location_id}", summary="Get a stock location", response_model=LocationRead, responses=STAFF)
 async def get_location(location_id: uuid.UUID, _staff: MerchandiserPrincipal,
                        locations: LocationReaderDep) -> StockLocation:
+    """One location: its storefront, where it ships, its priority, whether orders take from it."""
     return await locations.get(location_id)
 
 

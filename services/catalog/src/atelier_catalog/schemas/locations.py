@@ -56,11 +56,13 @@ class LocationUpdate(_PartialUpdate):
         return self.model_dump(exclude_unset=True)
 
 
+_MAIN_STOCK = {"id": "00000000-0000-4000-8000-00000000d0c1", "name": "Main stock", "kind": "warehouse", "storefront": "",
+               "country": None, "ships_to": [], "priority": 100, "is_default": True, "is_active": True,
+               "created_at": "2026-11-30T12:00:00Z"}
+
+
 class LocationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
-        {"id": "00000000-0000-4000-8000-00000000d0c1", "name": "Main stock", "kind": "warehouse", "storefront": "",
-         "country": None, "ships_to": [], "priority": 100, "is_default": True, "is_active": True,
-         "created_at": "2026-11-30T12:00:00Z"}]})
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_MAIN_STOCK]})
 
     id: uuid.UUID
     name: str
@@ -75,6 +77,8 @@ class LocationRead(BaseModel):
 
 
 class LocationsRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"count": 1, "results": [_MAIN_STOCK]}]})
+
     count: int
     results: list[LocationRead]
 
@@ -122,6 +126,12 @@ class StockTransferCreate(_Input):
 
 
 class StockTransferRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"product_id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "variant_id": None,
+         "from_location_id": "00000000-0000-4000-8000-00000000d0c1",
+         "to_location_id": "9a1c3f2e-1b2c-4d3e-8f40-5a6b7c8d9e0f", "quantity": 3, "from_quantity": 4,
+         "to_quantity": 3}]})
+
     product_id: uuid.UUID
     variant_id: uuid.UUID | None
     from_location_id: uuid.UUID
