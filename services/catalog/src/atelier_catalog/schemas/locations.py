@@ -56,7 +56,7 @@ class LocationUpdate(_PartialUpdate):
         return self.model_dump(exclude_unset=True)
 
 
-_MAIN_STOCK = {"id": "00000000-0000-4000-8000-00000000d0c1", "name": "Main stock", "kind": "warehouse", "storefront": "",
+_MAIN_STOCK: dict[str, Any] = {"id": "00000000-0000-4000-8000-00000000d0c1", "name": "Main stock", "kind": "warehouse", "storefront": "",
                "country": None, "ships_to": [], "priority": 100, "is_default": True, "is_active": True,
                "created_at": "2026-11-30T12:00:00Z"}
 
