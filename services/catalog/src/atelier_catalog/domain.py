@@ -432,6 +432,64 @@ def stock_needs(lines: Iterable[OrderLineLike]) -> list[StockNeed]:
     return [StockNeed(product_id, variant_id, quantity) for (product_id, variant_id), quantity in ordered]
 
 
+@dataclass(frozen=True)
+class Shelf:
+    """One location's units of one product or variant, with what decides whether it serves an order."""
+
+    location_id: uuid.UUID
+    name: str
+    storefront: str
+    ships_to: tuple[str, ...]
+    priority: int
+    is_default: bool
+    quantity: int
+
+
+@dataclass(frozen=True)
+class LocationMove:
+    """A location's units of one product or variant before and after a change (low-stock alerts)."""
+
+    location_id: uuid.UUID
+    name: str
+    storefront: str
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    before: int
+    after: int
+
+
+def serves(storefront_of_location: str, ships_to: Iterable[str], *, storefront: str | None,
+           country: str | None) -> bool:
+    """A location serves an order of `storefront` to `country` when it is every storefront's (empty)
+    or that one's, and ships there (`ships_to` empty: everywhere). An unknown destination or
+    storefront is reached by every location (the total)."""
+    countries = {c.upper() for c in ships_to}
+    return ((storefront is None or storefront_of_location in ("", storefront))
+            and (country is None or not countries or country.upper() in countries))
+
+
+def serving_order(shelves: Iterable[Shelf], *, storefront: str | None, country: str | None) -> list[Shelf]:
+    """The shelves an order takes from, in the order it takes: lowest priority first, the default
+    location last among equals (a storefront's own stock goes first), then by name."""
+    return sorted((s for s in shelves if serves(s.storefront, s.ships_to, storefront=storefront, country=country)),
+                  key=lambda s: (s.priority, s.is_default, s.name, str(s.location_id)))
+
+
+def split_need(quantity: int, shelves: Sequence[Shelf]) -> list[tuple[Shelf, int]] | None:
+    """Take `quantity` from `shelves` in their order, splitting a line across locations when the
+    first cannot fill it: [(shelf, units)], or None when together they hold too few."""
+    taken: list[tuple[Shelf, int]] = []
+    left = quantity
+    for shelf in shelves:
+        if left <= 0:
+            break
+        units = min(left, shelf.quantity)
+        if units > 0:
+            taken.append((shelf, units))
+            left -= units
+    return taken if left <= 0 else None
+
+
 # -- reviews ------------------------------------------------------------------------------------
 
 def average_rating(rating_sum: int, count: int) -> Decimal:

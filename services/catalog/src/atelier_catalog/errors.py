@@ -94,3 +94,16 @@ class PriceListNotFound(CatalogError):
 
 class InvalidPriceList(CatalogError):
     code, status, default_message = "VALIDATION_ERROR", 400, "The price list is not valid"
+
+
+class LocationNotFound(CatalogError):
+    code, status, default_message = "NOT_FOUND", 404, "Stock location not found"
+
+
+class LocationNotEmpty(CatalogError):
+    code, status, default_message = ("LOCATION_NOT_EMPTY", 409,
+                                     "The location holds stock (transfer it first), or is the default location")
+
+
+class InvalidTransfer(CatalogError):
+    code, status, default_message = "INVALID_TRANSFER", 400, "A transfer moves units between two locations"

@@ -14,6 +14,10 @@ EXPECTED = {
     ("GET", "/api/v1/products/low-stock"): MERCHANDISER,
     **{(method, "/api/v1/staff/price-lists"): MERCHANDISER for method in ("GET", "POST")},
     **{(method, "/api/v1/staff/price-lists/{price_list_id}"): MERCHANDISER for method in ("GET", "PATCH", "DELETE")},
+    **{(method, "/api/v1/staff/locations"): MERCHANDISER for method in ("GET", "POST")},
+    **{(method, "/api/v1/staff/locations/{location_id}"): MERCHANDISER for method in ("GET", "PATCH", "DELETE")},
+    ("GET", "/api/v1/staff/locations/stock/{product_ref}"): MERCHANDISER,
+    ("POST", "/api/v1/staff/stock-transfers"): MERCHANDISER,
     **{(method, path): MERCHANDISER for method in ("PUT", "PATCH", "DELETE")
        for path in (P, f"{V}/{{variant_id}}", f"{IMG}/{{image_id}}", "/api/v1/categories/{category_ref}")},
 }
@@ -49,4 +53,5 @@ async def test_a_price_change_and_a_stock_adjustment_write_their_audit_rows(cata
                                                                            ["merchandiser"])
     assert price["before"] == {"price": "10.00"} and price["after"] == {"price": "12.50"}
     assert (stock["action"], stock["reason"]) == ("stock.adjust", "broken in storage")
-    assert stock["before"] == {"stock_quantity": 5} and stock["after"] == {"stock_quantity": 3, "delta": -2}
+    assert stock["before"] == {"stock_quantity": 5}
+    assert stock["after"] == {"stock_quantity": 3, "delta": -2, "location_id": "00000000-0000-4000-8000-00000000d0c1"}

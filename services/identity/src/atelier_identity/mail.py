@@ -162,11 +162,14 @@ def job_mail(*, to: str, first_name: str | None, kind: str, succeeded: bool, rea
                     greeting=_hello(first_name), lines=lines)
 
 
-def low_stock_mail(*, to: str, storefront: str, product: str, sku: str, stock: int, threshold: int) -> Mail:
-    """To a storefront's alert addresses when a product it sells runs low (`product.low_stock`)."""
-    return _compose(to=to, kind="low_stock", subject=f"Low stock: {product}", greeting="Hello",
-                    lines=[f"{product} (SKU {sku}) is down to {stock} in stock on {storefront}, at or below its "
-                           f"low-stock threshold of {threshold}.", "Restock it before it sells out."])
+def low_stock_mail(*, to: str, storefront: str, product: str, sku: str, stock: int, threshold: int,
+                   location: str | None = None) -> Mail:
+    """To a storefront's alert addresses when a product it sells runs low (`product.low_stock`), at
+    one stock location when the event names it."""
+    where = f" at {location}" if location else ""
+    return _compose(to=to, kind="low_stock", subject=f"Low stock: {product}{where}", greeting="Hello",
+                    lines=[f"{product} (SKU {sku}) is down to {stock} in stock{where} on {storefront}, at or below "
+                           f"its low-stock threshold of {threshold}.", "Restock it before it sells out."])
 
 
 def webhook_disabled_mail(*, to: str, url: str, endpoint_id: str, reason: str) -> Mail:

@@ -21,7 +21,7 @@ from atelier_orders.service.status import StatusService
 
 
 async def on_stock_reserved(event: StockReserved, ctx: EventContext[OrdersContext]) -> None:
-    await StatusService(ctx.session, ctx.context).mark_stock_reserved(event.order_id)
+    await StatusService(ctx.session, ctx.context).mark_stock_reserved(event.order_id, event.sources)
 
 
 async def on_stock_rejected(event: StockRejected, ctx: EventContext[OrdersContext]) -> None:

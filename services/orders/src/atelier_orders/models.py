@@ -182,6 +182,9 @@ class OrderItem(SQLModel, table=True):
     book_id: uuid.UUID | None = None
     content_type: str | None = Field(default=None, max_length=20)
     content_id: uuid.UUID | None = None
+    # Where its units ship from, as catalog reserved them (`stock.reserved`'s sources): a list of
+    # {location_id, location, quantity}; None until then, or for an order from before locations.
+    ships_from: list[dict[str, Any]] | None = json_field(nullable=True)
 
 
 class OrderStatusHistory(SQLModel, table=True):

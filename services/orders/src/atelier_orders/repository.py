@@ -97,9 +97,11 @@ _INSERT_ORDER_AND_ENTRY = Statement(_placed_statement())
 
 @functools.lru_cache(maxsize=32)
 def _insert_items(count: int) -> Statement:
-    """`count` items in one multi-row INSERT, every column given (`i<n>_<column>`), answering the rows."""
+    """`count` items in one multi-row INSERT, every column given (`i<n>_<column>`) but `ships_from`
+    (catalog says it later), answering the rows."""
     return Statement(insert(_ITEM).values([{column.name: bindparam(f"i{n}_{column.name}", type_=column.type)
-                                            for column in _ITEM.c} for n in range(count)]).returning(*_ITEM.c))
+                                            for column in _ITEM.c if column.name != "ships_from"}
+                                           for n in range(count)]).returning(*_ITEM.c))
 _MOVE_OWNER = Statement(update(_ORDER).where(_ORDER.c.owner_id == bindparam("anon_id")).values(
     owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched"),
     anon_reader_id=bindparam("anon_id"), claimed_at=bindparam("touched")))
@@ -189,6 +191,14 @@ class OrderRepository:
     async def insert_history(self, order: OrderDetails, entry: Mapping[str, Any]) -> None:
         row = (await self.session.execute(_INSERT_HISTORY_RETURNING, entry)).one()
         order.status_history.append(StatusEntry(**dict(zip(_HISTORY_NAMES, row, strict=True))))
+
+    async def items_of(self, order_id: uuid.UUID) -> Sequence[OrderItem]:
+        stmt = select(OrderItem).where(col(OrderItem.order_id) == order_id).order_by(col(OrderItem.position))
+        return (await self.session.exec(stmt)).all()
+
+    async def set_ships_from(self, shares: Mapping[uuid.UUID, list[dict[str, Any]]]) -> None:
+        for item_id, value in shares.items():
+            await self.session.execute(update(_ITEM).where(_ITEM.c.id == item_id).values(ships_from=value))
 
     async def move_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID, *, now: datetime) -> int:
         """Give every order of an anonymous id to the user who claimed it; one guarded UPDATE."""

@@ -38,6 +38,8 @@ class OrderItemRow:
     book_id: uuid.UUID | None
     content_type: str | None
     content_id: uuid.UUID | None
+    # Where its units ship from (`OrderItem.ships_from`); None until catalog reserved them.
+    ships_from: list[dict[str, Any]] | None = None
 
 
 @dataclass

@@ -51,7 +51,7 @@ class OrderPlaced(StorefrontEvent):
 
     model_config = webhook_example({
         **ORDER, "lines": [LINE], "from_cart": True, "currency": "USD", "total_amount": "32.24", "email": EMAIL,
-        "shipping_method": "standard", "register_buyer": False, "settled": False})
+        "shipping_method": "standard", "register_buyer": False, "settled": False, "ship_country": "US"})
 
     type = "order.placed"
     order_id: uuid.UUID
@@ -74,6 +74,9 @@ class OrderPlaced(StorefrontEvent):
     # Nothing will be paid for it (a claim's replacement, sent at no charge): catalog takes its
     # stock for good at once, with no reservation to expire. Events from before claims: False.
     settled: bool = False
+    # The country the order ships to (ISO 3166-1 alpha-2), by which catalog picks the stock
+    # locations that serve it. None: nothing shipped, or events from before locations.
+    ship_country: str | None = None
 
 
 class OrderCancelled(StorefrontEvent):

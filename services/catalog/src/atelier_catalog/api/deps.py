@@ -12,6 +12,7 @@ from atelier_catalog.schemas import ProductQuery
 from atelier_catalog.service import (
     CategoryService,
     ImageService,
+    LocationService,
     PriceListService,
     PricingService,
     ProductService,
@@ -80,6 +81,8 @@ async def _staff_storefront(request: Request, storefront: CurrentStorefront, slu
 # A staff read about one storefront: `?storefront=<slug>`, else the request's.
 StaffStorefrontDep = Annotated[Storefront, Depends(_staff_storefront)]
 PricingServiceDep = Annotated[PricingService, use_case(PricingService)]
+LocationServiceDep = Annotated[LocationService, use_case(LocationService)]
+LocationReaderDep = Annotated[LocationService, use_case(LocationService, read_only=True)]
 PriceListServiceDep = Annotated[PriceListService, use_case(PriceListService)]
 PriceListReaderDep = Annotated[PriceListService, use_case(PriceListService, read_only=True)]
 ReviewServiceDep = Annotated[ReviewService, use_case(ReviewService)]

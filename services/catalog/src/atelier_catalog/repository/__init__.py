@@ -20,6 +20,7 @@ from atelier_catalog.repository.facts import (
     product_facts,
     variant_facts,
 )
+from atelier_catalog.repository.locations import LocationRepository
 from atelier_catalog.repository.price_lists import CustomerGroupCopies, PriceListRepository
 from atelier_catalog.repository.products import ProductRepository
 from atelier_catalog.repository.reviews import (
@@ -33,6 +34,6 @@ from atelier_catalog.repository.stock import Movement, ReservationRepository
 from atelier_common.counting import CountEstimates
 
 __all__ = ["SEARCH_CONFIG", "SEARCH_WALK_ROWS", "SEARCH_WALK_ROWS_PER_RESULT", "CategoryRepository",
-           "CountEstimates", "CustomerGroupCopies", "Movement", "OrderFacts", "OwnerRepository", "PriceListRepository", "ProductFacts", "ProductFactsRepository",
+           "CountEstimates", "CustomerGroupCopies", "LocationRepository", "Movement", "OrderFacts", "OwnerRepository", "PriceListRepository", "ProductFacts", "ProductFactsRepository",
            "ProductRepository", "PurchaseRepository", "ReservationRepository", "ReviewRepository", "VariantFacts",
            "WishlistRepository", "product_facts", "variant_facts"]

@@ -26,6 +26,17 @@ from atelier_catalog.schemas._shared import (
 )
 from atelier_catalog.schemas.categories import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate
 from atelier_catalog.schemas.images import ImageCreate, ImageRead, ImageUpdate, ImageUrl
+from atelier_catalog.schemas.locations import (
+    ItemStockRead,
+    LocationCreate,
+    LocationRead,
+    LocationsRead,
+    LocationUnits,
+    LocationUpdate,
+    ProductLocationsRead,
+    StockTransferCreate,
+    StockTransferRead,
+)
 from atelier_catalog.schemas.price_lists import (
            PRICE_LIST_EXAMPLE,
            CustomerGroup,
@@ -73,6 +84,12 @@ __all__ = [
            "ImageUrl",
            "ImportReportRead",
            "ImportRowRead",
+           "ItemStockRead",
+           "LocationCreate",
+           "LocationRead",
+           "LocationUnits",
+           "LocationUpdate",
+           "LocationsRead",
            "LowStockItem",
            "LowStockRead",
            "Name",
@@ -88,6 +105,7 @@ __all__ = [
            "PriceListsRead",
            "PricingRead",
            "ProductCreate",
+           "ProductLocationsRead",
            "ProductLookup",
            "ProductQuery",
            "ProductRead",
@@ -99,6 +117,8 @@ __all__ = [
            "Slug",
            "StockAdjustment",
            "StockRead",
+           "StockTransferCreate",
+           "StockTransferRead",
            "StorefrontSlug",
            "Storefronts",
            "VariantCreate",

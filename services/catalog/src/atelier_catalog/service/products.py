@@ -13,9 +13,10 @@ from atelier_catalog import domain, visibility
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ListPrices, PriceGroup, ProductFilter, ProductKind, TaxClass, Visibility
 from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
-from atelier_catalog.models import Product, StockMovement
+from atelier_catalog.models import DEFAULT_LOCATION_ID, Product, StockMovement
 from atelier_catalog.repository import (
     CategoryRepository,
+    LocationRepository,
     ProductFacts,
     ProductFactsRepository,
     ProductRepository,
@@ -115,9 +116,10 @@ class ProductService(UseCase[CatalogContext]):
         self.session.add(product)
         await flush_unique(self.session)
         if product.stock_quantity:
+            await LocationRepository(self.session).seed([(product.id, None, product.stock_quantity)])
             self.products.add_movement(StockMovement(
                 product_id=product.id, delta=product.stock_quantity, quantity_after=product.stock_quantity,
-                reason=INITIAL_STOCK_REASON, actor_id=actor_id))
+                reason=INITIAL_STOCK_REASON, actor_id=actor_id, location_id=DEFAULT_LOCATION_ID))
             await self.session.flush()
         product = await load_product(self.products, str(product.id))
         await publish_changes(self.session, product)

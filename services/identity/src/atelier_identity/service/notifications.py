@@ -87,5 +87,6 @@ class NotificationService(IdentityUseCase):
         for to in recipients:
             await self.mailer.queue(self.session, low_stock_mail(to=to, storefront=storefront.name, product=event.name,
                                                                  sku=event.sku, stock=event.stock_quantity,
-                                                                 threshold=event.threshold), storefront)
+                                                                 threshold=event.threshold,
+                                                                 location=event.location), storefront)
         return len(recipients)

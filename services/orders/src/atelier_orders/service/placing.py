@@ -220,7 +220,8 @@ class PlacementService(UseCase[OrdersContext]):
             order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
             storefront=order.storefront, lines=[contract_line(item) for item in items], from_cart=from_cart,
             currency=currency, total_amount=priced.total, email=order.email,
-            shipping_method=order.shipping_method, register_buyer=order.register_buyer))
+            shipping_method=order.shipping_method, register_buyer=order.register_buyer,
+            ship_country=domain.ship_country(order.shipping_address)))
         await announce_status(self.session, order, None, note=note)
         metrics.count_when_committed(self.session, storefront=order.storefront, currency=currency)
         log_order(self.session, order, "placed", priced.total, currency)

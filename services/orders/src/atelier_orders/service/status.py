@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit, outbox
 from atelier_common.auth import Principal
+from atelier_common.contracts.catalog import StockSource
 from atelier_common.contracts.orders import OrderCancelled
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
@@ -104,10 +106,12 @@ class StatusService(UseCase[OrdersContext]):
 
     # -- what other services report ----------------------------------------------------------------
 
-    async def mark_stock_reserved(self, order_id: uuid.UUID) -> None:
+    async def mark_stock_reserved(self, order_id: uuid.UUID, sources: Sequence[StockSource] = ()) -> None:
         order = await self._lock_known(order_id, "stock.reserved")
         if order is None:
             return
+        if sources:  # where each line ships from, whatever the status now (staff pack from it)
+            await self.orders.set_ships_from(domain.ships_from(await self.orders.items_of(order.id), sources))
         if order.status != S.PENDING.value:
             # Payment overtook catalog (common: both run at once), or the order was cancelled and
             # catalog releases what it holds when it hears that. Nothing to move, nothing to note.
