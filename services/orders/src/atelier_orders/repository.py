@@ -235,7 +235,9 @@ class InvoiceRepository:
         await self.session.execute(_INSERT_CREDIT_NOTE, values)
 
     async def invoice_of(self, order_id: uuid.UUID) -> Invoice | None:
-        return (await self.session.exec(select(Invoice).where(col(Invoice.order_id) == order_id))).first()
+        """The order's original invoice (not a paid edit's supplementary one)."""
+        return (await self.session.exec(select(Invoice).where(col(Invoice.order_id) == order_id,
+                                                              col(Invoice.kind) == "invoice"))).first()
 
     async def credited_refunds(self, order_id: uuid.UUID) -> set[uuid.UUID]:
         """The refunds of the order that have their credit note already."""

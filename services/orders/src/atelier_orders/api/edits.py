@@ -1,6 +1,7 @@
 """Order edits: staff (support, finance, admin) change the quantities of an order that has not
 shipped, remove lines or add catalog lines, previewed then confirmed; an edit that adds units waits
-for catalog to hold them, and is previewed only for a paid order (docs/back-office.md#order-edits)."""
+for catalog to hold them, and one that raises a paid order's total for the customer to pay the
+difference (docs/back-office.md#order-edits)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ EDIT_ERRORS: ErrorResponses = {
                          "an addition the order has or named twice, nothing changed, or every line removed (cancel "
                          "the order instead); PRODUCT_UNAVAILABLE: an addition catalog does not sell here"},
     409: {"description": "ORDER_NOT_EDITABLE: pending, shipped, delivered, cancelled, ... (details.status); or "
-                         "ORDER_EDIT_UNSUPPORTED: confirming units added (a line raised or added), a total that would "
-                         "rise, or an order with a manual discount (details.reason)"}}
+                         "ORDER_EDIT_UNSUPPORTED: another edit waits for its stock or payment (edit_pending), or an "
+                         "order with a manual discount (manual_discount) (details.reason)"}}
 
 
 @staff.post("/orders/{order_id}/edits/preview", summary="Preview an edit of an order", response_model=OrderEditPreviewRead,
@@ -46,8 +47,9 @@ async def confirm_edit(order_id: str, data: OrderEditCreate, staff_member: Order
                        edits: EditsDep) -> Any:
     """Apply the edit (audited as `order.edit`): the lines and totals change, the order's next version is
     kept (`edit`), the units removed go back in stock and a paid order is refunded the difference through
-    payments, once (`order.edited`); the credit note follows the refund. An edit that adds units to an
-    unpaid order is kept `pending` and applies once catalog holds them (or is refused)."""
+    payments, once (`order.edited`); the credit note follows the refund. An edit that adds units is kept
+    `pending` and goes on once catalog holds them (or is refused); one that raises a paid order's total
+    then waits for the customer to pay the difference through the mailed link (`awaiting_payment`)."""
     return await edits.confirm(order_id, data, staff_member)
 
 

@@ -82,7 +82,8 @@ async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data:
                     address: str) -> dict[str, Any]:
     started = await payments.start_checkout(principal, data.order_id, success_url=str(data.success_url),
                                             cancel_url=str(data.cancel_url), gift_cards=data.gift_cards,
-                                            address=address, payment_token=data.payment_token)
+                                            address=address, payment_token=data.payment_token,
+                                            edit_id=data.edit_id)
     payment = started.payment
     return {"checkout_url": started.url, "session_id": started.session_id, "payment_id": payment.id,
             "status": "succeeded" if started.session_id is None else "requires_payment",
