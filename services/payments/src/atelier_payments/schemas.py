@@ -256,6 +256,8 @@ class PaymentRead(BaseModel):
     updated_at: datetime
     # The part of `amount` gift cards paid; the provider (`gift_card` when they paid it all) took the rest.
     gift_card_amount: Money = Decimal("0.00")
+    # A supplementary payment: the order edit whose difference it pays (None: the order's own payment).
+    edit_id: uuid.UUID | None = None
 
 
 class StaffRefundRead(BaseModel):

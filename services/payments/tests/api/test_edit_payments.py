@@ -132,3 +132,19 @@ class TestEditPayment:
         await api.h.deliver(edited("7.00"))
         last = (await api.outbox("payment.refunded"))[-1]
         assert (last["amount"], last["is_full"]) == ("7.00", True)
+
+    async def test_staff_see_and_refund_what_the_order_and_its_edits_paid(self, api) -> None:
+        order = await paid_order(api)
+        edit = api.orders.add_edit(order, amount_due="12.00")
+        await pay(api, (await start(api, order, edit)).json()["session_id"])
+        finance = api.keys.staff_headers("finance")
+        picture = (await api.client.get(f"/api/v1/staff/payments/orders/{order['id']}", headers=finance)).json()
+        assert picture["refundable"] == "72.00"
+        assert sorted(p["edit_id"] or "" for p in picture["payments"]) == ["", edit["id"]]
+        made = await api.client.post("/api/v1/payments/refunds", headers=finance, json={
+            "order_id": order["id"], "amount": "65.00", "reason": "goodwill", "expected_refundable": "72.00"})
+        assert made.status_code == 201, made.text
+        assert (made.json()["total_refunded"], made.json()["refundable"]) == ("65.00", "7.00")
+        assert_error(await api.client.post("/api/v1/payments/refunds", headers=finance, json={
+            "order_id": order["id"], "amount": "7.01", "reason": "too much"}), 400, "REFUND_EXCEEDS_PAYMENT")
+        assert sorted(r["amount"] for r in await api.outbox("payment.refunded")) == ["5.00", "60.00"]
