@@ -16,12 +16,14 @@ import httpx
 import pytest
 
 from atelier_common.contracts.catalog import StockEditRejected, StockEditReserved, StockLine, StockReserved
+from atelier_common.contracts.identity import StorefrontPolicies
 from atelier_common import payment_links
 from atelier_common.contracts.payments import OrderEditPaid, PaymentRefunded
 from atelier_orders.edits.service import OrderEdits
 from atelier_orders.models import utcnow
 from atelier_orders.settings import OrdersSettings
 from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error
 from ..events.test_saga import paid
@@ -606,3 +608,80 @@ class TestChargingTheDifference:
             assert final["status"] == "refused" and [i["quantity"] for i in after["items"]] == [1]
             assert applied == [] and len(refused) == 1
             assert after["total_amount"] == order["total_amount"]
+
+
+class TestCustomersOwnEdits:
+    """Where the storefront allows it (`customer_order_edits`), a customer lowers their own order before
+    it is processing, through the native API, with the same preview and confirmation as staff's."""
+
+    @staticmethod
+    async def own_order(harness: ServiceHarness, customer: Customer, platform: FakePlatform, *, allowed: bool,
+                        paid_too: bool = True) -> tuple[Customer, dict[str, Any]]:
+        slug = f"edits{'on' if allowed else 'off'}"
+        add_storefront(harness.app, make_storefront(slug, currency="USD", policies=StorefrontPolicies(
+            customer_order_edits=allowed or None)))
+        buyer = customer.on(slug)
+        lamp, hat = platform.product(price="30.00"), platform.product(price="12.00")
+        order = await buyer.placed(items=[{"product_id": lamp["id"], "quantity": 2}, {"product_id": hat["id"]}],
+                                   shipping_address_id=platform.address(customer.owner_id))
+        await harness.deliver(StockReserved(order_id=order["id"]))
+        if paid_too:
+            await harness.deliver(paid(order))
+        return buyer, await buyer.order(order["id"])
+
+    @staticmethod
+    async def own_edit(buyer: Customer, order: dict[str, Any], *lines: tuple[int, int],
+                       preview: bool = False) -> httpx.Response:
+        body = {"changes": [{"order_item_id": order["items"][i]["id"], "quantity": q} for i, q in lines]}
+        url = f"/api/v1/orders/{order['id']}/edits" + ("/preview" if preview else "")
+        return await buyer.client.post(url, json=body, headers=buyer.headers)
+
+    async def test_a_customer_lowers_their_paid_order_and_is_refunded_the_difference(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        buyer, order = await self.own_order(harness, customer, platform, allowed=True)
+        shown = await self.own_edit(buyer, order, (0, 1), (1, 0), preview=True)
+        assert shown.status_code == 200, shown.text
+        assert Decimal(shown.json()["refund"]) == Decimal(order["total_amount"]) - Decimal(shown.json()["total"]) > 0
+        assert (await buyer.order(order["id"]))["total_amount"] == order["total_amount"]  # nothing yet
+        done = await self.own_edit(buyer, order, (0, 1), (1, 0))
+        assert done.status_code == 201, done.text
+        assert (done.json()["edit"]["status"], done.json()["edit"]["staff_id"]) == ("applied", None)
+        after = await buyer.order(order["id"])
+        assert after["total_amount"] == shown.json()["total"] and [i["quantity"] for i in after["items"]] == [1]
+        assert after["status_history"][-1]["actor"] == "customer"
+        await harness.drain()
+        [event] = published(harness, "order.edited", order["id"])
+        assert event["refund"] == shown.json()["refund"]
+        [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert version["reason"] == "Changed by the customer"
+
+    async def test_refusals(self, harness: ServiceHarness, customer: Customer, other_customer: Customer,
+                            staff: Staff, platform: FakePlatform) -> None:
+        buyer, order = await self.own_order(harness, customer, platform, allowed=True)
+        # Another customer's order is not found; raising a line is staff's (it needs stock and money).
+        stranger = other_customer.on("editson")
+        assert_error(await self.own_edit(stranger, order, (0, 1)), 404, "NOT_FOUND")
+        assert_error(await self.own_edit(stranger, order, (0, 1), preview=True), 404, "NOT_FOUND")
+        assert_error(await self.own_edit(buyer, order, (0, 3)), 400, "VALIDATION_ERROR")
+        assert_error(await self.own_edit(buyer, order, (0, 0), (1, 0)), 400, "VALIDATION_ERROR")
+        # Too far along: processing.
+        await staff.moved(order["id"], "processing")
+        error = assert_error(await self.own_edit(buyer, order, (0, 1)), 409, "ORDER_NOT_EDITABLE")
+        assert (error["details"]["reason"], error["details"]["status"]) == ("status", "processing")
+        # The policy off (the default): refused, even for an unpaid order.
+        off_buyer, off = await self.own_order(harness, customer, platform, allowed=False, paid_too=False)
+        error = assert_error(await self.own_edit(off_buyer, off, (0, 1)), 409, "ORDER_NOT_EDITABLE")
+        assert error["details"]["reason"] == "policy"
+        assert_error(await self.own_edit(off_buyer, off, (0, 1), preview=True), 409, "ORDER_NOT_EDITABLE")
+        assert [i["quantity"] for i in (await off_buyer.order(off["id"]))["items"]] == [2, 1]
+        await harness.drain()
+        assert published(harness, "order.edited", order["id"]) == []
+
+    async def test_an_unpaid_order_lowered_by_its_customer_costs_its_new_total(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        buyer, order = await self.own_order(harness, customer, platform, allowed=True, paid_too=False)
+        done = await self.own_edit(buyer, order, (1, 0))
+        assert done.status_code == 201, done.text
+        assert done.json()["refund"] == "0.00"
+        after = await buyer.order(order["id"])
+        assert (after["status"], after["total_amount"]) == ("awaiting_payment", done.json()["total"])

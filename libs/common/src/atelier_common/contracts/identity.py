@@ -309,6 +309,9 @@ class StorefrontPolicies(ContractModel):
     alert_emails: list[str] = []
     # orders: True refuses a move to `shipped` without a tracking number (S3 ships with one).
     tracking_number_required: bool | None = None
+    # orders: True lets customers lower quantities or remove lines of their own orders before they
+    # are processing (docs/back-office.md#order-edits); None or False: only staff edit orders.
+    customer_order_edits: bool | None = None
 
 
 # -- The seller's legal details (docs/storefronts.md#legal-details): what an invoice prints ------------

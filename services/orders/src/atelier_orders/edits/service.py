@@ -70,7 +70,8 @@ from atelier_orders.promotions.service import frozen_discounts
 from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository, ReturnRepository
 from atelier_orders.rows import LockedOrder, OrderDetails
-from atelier_orders.schemas.edits import OrderEditCreate
+from atelier_orders.schemas.edits import CustomerEditCreate, OrderEditCreate
+from atelier_orders.service.reading import reader_of
 from atelier_orders.service._shared import order_id_of, record_status, reload
 from atelier_orders.service.payment_records import PaymentRecords
 from atelier_orders.service.placing import LineRequest, PlacementService
@@ -235,6 +236,40 @@ class OrderEdits(UseCase[OrdersContext]):
                                   "total": str(plan.repriced.priced.total), "refund": str(plan.refund),
                                   "amount_due": str(edit.amount_due), "changes": edit.changes}, reason=data.reason)
         return {**plan.read(), "edit": await self._read(edit, locked.storefront)}
+
+    async def customer_preview(self, order_ref: str, data: CustomerEditCreate, viewer: Principal) -> dict[str, Any]:
+        """A customer's edit of their own order, as `preview` answers it; another's order is 404."""
+        order = await OrderQueries(self.session).get(order_id_of(order_ref), owner_id=viewer.owner_id,
+                                                     reader=reader_of(viewer))
+        if order is None:
+            raise OrderNotFound()
+        return (await self._customer_plan(order, data)).read()
+
+    async def customer_confirm(self, order_ref: str, data: CustomerEditCreate, viewer: Principal) -> dict[str, Any]:
+        """A customer's edit of their own order, under its row lock: only lowering or removing lines
+        of an order awaiting its payment or paid (the storefront's `customer_order_edits`), so it
+        applies at once (refunded the difference when paid), as a staff edit would, with the
+        customer named in the history and no audit row (staff's actions are audited)."""
+        order_id = order_id_of(order_ref)
+        await ReturnRepository(self.session).hold(order_id)
+        locked = await self.orders.lock(order_id, owner_id=viewer.owner_id)
+        if locked is None:
+            raise OrderNotFound()
+        await self._none_waiting(order_id)
+        plan = await self._customer_plan(await reload(self.session, order_id), data)
+        edit = await self._apply(plan, locked, reason=data.reason, staff_id=None, customer_id=viewer.user_id)
+        return {**plan.read(), "edit": await self._read(edit, locked.storefront)}
+
+    async def _customer_plan(self, order: OrderDetails, data: CustomerEditCreate) -> EditPlan:
+        storefront = await self.context.storefronts.get(order.storefront)
+        if problem := edit_rules.customer_edit_problem(
+                order.status, allowed=bool(storefront.policies.customer_order_edits)):
+            reason, message = problem
+            raise OrderNotEditable(message, details={"status": order.status, "reason": reason})
+        asked = {c.order_item_id: c.quantity for c in data.changes}
+        if raised := edit_rules.customer_raises(await self._items(order, ()), asked):
+            raise InvalidEditLine(details={"fields": {"changes": list(raised.values())}, "changes": raised})
+        return await self._plan(order, OrderEditCreate(changes=data.changes, reason=data.reason))
 
     async def stock_held(self, order_id: uuid.UUID, edit_id: uuid.UUID) -> None:
         """`stock.edit_reserved`: catalog holds the units the pending edit adds. Re-priced on the order
@@ -461,7 +496,8 @@ class OrderEdits(UseCase[OrdersContext]):
         return edit
 
     async def _apply(self, plan: EditPlan, locked: LockedOrder, *, reason: str, staff_id: uuid.UUID | None,
-                     edit: OrderEdit | None = None, paid: Decimal = Decimal("0.00")) -> OrderEdit:
+                     edit: OrderEdit | None = None, paid: Decimal = Decimal("0.00"),
+                     customer_id: uuid.UUID | None = None) -> OrderEdit:
         """The edit written: the lines (added ones inserted) and totals, the version (a pending
         `edit` applied), a history entry and `order.edited` (stock back, refund), in this transaction."""
         order, priced = plan.order, plan.repriced.priced
@@ -497,10 +533,10 @@ class OrderEdits(UseCase[OrdersContext]):
         refund = f"; refund of {domain.money_text(plan.refund, order.currency)}" if plan.refund > 0 else ""
         if paid > 0:
             refund = f"; {domain.money_text(paid, order.currency)} paid"
-        await record_status(self.session, locked, OrderStatus(locked.status),
-                            # Applied on catalog's (or payments') answer: it moved it; the staff member asked.
-                            actor=Actor.PAYMENTS if paid > 0 else Actor.CATALOG if plan.more else Actor.STAFF,
-                            actor_id=None if plan.more or paid > 0 else staff_id,
+        # Applied on catalog's (or payments') answer: it moved it; the staff member (or customer) asked.
+        actor, actor_id = ((Actor.PAYMENTS, None) if paid > 0 else (Actor.CATALOG, None) if plan.more
+                           else (Actor.CUSTOMER, customer_id) if customer_id is not None else (Actor.STAFF, staff_id))
+        await record_status(self.session, locked, OrderStatus(locked.status), actor=actor, actor_id=actor_id,
                             note=f"Edit v{edit.version}: {_what(changes)}; {money}{refund} ({reason})"[:1000])
         log.info("order %s edited to v%s: %s", order.order_number, edit.version, money)
         return edit

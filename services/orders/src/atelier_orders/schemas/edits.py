@@ -63,6 +63,18 @@ class OrderEditCreate(_Input):
     reason: EditReason
 
 
+class CustomerEditCreate(_Input):
+    """A customer's edit of their own order (where the storefront allows it): lower quantities or
+    remove lines (quantity 0) before the order is processing; lines not named keep theirs."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"changes": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1}],
+         "reason": "I only need one"}]})
+
+    changes: list[OrderEditChange] = Field(min_length=1, max_length=MAX_LINES)
+    reason: EditReason = "Changed by the customer"
+
+
 class OrderEditLineRead(_Read):
     order_item_id: uuid.UUID | None = Field(description="The order line's id; None for a line the edit adds")
     product_id: uuid.UUID
