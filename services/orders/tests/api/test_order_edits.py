@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
+from atelier_common import payment_links
 from atelier_common.contracts.catalog import StockEditRejected, StockEditReserved, StockLine, StockReserved
 from atelier_common.contracts.identity import StorefrontPolicies
-from atelier_common import payment_links
 from atelier_common.contracts.payments import OrderEditPaid, PaymentRefunded
 from atelier_orders.edits.service import OrderEdits
 from atelier_orders.models import utcnow

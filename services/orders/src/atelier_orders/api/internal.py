@@ -13,8 +13,8 @@ from atelier_common.auth import require_service
 from atelier_orders.api.deps import NOT_FOUND, PLACE_ERRORS, OrderServiceDep, PlacementServiceDep
 from atelier_orders.api.edits import EditReaderDep
 from atelier_orders.repository import OrderDetails
-from atelier_orders.schemas.internal import InternalEditRead
 from atelier_orders.schemas import InternalOrderCreate, InternalOrderRead, StorefrontOrders
+from atelier_orders.schemas.internal import InternalEditRead
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)
 

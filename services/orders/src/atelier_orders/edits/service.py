@@ -34,8 +34,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -56,12 +56,14 @@ from atelier_common.contracts.orders import (
     OrderEditUnits,
 )
 from atelier_common.service import UseCase
+from atelier_common.storefronts import Storefront
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.drafts.service import MANUAL_KIND
 from atelier_orders.edits import rules as edit_rules
 from atelier_orders.errors import InvalidEditLine, OrderEditUnsupported, OrderNotEditable, OrderNotFound, OrdersError
+from atelier_orders.invoices.service import Invoicing
 from atelier_orders.models import Order, OrderEdit, OrderItem, OrderReturn, utcnow
 from atelier_orders.pricing import destinations
 from atelier_orders.promotions import rules as promotion_rules
@@ -71,12 +73,10 @@ from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository, ReturnRepository
 from atelier_orders.rows import LockedOrder, OrderDetails
 from atelier_orders.schemas.edits import CustomerEditCreate, OrderEditCreate
-from atelier_orders.service.reading import reader_of
 from atelier_orders.service._shared import order_id_of, record_status, reload
 from atelier_orders.service.payment_records import PaymentRecords
 from atelier_orders.service.placing import LineRequest, PlacementService
-from atelier_common.storefronts import Storefront
-from atelier_orders.invoices.service import Invoicing
+from atelier_orders.service.reading import reader_of
 
 log = logging.getLogger("atelier.orders.edits")
 

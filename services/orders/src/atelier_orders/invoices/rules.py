@@ -68,7 +68,7 @@ def supplementary_lines(before: Iterable[Any], after: Iterable[Any]) -> list[dic
     lines = []
     for item_id in [*was, *(key for key in now if key not in was)]:
         old, new = was.get(item_id), now.get(item_id)
-        ref = new or old
+        ref: Any = new if new is not None else old
         differences = [(new.quantity if new else 0) - (old.quantity if old else 0)] + [
             (getattr(new, name) if new else zero) - (getattr(old, name) if old else zero)
             for name in ("line_total", "discount_amount", "tax_amount")]

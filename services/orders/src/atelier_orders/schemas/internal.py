@@ -9,8 +9,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, computed_field
 
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
-from atelier_orders import domain
 from atelier_common.money import Money
+from atelier_orders import domain
 from atelier_orders.schemas._shared import StorefrontSlug, _Read
 from atelier_orders.schemas.orders import OrderCreate, OrderRead
 

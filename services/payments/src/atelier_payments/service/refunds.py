@@ -54,7 +54,6 @@ class RefundService(UseCase[PaymentsContext]):
         paying = domain.paying_payments(payments)
         if not paying:
             raise RefundExceedsPayment("The order has no payment to refund", details={"refundable": "0.00"})
-        paid = paying[0]
         refunds = list(await self.refunds.list_for_order(order_id))
         remaining = sum((domain.still_refundable(p, refunds) for p in paying), Decimal("0"))
         if expected_refundable is not None and expected_refundable != remaining:
