@@ -318,7 +318,7 @@ class OrderEdited(StorefrontEvent):
         "old_total": "54.48", "new_total": "27.24", "refund": "27.24", "currency": "USD",
         "lines": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
                    "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
-                   "old_quantity": 2, "new_quantity": 1}]})
+                   "old_quantity": 2, "new_quantity": 1}], "email": EMAIL, "paid": "0.00"})
 
     type = "order.edited"
     edit_id: uuid.UUID
