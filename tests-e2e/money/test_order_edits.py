@@ -5,11 +5,13 @@ history say what changed. Once shipped, the order is no longer editable. An unpa
 waits for catalog to hold the units added, then costs its new total, which its payment charges. A
 paid order edited up waits for the difference: the customer is mailed a link that pays exactly it
 (twice paid, charged once), and the paid edit gets a supplementary invoice; what was charged less
-what was refunded is what the order's lines and shipping cost."""
+what was refunded is what the order's lines and shipping cost. Where its storefront allows it, a
+customer lowers their own paid order and is refunded the difference."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -238,3 +240,54 @@ async def test_a_paid_order_gains_a_unit_paid_by_its_link_once_and_gets_a_supple
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"Supplementary invoice" in pdf.content
     applied_mail = await latest_mail(api, account["email"], "was changed")
     assert f"{due}" in applied_mail["text"]
+
+
+async def test_a_customer_lowers_their_own_paid_order_where_the_storefront_allows_it(api: httpx.AsyncClient) -> None:
+    admin = await staff(api)
+    slug = f"edits-{uuid.uuid4().hex[:8]}"
+    on = {"X-Atelier-Storefront": slug}
+    origin = f"https://{slug}.example"
+    made = await api.post("/api/v1/storefronts", headers=admin, json={
+        "slug": slug, "name": "Editable", "origins": [origin], "frontend_url": origin, "currency": "USD",
+        "sells": ["physical"], "policies": {"customer_order_edits": True}})
+    assert made.status_code == 201, made.text
+
+    async def known() -> bool:
+        seen = await api.get("/api/v1/storefront", headers=on)
+        return seen.status_code == 200 and seen.json()["slug"] == slug
+
+    await poll(known, timeout=60, message=f"storefront {slug} known")
+    product = (await api.post("/api/v1/products", headers=admin, json={
+        "name": f"Lamp {slug}", "sku": f"LAMP-{slug}", "price": "40.00", "currency": "USD", "stock_quantity": 5,
+        "kind": "physical", "storefronts": [slug]})).json()
+    account = await register_verified(api)
+    auth = {"Authorization": f"Bearer {(await login(api, account['email']))['access']}", **on}
+    order = await pay_order(api, auth, await unpaid_order(api, auth, [product], (2,)))
+    line = order["items"][0]
+    url = f"/api/v1/orders/{order['id']}/edits"
+    raised = await api.post(url, headers=auth, json={"changes": [{"order_item_id": line["id"], "quantity": 3}]})
+    assert_error(raised, 400, "VALIDATION_ERROR")
+    stranger = {**await customer(api), **on}
+    assert_error(await api.post(url, headers=stranger, json={"changes": [{"order_item_id": line["id"], "quantity": 1}]}),
+                 404, "NOT_FOUND")
+    preview = await api.post(f"{url}/preview", headers=auth, json={"changes": [{"order_item_id": line["id"],
+                                                                                "quantity": 1}]})
+    assert preview.status_code == 200, preview.text
+    done = await api.post(url, headers=auth, json={"changes": [{"order_item_id": line["id"], "quantity": 1}],
+                                                   "reason": "I only need one"})
+    assert done.status_code == 201, done.text
+    assert done.json()["refund"] == preview.json()["refund"] and Decimal(done.json()["refund"]) > 0
+
+    async def refunded() -> dict[str, Any] | None:
+        money: dict[str, Any] = (await api.get(f"/api/v1/staff/payments/orders/{order['id']}", headers=admin)).json()
+        return money if money["refunds"] else None
+
+    money = await poll(refunded, timeout=40, message="the customer's edit refunded")
+    assert Decimal(money["total_refunded"]) == Decimal(done.json()["refund"])
+    mail = await latest_mail(api, account["email"], "was changed")
+    assert done.json()["refund"] in mail["text"]
+    # Processing: too far along for the customer.
+    assert (await api.post(f"/api/v1/orders/{order['id']}/status", headers=admin,
+                           json={"status": "processing"})).status_code == 200
+    late = await api.post(url, headers=auth, json={"changes": [{"order_item_id": line["id"], "quantity": 0}]})
+    assert assert_error(late, 409, "ORDER_NOT_EDITABLE")["details"]["reason"] == "status"

@@ -56,7 +56,7 @@ from atelier_common.contracts.orders import (
     OrderEditUnits,
 )
 from atelier_common.service import UseCase
-from atelier_common.storefronts import Storefront
+from atelier_common.storefronts import Storefront, UnknownStorefront
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
@@ -261,9 +261,11 @@ class OrderEdits(UseCase[OrdersContext]):
         return {**plan.read(), "edit": await self._read(edit, locked.storefront)}
 
     async def _customer_plan(self, order: OrderDetails, data: CustomerEditCreate) -> EditPlan:
-        storefront = await self.context.storefronts.get(order.storefront)
-        if problem := edit_rules.customer_edit_problem(
-                order.status, allowed=bool(storefront.policies.customer_order_edits)):
+        try:
+            allowed = bool((await self.context.storefronts.get(order.storefront)).policies.customer_order_edits)
+        except UnknownStorefront:  # deleted since: its policy is gone with it
+            allowed = False
+        if problem := edit_rules.customer_edit_problem(order.status, allowed=allowed):
             reason, message = problem
             raise OrderNotEditable(message, details={"status": order.status, "reason": reason})
         asked = {c.order_item_id: c.quantity for c in data.changes}
@@ -433,8 +435,11 @@ class OrderEdits(UseCase[OrdersContext]):
         read = {name: getattr(edit, name) for name in OrderEdit.model_fields}
         read["payment_url"] = None
         if edit.status == "awaiting_payment" and edit.expires_at is not None:
-            read["payment_url"] = edit_payment_url(self.context.settings.service_token,
-                                                   await self.context.storefronts.get(storefront), edit.order_id,
+            try:
+                found = await self.context.storefronts.get(storefront)
+            except UnknownStorefront:  # deleted since: no page to link to
+                return read
+            read["payment_url"] = edit_payment_url(self.context.settings.service_token, found, edit.order_id,
                                                    edit.id, edit.expires_at)
         return read
 
