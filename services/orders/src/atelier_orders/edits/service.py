@@ -174,8 +174,8 @@ class EditPlan:
 
 
 async def edit_refunds(session: AsyncSession, order_id: uuid.UUID) -> tuple[Decimal, Decimal]:
-    """What the order's edits asked payments to refund: in all, and not confirmed yet. An edit lowers
-    the order's total, so what the order was charged is its total plus the first."""
+    """What the order's edits asked payments to refund: in all, and not confirmed yet. What the order
+    was charged (its own payment and its edits' supplementary ones) is its total plus the first."""
     row = (await session.execute(select(
         func.coalesce(func.sum(OrderEdit.refund_amount), 0),
         func.coalesce(func.sum(case((col(OrderEdit.refunded_at).is_(None), OrderEdit.refund_amount), else_=0)), 0))
