@@ -20,3 +20,20 @@ export async function shop(baseUrl: string, email: string, password: string, ord
   if (!order.data) throw new Error("no such order");
   return [cart.data.total, order.data.status];
 }
+
+// An integrator's program with an API key (clients/README.md): the key is the bearer token.
+export async function shipPaidOrders(baseUrl: string, apiKey: string, after?: string): Promise<string | null> {
+  const api = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${apiKey}` } });
+  const feed = await api.GET("/api/v1/staff/orders/paid", { params: { query: { after, limit: 50 } } });
+  if (!feed.data) throw new Error(feed.error?.error.code ?? "refused");
+  for (const order of feed.data.results) {
+    if (order.status !== "paid") continue;
+    const path = { order_id: order.id };
+    await api.POST("/api/v1/orders/{order_id}/status", { params: { path }, body: { status: "processing" } });
+    await api.POST("/api/v1/orders/{order_id}/status", {
+      params: { path },
+      body: { status: "shipped", tracking_number: "1Z999AA10123456784", note: "UPS" },
+    });
+  }
+  return feed.data.next_cursor ?? null;
+}

@@ -4,6 +4,7 @@ the exchange kept briefly and dropped once the key is revoked."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ import jwt
 from atelier_common.contracts.identity import TokenRevoked
 from atelier_common.errors import ServiceUnavailable
 from atelier_common.events import Envelope
-from atelier_testing import assert_error
+from atelier_testing import assert_error, poll_until
 
 SECRET = "atk_live_" + "s3cr3t" * 7
 
@@ -91,3 +92,94 @@ class TestApiKeys:
         statuses = {(await gateway.client.get("/api/v1/staff/orders", headers={"Authorization": f"Bearer {SECRET}"}
                                               )).status_code for _ in range(10)}
         assert statuses == {200} and _exchanges(gateway) == 1
+
+
+class TestRevocationWithTheBrokerDown:
+    """Identity marks a revoked key in the install's Redis after its commit; the gateway reads the mark
+    before it reuses an exchange, so the key stops at once though no `identity.token_revoked` is heard."""
+
+    @staticmethod
+    def _marks(redis_url: str, prefix: str):
+        from atelier_common.denylist import SharedRevocations
+        from atelier_common.redisguard import RedisGuard
+
+        return SharedRevocations(redis_url, RedisGuard(redis_url), key_prefix=prefix)
+
+    async def test_a_marked_key_stops_at_its_next_request(self, start_gateway, redis_url: str) -> None:
+        prefix = f"test-{uuid.uuid4().hex[:8]}:"
+        marks = self._marks(redis_url, prefix)
+        async with start_gateway(redis_url=redis_url, redis_key_prefix=prefix,
+                                 api_key_revocation_check_seconds=0) as gateway:
+            key_id = _register(gateway)
+            headers = {"Authorization": f"Bearer {SECRET}"}
+            assert (await gateway.client.get("/api/v1/staff/orders", headers=headers)).status_code == 200
+            # Identity revokes it (no event: the broker is down) and marks it after the commit.
+            gateway.services["identity"].state.api_keys.clear()
+            assert await marks.mark(str(key_id), datetime.now(UTC).timestamp(), keep_seconds=300)
+            assert_error(await gateway.client.get("/api/v1/staff/orders", headers=headers), 401, "INVALID_TOKEN")
+            assert _exchanges(gateway) == 2  # the kept exchange was dropped and identity refused
+        marks.close()
+
+    async def test_by_default_a_marked_key_stops_within_the_check_interval(self, start_gateway,
+                                                                          redis_url: str) -> None:
+        """The default reads the mark once a second per kept exchange, not per request: a busy key
+        costs one GET a second, and a revoked one stops within that second."""
+        prefix = f"test-{uuid.uuid4().hex[:8]}:"
+        marks = self._marks(redis_url, prefix)
+        async with start_gateway(redis_url=redis_url, redis_key_prefix=prefix) as gateway:
+            auth = gateway.app.state.gateway.auth
+            assert auth.revocation_check_seconds == 1.0
+            reads = 0
+            read = auth.revocations.revoked_at
+
+            async def counted(subject: str) -> float | None:
+                nonlocal reads
+                reads += 1
+                return await read(subject)
+
+            auth.revocations.revoked_at = counted
+            key_id = _register(gateway)
+            headers = {"Authorization": f"Bearer {SECRET}"}
+            statuses = {(await gateway.client.get("/api/v1/staff/orders", headers=headers)).status_code
+                        for _ in range(20)}
+            assert statuses == {200} and reads <= 1 and _exchanges(gateway) == 1
+            gateway.services["identity"].state.api_keys.clear()
+            assert await marks.mark(str(key_id), datetime.now(UTC).timestamp(), keep_seconds=300)
+
+            async def refused() -> bool | None:
+                r = await gateway.client.get("/api/v1/staff/orders", headers=headers)
+                return r.status_code == 401 or None
+
+            started = time.monotonic()
+            await poll_until(refused, timeout=10, message="the marked key refused")
+            assert time.monotonic() - started < 2.5
+        marks.close()
+
+    async def test_a_mark_older_than_the_exchange_costs_no_exchange(self, start_gateway, redis_url: str) -> None:
+        """A token issued after the mark (no key is issued one once revoked: another key of the same
+        id cannot be, so only the clock decides) is reused as usual: one GET per request, no exchange."""
+        prefix = f"test-{uuid.uuid4().hex[:8]}:"
+        marks = self._marks(redis_url, prefix)
+        async with start_gateway(redis_url=redis_url, redis_key_prefix=prefix,
+                                 api_key_revocation_check_seconds=0) as gateway:
+            key_id = _register(gateway)
+            assert await marks.mark(str(key_id), datetime.now(UTC).timestamp() - 30, keep_seconds=300)
+            headers = {"Authorization": f"Bearer {SECRET}"}
+            statuses = {(await gateway.client.get("/api/v1/staff/orders", headers=headers)).status_code
+                        for _ in range(5)}
+            assert statuses == {200} and _exchanges(gateway) == 1
+        marks.close()
+
+    async def test_redis_out_keeps_the_exchange_for_its_minute(self, start_gateway) -> None:
+        """Redis unreachable (and the broker down): the kept exchange is used, within its bound
+        (`API_KEY_CACHE_SECONDS`); never a 500, never an exchange per request."""
+        async with start_gateway(redis_url="redis://127.0.0.1:9/0", redis_timeout_seconds=0.05,
+                                 api_key_revocation_check_seconds=0) as gateway:
+            _register(gateway)
+            headers = {"Authorization": f"Bearer {SECRET}"}
+            statuses = {(await gateway.client.get("/api/v1/staff/orders", headers=headers)).status_code
+                        for _ in range(5)}
+            assert statuses == {200} and _exchanges(gateway) == 1
+
+    async def test_without_redis_the_jwt_path_reads_no_mark(self, gateway) -> None:
+        assert gateway.app.state.gateway.auth.revocations is None

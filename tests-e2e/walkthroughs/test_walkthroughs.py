@@ -178,7 +178,8 @@ def walked(dev_platform: DevPlatform, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def test_the_index_lists_every_walkthrough() -> None:
-    assert walkthroughs() == ["purchase.md", "image.md", "storybook.md", "restoration.md", "refund.md"]
+    assert walkthroughs() == ["purchase.md", "image.md", "storybook.md", "restoration.md", "refund.md", "erp.md",
+                              "accounting.md"]
     assert sorted(walkthroughs()) == sorted(p.name for p in DOCS.glob("*.md") if p.name != "README.md")
 
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.cache import InvalidationFeed, RedisStore, open_store
 from atelier_common.counting import COUNT_ESTIMATED_HEADER
+from atelier_common.denylist import shared_revocations
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.fast.protocol import answer_early
@@ -106,6 +107,10 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             internal = InternalApi(http, settings.with_install_secrets(), mounted=http_mounts or {})
             stack.push_async_callback(internal.aclose)
             auth.exchanger = api_key_exchanger(internal)
+            auth.revocations = shared_revocations(settings)
+            auth.revocation_check_seconds = settings.api_key_revocation_check_seconds
+            if auth.revocations is not None:
+                stack.callback(auth.revocations.close)
             storefronts = StorefrontDirectory(fallback_storefront(settings), storefront_loader(internal),
                                               refresh_seconds=settings.storefront_refresh_seconds)
             stack.push_async_callback(storefronts.close)

@@ -8,12 +8,15 @@ An API key (`Bearer atk_live_…`) never goes past the gateway: identity exchang
 (`/internal/api-keys/exchange`) for a short-lived access token with the key's roles and storefront
 scope, which is what the services receive. The exchange is kept for `API_KEY_CACHE_SECONDS` under
 the secret's SHA-256 (never the secret), and dropped as soon as its token is denied (the key
-revoked: `identity.token_revoked` for the key's id) so that the next request asks identity again.
+revoked: `identity.token_revoked` for the key's id) or identity has marked the key revoked in the
+install's Redis (`SharedRevocations`, reread at most every `revocation_check_seconds` of a reuse:
+the broker down, a revocation still holds within that), so that the next request asks identity again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,15 +27,16 @@ import httpx
 import jwt
 
 from atelier_common.auth import TokenVerifier
-from atelier_common.denylist import Denylist
+from atelier_common.denylist import Denylist, SharedRevocations
 from atelier_common.errors import InvalidToken, ServiceUnavailable
 from atelier_common.internal import InternalApi
 from atelier_common.keys import ALGORITHM, SigningKey
 
 # Tokens remembered as verified at the edge (access: by the verifier; anonymous: here).
 EDGE_CACHE_SIZE = 20_000
-# How long an API key's exchange is reused: a secret a rotation retired, or a key whose revocation
-# this process has not heard (the broker down), works this long at most after identity stops it.
+# How long an API key's exchange is reused: a secret a rotation retired, or a revoked key whose
+# Redis mark this process cannot read and whose event it has not heard (Redis and the broker both
+# down), works this long at most after identity stops it.
 API_KEY_CACHE_SECONDS = 60.0
 # Identity's exchange: the secret → its answer (`app` builds it on the internal API).
 Exchanger = Callable[[str], Awaitable[httpx.Response]]
@@ -52,6 +56,11 @@ class EdgeAuth:
         self.exchanger: Exchanger | None = None
         # sha256(secret) → (its access token, used until)
         self._exchanged: dict[str, tuple[str, float]] = {}
+        # Identity's marks of revoked keys in the install's Redis (None: no Redis, the embedded mode),
+        # read at most every `revocation_check_seconds` per kept exchange (sha256 → when last read).
+        self.revocations: SharedRevocations | None = None
+        self.revocation_check_seconds = 0.0
+        self._mark_read: dict[str, float] = {}
 
     async def api_key_token(self, secret: str, before_exchange: Callable[[], Awaitable[None]] | None = None,
                             ) -> tuple[str, dict[str, Any]]:
@@ -62,10 +71,13 @@ class EdgeAuth:
         kept = self._exchanged.get(digest)
         if kept is not None and kept[1] > time.time():
             try:
-                return kept[0], await self.access_claims(kept[0])
+                claims = await self.access_claims(kept[0])
+                if not await self._marked_revoked(digest, claims):
+                    return kept[0], claims
             except InvalidToken:
                 pass  # revoked (or its signing key retired): identity decides again
         self._exchanged.pop(digest, None)
+        self._mark_read.pop(digest, None)
         if self.exchanger is None:
             raise InvalidToken("API keys are not accepted here")
         if before_exchange is not None:
@@ -81,9 +93,27 @@ class EdgeAuth:
         claims = await self.access_claims(token)
         if len(self._exchanged) >= EDGE_CACHE_SIZE:
             self._exchanged.clear()
+            self._mark_read.clear()
+        # Identity just said yes: no mark to read before the next check is due.
+        self._mark_read[digest] = time.monotonic()
         # Never past the token's own expiry (a few seconds short of it: it must still be valid upstream).
         self._exchanged[digest] = (token, min(time.time() + API_KEY_CACHE_SECONDS, claims["exp"] - 5))
         return token, claims
+
+    async def _marked_revoked(self, digest: str, claims: dict[str, Any]) -> bool:
+        """Whether identity marked the key revoked in the shared Redis after this token was issued:
+        one GET per `revocation_check_seconds` per kept exchange (the JWT path never asks). Redis
+        out: False, and the broker's event or the `API_KEY_CACHE_SECONDS` bound stops it."""
+        if self.revocations is None:
+            return False
+        now = time.monotonic()
+        if now - self._mark_read.get(digest, -math.inf) < self.revocation_check_seconds:
+            return False
+        at = await self.revocations.revoked_at(str(claims["sub"]))
+        if at is not None and claims.get("iat", 0) <= at:
+            return True
+        self._mark_read[digest] = now
+        return False
 
     async def access_claims(self, token: str) -> dict[str, Any]:
         # The verifier remembers verified tokens (the signature check is the costly part of a

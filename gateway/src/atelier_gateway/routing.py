@@ -26,6 +26,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/customer-groups": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/returns": "orders",
+    # Accounting's lists of a period's documents (docs/integrations.md).
+    "/api/v1/staff/invoices": "orders",
+    "/api/v1/staff/credit-notes": "orders",
     "/api/v1/staff/draft-orders": "orders",
     # Promotions and discount codes: orders prices every order with them.
     "/api/v1/staff/promotions": "orders",

@@ -26,6 +26,10 @@ class GatewaySettings(AtelierSettings):
     anon_signing_key_pem: str | None = None
     # An anonymous token's lifetime from the request that minted it.
     anon_token_days: int = 28
+    # How often a kept API-key exchange rereads its key's revocation mark in Redis (identity writes it
+    # at the revocation's commit): a revoked key stops within this, the broker down too. 0: before
+    # every request (one Redis GET each); the default costs a busy key one GET a second per process.
+    api_key_revocation_check_seconds: float = Field(default=1.0, ge=0, le=30)
     # The `anon_token` cookie with SameSite=None (and Secure): a frontend on another site than the
     # API (a product's own domain in front of a shared API) keeps its guest identity. Lax otherwise.
     cross_site_cookies: bool = False

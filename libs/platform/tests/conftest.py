@@ -12,6 +12,7 @@ from types import ModuleType
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from atelier_gateway.settings import GatewaySettings
 from atelier_platform import embedded
@@ -49,10 +50,18 @@ def schema(generate: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 @pytest.fixture
-async def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    """The embedded platform on `tmp_path` (its start migrates), and the CLI pointed at the same files."""
+async def embedded_gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FastAPI]:
+    """The embedded platform on `tmp_path`, started (its start migrates), and the CLI pointed at the
+    same files: its gateway's app, for a client's transport."""
     monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path))
     gateway, _ = embedded.build(tmp_path, gateway_settings=GatewaySettings(environment="dev", data_dir=tmp_path))
-    async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=gateway), base_url="http://localhost") as client:
+    async with gateway.router.lifespan_context(gateway):
+        yield gateway
+
+
+@pytest.fixture
+async def platform(embedded_gateway: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The embedded platform (`embedded_gateway`) through an HTTP client."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=embedded_gateway),
+                                 base_url="http://localhost") as client:
         yield client

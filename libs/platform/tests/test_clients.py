@@ -4,15 +4,24 @@ openapi-typescript generate without a warning, and a small program type-checks a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from typer.testing import CliRunner
 
+from atelier_platform.cli import app as cli
+from atelier_testing import poll_until
 from atelier_testing.infra import REQUIRE_ENV, infra_required
+
+PASSWORD = "a long enough password"
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -81,3 +90,62 @@ def test_the_typescript_client_generates_and_type_checks(generate: ModuleType, s
         '"/api/v1/cart/items"', '"/api/v1/cart/lines"'))
     with pytest.raises(generate.ClientCheckFailed, match="cart/lines"):
         generate.check_typescript(target)
+
+
+async def test_the_python_client_calls_with_an_api_key(python_client: Path, embedded_gateway: FastAPI,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """An integrator's program (clients/README.md): the generated client's `AuthenticatedClient` takes the
+    API key as its token; the gateway exchanges it, the key's roles apply, and a revoked key is refused."""
+    monkeypatch.syspath_prepend(str(python_client))
+    from atelier_client import AuthenticatedClient, Client
+    from atelier_client.api.auth import identity_login
+    from atelier_client.api.staff import (
+        identity_create_api_key,
+        identity_revoke_api_key,
+        orders_list_credit_notes_issued,
+        orders_list_invoices,
+        orders_list_paid_orders,
+    )
+    from atelier_client.models import (
+        ApiKeyCreate,
+        ApiKeyWithSecret,
+        LoginRequest,
+        LoginResponse,
+        PageInvoiceSummaryRead,
+        PaidOrdersRead,
+    )
+
+    created = await asyncio.to_thread(CliRunner().invoke, cli, ["users", "create", "ada@example.com", "--role",
+                                                                "admin"], f"{PASSWORD}\n{PASSWORD}\n")
+    assert created.exit_code == 0, created.output
+    transport = {"transport": httpx.ASGITransport(app=embedded_gateway)}
+    async with Client(base_url="http://localhost", httpx_args=transport) as anonymous:
+        login = await identity_login.asyncio(client=anonymous, body=LoginRequest(email="ada@example.com",
+                                                                                 password=PASSWORD))
+    assert isinstance(login, LoginResponse)
+    async with AuthenticatedClient(base_url="http://localhost", token=login.access, httpx_args=transport) as admin:
+        key = await identity_create_api_key.asyncio(client=admin, body=ApiKeyCreate(
+            name="Accounting export", roles=["finance"], storefronts=["*"]))
+    assert isinstance(key, ApiKeyWithSecret) and key.secret.startswith("atk_live_")
+
+    async with AuthenticatedClient(base_url="http://localhost", token=key.secret, httpx_args=transport) as books:
+        invoices = await orders_list_invoices.asyncio(client=books, issued_after=datetime(2026, 11, 1, tzinfo=UTC),
+                                                      issued_before=datetime(2026, 12, 1, tzinfo=UTC))
+        assert isinstance(invoices, PageInvoiceSummaryRead) and invoices.count == 0
+        notes = await orders_list_credit_notes_issued.asyncio_detailed(client=books)
+        assert notes.status_code == 200
+        feed = await orders_list_paid_orders.asyncio(client=books, limit=10)
+        assert isinstance(feed, PaidOrdersRead) and feed.results == []
+        # The key's roles, not more: creating keys is the admin's.
+        refused = await identity_create_api_key.asyncio_detailed(client=books, body=ApiKeyCreate(
+            name="escalation", roles=["admin"], storefronts=["*"]))
+        assert refused.status_code == 403
+        async with AuthenticatedClient(base_url="http://localhost", token=login.access,
+                                       httpx_args=transport) as admin:
+            assert (await identity_revoke_api_key.asyncio_detailed(key.id, client=admin)).status_code == 200
+
+        # The embedded mode's bus delivers the revocation a moment after the commit.
+        async def refused_now() -> bool | None:
+            return (await orders_list_paid_orders.asyncio_detailed(client=books)).status_code == 401 or None
+
+        await poll_until(refused_now, timeout=10, message="the revoked key refused")

@@ -100,7 +100,11 @@ async function orderDetail(root, ctx) {
     ["Shipping method", h("span", { id: "shipping-method" }, order.shipping_method
       ? `${order.shipping_method.name}, zone ${order.shipping_zone}` : "—")],
     ["Discount", money(order.discount, order.currency)],
-    ["Total", money(order.total_amount, order.currency)]]));
+    ["Total", money(order.total_amount, order.currency)],
+    // A claim's replacement, or an exchange's order (its credit pays part or all of it).
+    ...(order.replaces_order_id ? [[Number(order.exchange_credit) > 0 ? "Exchange order of" : "Replacement of",
+      link(`#/orders/${order.replaces_order_id}`, "the original order")]] : []),
+    ...(Number(order.exchange_credit) > 0 ? [["Paid by the exchange's credit", money(order.exchange_credit, order.currency)]] : [])]));
   root.append(h("h2", {}, "Addresses"), facts([
     ["Ship to", address(order.shipping_address, "shipping-address")],
     ["Bill to", address(order.billing_address, "billing-address")],

@@ -3,9 +3,11 @@
 // (support). Receiving asks which lines are resaleable (they go back in stock) and whether the
 // shipping is refunded; orders computes the refund and payments makes it, once. A claim (damaged or
 // missing goods of a shipped or delivered order) is settled from the same section at once: refunded,
-// or replaced by a new order at no charge (support, finance).
+// or replaced by a new order at no charge (support, finance). An exchange (units back for other
+// goods, `exchanges.js`) is listed here too and received whole once approved.
 
 import { call, get, hasRole } from "./api.js";
+import { exchangeForm } from "./exchanges.js";
 import { confirmButton } from "./ops.js";
 import { filterForm, PAGE_SIZE, results, V1, write } from "./kit.js";
 import { form, h, link, money, table, when } from "./ui.js";
@@ -38,19 +40,25 @@ export async function returnsPage(root, ctx) {
 export async function returnsOf(order, ctx) {
   const page = await get(`${V1}/staff/returns`, { order_id: order.id, limit: 100 });
   const out = [table("Returns", [
-    { label: "Return", value: (r) => (r.kind === "claim" ? `${r.number} (claim: ${r.resolution})` : r.number) },
+    { label: "Return", value: (r) => (r.kind === "claim" ? `${r.number} (claim: ${r.resolution})`
+      : r.kind === "exchange" ? `${r.number} (exchange: ${money(r.credit_amount, r.currency)} for ${money(r.outgoing_total, r.currency)})`
+      : r.number) },
     { label: "Opened", value: (r) => `${when(r.created_at)} by ${r.opened_by}` },
     { label: "Status", value: (r) => h("span", { "data-return-status": r.number }, r.status,
-      ...(r.replacement_order_id ? [" by ", link(`#/orders/${r.replacement_order_id}`, "the replacement order")] : [])) },
-    { label: "Lines", value: (r) => r.items.map((l) => lineText(l) + (l.resaleable === null ? "" : l.resaleable ? ", restocked" : ", not resold")).join("; ") },
+      ...(r.replacement_order_id ? [" by ", link(`#/orders/${r.replacement_order_id}`,
+        r.kind === "exchange" ? "the exchange order" : "the replacement order")] : [])) },
+    { label: "Lines", value: (r) => r.items.map((l) => lineText(l) + (l.resaleable === null ? "" : l.resaleable ? ", restocked" : ", not resold")).join("; ")
+      + (r.new_items.length ? `; out: ${r.new_items.map(lineText).join("; ")}` : "") },
     { label: "Reason", value: (r) => r.note ? `${r.reason} (rejected: ${r.note})` : r.reason || "" },
     { label: "Refund", value: (r) => money(r.refunded_amount ?? r.amount, r.currency), num: true }],
     page.results, "No return.")];
   if (!hasRole("support") && !hasRole("finance")) return out;
-  for (const ret of page.results.filter((r) => r.status === "requested" || r.status === "approved")) out.push(receiveForm(ret, order, ctx));
+  for (const ret of page.results.filter((r) => r.status === "requested" || r.status === "approved")) {
+    out.push(ret.kind === "exchange" ? exchangeActions(ret, ctx) : receiveForm(ret, order, ctx));
+  }
   if (order.status === "shipped" || order.status === "delivered") out.push(claimForm(order, ctx));
   if (!hasRole("support")) return out;
-  if (order.status === "delivered") out.push(openForm(order, ctx));
+  if (order.status === "delivered") out.push(openForm(order, ctx), exchangeForm(order, ctx));
   return out;
 }
 
@@ -84,6 +92,36 @@ function receiveForm(ret, order, ctx) {
   () => write(ctx, () => call("POST", `${V1}/staff/returns/${ret.id}/reject`, { body: { reason: "Rejected by staff" } }),
               (r) => `Return ${r.number} rejected.`), { id: `reject-${ret.number}`, class: "secondary" })));
   return el;
+}
+
+// An exchange: approved (its new items' order placed) before it is received, then received whole,
+// each line resaleable or not; a requested one may be rejected.
+function exchangeActions(ret, ctx) {
+  if (ret.status === "requested") {
+    if (!hasRole("support")) return h("p", {}, `Exchange ${ret.number} waits for support's approval.`);
+    return h("div", { class: "actions", id: `exchange-${ret.number}` },
+      confirmButton("Approve this exchange", {
+        title: `Approve exchange ${ret.number}?`, confirm: "Approve the exchange",
+        message: "The new items go out as an order of their own once their stock is held (and the difference paid)." },
+      () => write(ctx, () => call("POST", `${V1}/staff/returns/${ret.id}/approve`),
+                  (r) => (r.payment_url ? `Exchange ${r.number} approved: the customer pays the difference at ${r.payment_url}`
+                                        : `Exchange ${r.number} approved.`)), { id: `approve-${ret.number}` }),
+      confirmButton("Reject this exchange", {
+        title: `Reject exchange ${ret.number}?`, confirm: "Reject the exchange",
+        message: "Nothing goes out; the customer may return or exchange these units again." },
+      () => write(ctx, () => call("POST", `${V1}/staff/returns/${ret.id}/reject`, { body: { reason: "Rejected by staff" } }),
+                  (r) => `Exchange ${r.number} rejected.`), { id: `reject-${ret.number}`, class: "secondary" }));
+  }
+  return form({
+    id: `receive-${ret.number}`, legend: `Receive exchange ${ret.number} (every unit)`, submit: "Receive",
+    fields: ret.items.map((l) => ({ name: `restock-${l.id}`, label: `Resaleable: ${lineText(l)}`, type: "checkbox", checked: true })),
+    onSubmit: async (values) => {
+      const body = { items: ret.items.map((l) => ({ order_item_id: l.order_item_id, quantity: l.quantity,
+                                                    resaleable: values[`restock-${l.id}`] })) };
+      await write(ctx, () => call("POST", `${V1}/staff/returns/${ret.id}/receive`, { body }),
+        (r) => `Exchange ${r.number} received: ${money(r.amount, r.currency)} to refund.`);
+    },
+  });
 }
 
 function openForm(order, ctx) {

@@ -53,6 +53,14 @@ class TestRestock:
         assert sorted(delta for delta, _ in moved) == [2, 3]
         assert harness.bus.dead_letters == []
 
+    async def test_an_exchanges_lines_come_back_once(self, harness: ServiceHarness, catalog: Catalog) -> None:
+        """An exchange's lines received (kind `exchange`, its refund the difference): restocked as a return's."""
+        lamp = await catalog.product(stock_quantity=5)
+        event = _received(_line(lamp, 1, restock=True)).model_copy(update={"kind": "exchange", "amount": "0.00"})
+        envelope = await harness.deliver(event, producer="orders")
+        await harness.deliver(event, producer="orders", envelope_id=envelope.id)  # redelivered
+        assert await stock(harness, lamp) == 6
+
     async def test_an_unknown_product_is_skipped(self, harness: ServiceHarness, catalog: Catalog) -> None:
         lamp = await catalog.product(stock_quantity=5)
         gone = {"id": str(uuid.uuid4()), "sku": "GONE"}

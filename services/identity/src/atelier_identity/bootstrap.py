@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from atelier_common.denylist import shared_revocations
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import rate_limiter
 from atelier_common.service import Runtime
@@ -47,12 +48,17 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
         policy=UrlPolicy(allow_private=settings.outbound_webhooks_allow_private_urls,
                          allowed_hosts=frozenset(h.lower().rstrip(".") for h in settings.outbound_webhooks_allowed_hosts),
                          resolve_seconds=settings.outbound_webhooks_timeout_seconds))
+    # A revoked API key is marked in the shared Redis after its commit: gateways stop reusing its
+    # exchange at once, the broker down too (docs/security.md, "API keys").
+    revocations = shared_revocations(settings)
+    if revocations is not None:
+        runtime.db.on_session_commit(revocations.committed)
     ctx = IdentityContext(
         settings=settings, db=runtime.db, keys=keys, signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
         oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime.internal),
         orders=OrdersClient(runtime.internal), storefronts=runtime.storefronts, webhooks=sender,
-        webhook_routes=runtime.worker_routes)
+        webhook_routes=runtime.worker_routes, revocations=revocations)
     if settings.bootstrap_staff_email and settings.bootstrap_staff_password:
         # An entry point: create_user runs in its own transaction (retried once if another process
         # starting at the same moment creates the account first).
@@ -73,3 +79,5 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
         await sender.close()
         await mailer.stop()
         await keys.stop()
+        if revocations is not None:
+            revocations.close()

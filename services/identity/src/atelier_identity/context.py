@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from atelier_common.contracts.identity import Storefront
 from atelier_common.db import Database
+from atelier_common.denylist import SharedRevocations
 from atelier_common.events.bus import Routes
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import RateLimiter
@@ -44,6 +45,8 @@ class IdentityContext:
     webhooks: WebhookSender
     # The fan-out's queue hears an event type only while an endpoint wants it (`service/webhooks.py`).
     webhook_routes: Routes
+    # The install's Redis marks of revoked subjects (API keys), read by the gateways; None without Redis.
+    revocations: SharedRevocations | None = None
 
     @property
     def signing_key(self) -> SigningKey:

@@ -278,3 +278,28 @@ T = TypeVar("T")
 def addresses_to_adopt(kept: int, incoming: Sequence[T], limit: int) -> list[T]:
     """Which anonymous addresses a user takes over: theirs stay, the oldest incoming fill up to `limit`."""
     return list(incoming[: max(0, limit - kept)])
+
+
+# Who may receive each outbound webhook event: the staff roles that may read what its body tells
+# (admin: every one). An API key subscribes its own endpoints to these alone; a type not listed here
+# is admin's only.
+_ORDER_MONEY = frozenset({"support", "finance"})
+WEBHOOK_EVENT_ROLES: dict[str, frozenset[str]] = {
+    **{t: _ORDER_MONEY for t in ("order.placed", "order.paid", "order.status_changed", "order.cancelled",
+                                 "order.edited", "payment.failed", "payment.refunded", "invoice.issued",
+                                 "credit_note.issued", "return.requested", "return.received", "return.rejected",
+                                 "subscription.changed")},
+    "identity.user_registered": frozenset({"support"}),
+    "job.completed": frozenset({"support"}), "job.failed": frozenset({"support"}),
+    "product.low_stock": frozenset({"merchandiser"}),
+    "promotion.changed": frozenset({"merchandiser"}), "promotion.redeemed": frozenset({"merchandiser"}),
+    "gift_card.issued": frozenset({"finance"}), "gift_card.changed": frozenset({"finance"}),
+}
+
+
+def webhook_events_beyond(roles: Iterable[str], events: Iterable[str]) -> list[str]:
+    """The event types of `events` that staff holding `roles` may not receive (none for an admin)."""
+    held = set(roles)
+    if ROLE_ADMIN in held:
+        return []
+    return sorted(e for e in set(events) if held.isdisjoint(WEBHOOK_EVENT_ROLES.get(e, frozenset())))

@@ -263,6 +263,29 @@ class WebhookUrlNotAllowed(IdentityError):
         super().__init__(f"This webhook URL is not allowed: {reason}", details={"fields": {"url": [reason]}})
 
 
+class WebhookEventsNotAllowed(IdentityError):
+    """An API key subscribing its endpoint to events its roles may not read."""
+
+    code, status, default_message = "PERMISSION_DENIED", 403, "This key's roles may not receive these events"
+
+    def __init__(self, events: list[str]) -> None:
+        super().__init__(f"This key's roles may not receive {', '.join(events)}",
+                         details={"fields": {"events": [f"not allowed: {', '.join(events)}"]}})
+
+
+class WebhookStorefrontOutOfScope(IdentityError):
+    """An API key's endpoint for a storefront it may not touch, or for every storefront while its
+    scope names some."""
+
+    code, status, default_message = ("PERMISSION_DENIED", 403,
+                                     "This key's endpoints receive only the storefronts it may touch: name one")
+
+
+class WebhooksForAdmins(IdentityError):
+    code, status, default_message = ("PERMISSION_DENIED", 403,
+                                     "Webhook endpoints are an admin's, or an API key's own")
+
+
 class UnknownWebhookEvent(IdentityError):
     code, status, default_message = "VALIDATION_ERROR", 400, "Unknown webhook event type"
 

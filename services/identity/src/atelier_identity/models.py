@@ -419,6 +419,9 @@ class WebhookEndpoint(SQLModel, table=True):
     enabled: bool = True
     # Why it was disabled (retries ran out), shown to staff; cleared when re-enabled.
     disabled_reason: str | None = Field(default=None, max_length=500)
+    # The API key that made it, which alone sees it (with admins); None: made by a person. Nothing is
+    # sent to it once that key is revoked or expired.
+    owner_key_id: uuid.UUID | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 

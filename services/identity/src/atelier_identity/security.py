@@ -19,6 +19,10 @@ from atelier_identity.domain import new_secret
 from atelier_identity.legacy_hashes import DJANGO_HASHERS, WorkCaps
 from atelier_identity.models import User
 
+# Where a person's token has their email, an API key's has this and the key's name (the audit log's
+# `actor_email`); no address starts so (a colon is in none).
+API_KEY_EMAIL_PREFIX = "api-key:"
+
 if TYPE_CHECKING:
     from atelier_identity.settings import IdentitySettings
 
@@ -137,7 +141,7 @@ class AccessTokenSigner:
         where a person's token has their email (what the audit log shows), its storefront scope."""
         jti = uuid.uuid4().hex
         claims = {"iss": self.issuer, "aud": self.audience, "iat": now.timestamp(), "exp": expires_at, "jti": jti,
-                  "sub": str(key_id), "typ": "access", "roles": roles, "email": f"api-key:{name}",
+                  "sub": str(key_id), "typ": "access", "roles": roles, "email": f"{API_KEY_EMAIL_PREFIX}{name}",
                   STOREFRONTS_CLAIM: storefronts}
         return self._signed(claims, jti, expires_at)
 

@@ -28,6 +28,8 @@ from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.identity import UserRegistered
 from atelier_common.contracts.orders import (
     CreditNoteIssued,
+    ExchangeCompleted,
+    ExchangeRequested,
     InvoiceIssued,
     OrderCancelled,
     OrderEdited,
@@ -55,7 +57,8 @@ from atelier_identity.errors import WebhookUrlNotAllowed
 PUBLIC_EVENTS: tuple[type[IntegrationEvent], ...] = (
     OrderPlaced, OrderPaid, OrderStatusChanged, OrderCancelled, OrderEdited, PaymentFailed, PaymentRefunded,
     SubscriptionChanged, JobCompleted, JobFailed, UserRegistered, ProductLowStock, InvoiceIssued, CreditNoteIssued,
-    PromotionChanged, PromotionRedeemed, ReturnRequested, ReturnReceived, ReturnRejected, GiftCardIssued, GiftCardChanged)
+    PromotionChanged, PromotionRedeemed, ReturnRequested, ReturnReceived, ReturnRejected, ExchangeRequested,
+    ExchangeCompleted, GiftCardIssued, GiftCardChanged)
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(cls.type for cls in PUBLIC_EVENTS))
 
 SECRET_PREFIX = "whsec_"

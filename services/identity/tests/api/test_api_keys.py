@@ -160,3 +160,27 @@ async def test_secrets_never_reach_the_logs(api, test_keys, caplog) -> None:
     assert "/internal/api-keys/exchange" in caplog.text  # the access log saw the exchanges
     for secret in (made["secret"], rotated["secret"], "atk_live_unknown"):
         assert secret not in caplog.text
+
+
+async def test_a_revocation_is_marked_in_the_shared_redis_after_its_commit(start_identity, test_keys,
+                                                                         redis_url: str) -> None:
+    """The gateways read this mark before they reuse a key's exchange: with the broker down, a revoked
+    key stops there at once (docs/security.md, "API keys")."""
+    from atelier_common.denylist import SharedRevocations
+    from atelier_common.redisguard import RedisGuard
+
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    marks = SharedRevocations(redis_url, RedisGuard(redis_url), key_prefix=prefix)
+    async with start_identity(redis_url=redis_url, redis_key_prefix=prefix) as api:
+        admin = test_keys.staff_headers()
+        made, other = await _create(api, admin), await _create(api, admin, name="Books")
+        assert await marks.revoked_at(made["id"]) is None
+        before = datetime.now(UTC).timestamp()
+        assert (await api.client.post(f"{KEYS}/{made['id']}/revoke", headers=admin)).status_code == 200
+        at = await marks.revoked_at(made["id"])
+        assert at is not None and before <= at <= datetime.now(UTC).timestamp()
+        assert await marks.revoked_at(other["id"]) is None
+        # Kept as long as a token the key was exchanged for may live (5 minutes, or longer access tokens).
+        ttl = await marks._redis.ttl(f"{prefix}revoked-subject:{made['id']}")
+        assert 300 <= ttl <= 16 * 60
+    marks.close()

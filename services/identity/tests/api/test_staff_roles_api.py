@@ -25,7 +25,7 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("POST", "/api/v1/staff/customers/{user_id}/verification-mail"): {"support"},
             ("GET", "/api/v1/staff/customers/{user_id}/sessions"): {"support"},
             ("GET", "/api/v1/staff/mail"): {"support"}, ("POST", "/api/v1/staff/mail/{mail_id}/resend"): {"support"},
-            # Outbound webhooks: the admin's alone.
+            # Outbound webhooks: the admin's (and an API key's own endpoints, whatever its roles).
             ("GET", "/api/v1/webhook-endpoints"): ADMIN, ("POST", "/api/v1/webhook-endpoints"): ADMIN,
             ("GET", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
             ("PATCH", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,

@@ -171,7 +171,7 @@ class TestEventTypes:
             listed = await api.client.get("/api/v1/staff/webhooks/events", headers=test_keys.staff_headers())
             assert listed.status_code == 200, listed.text
             types = [t["type"] for t in listed.json()]
-            assert types == sorted(webhooks.EVENT_TYPES) and len(types) == 21
+            assert types == sorted(webhooks.EVENT_TYPES) and len(types) == 23
             assert all(t["description"] for t in listed.json())
             assert {"return.requested", "invoice.issued", "product.low_stock"} <= set(types)
             # Every one listed is one an endpoint may have.

@@ -5,6 +5,7 @@ No I/O here: the service loads, asks these functions, then changes and records.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import string
@@ -303,6 +304,43 @@ class StaffOrderFilter:
     created_before: datetime | None = None
     # The caller's API key's storefronts (`Principal.storefronts`); None: every storefront.
     storefronts: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    """The accounting lists of invoices and credit notes: issued in [`issued_after`, `issued_before`)."""
+
+    issued_after: datetime | None = None
+    issued_before: datetime | None = None
+    storefront: str | None = None
+    # The caller's API key's storefronts (`Principal.storefronts`); None: every storefront.
+    storefronts: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PaidCursor:
+    """Where a reader of the paid orders' feed stopped: the last order it was given, by its
+    (`paid_at`, `id`), the feed's order. Opaque to clients: url-safe base64 of both."""
+
+    paid_at: datetime
+    order_id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = f"{self.paid_at.isoformat()}|{self.order_id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> PaidCursor | None:
+        """The cursor `encode` gave; None for anything else."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            at, _, order_id = raw.partition("|")
+            paid_at = datetime.fromisoformat(at)
+            if paid_at.tzinfo is None:
+                return None
+            return cls(paid_at, uuid.UUID(order_id))
+        except ValueError:
+            return None
 
 
 ORDERING_FIELDS = ("created_at", "total_amount")

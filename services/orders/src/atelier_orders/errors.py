@@ -72,6 +72,10 @@ class InvalidOrderLine(OrdersError):
     code, status, default_message = "VALIDATION_ERROR", 400, "An order line is not valid"
 
 
+class InvalidPaidCursor(OrdersError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "The cursor is not one this list gave"
+
+
 class InvalidOrdering(OrdersError):
     code, status, default_message = "VALIDATION_ERROR", 400, "Unknown ordering field"
 

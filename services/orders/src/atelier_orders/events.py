@@ -69,7 +69,7 @@ async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext[OrdersCo
                                                           currency=event.currency, reason=event.reason)
     await Invoicing(ctx.session, ctx.context).credit_refund(event.order_id, Refund(
         payment_id=event.payment_id, refund_id=event.refund_id, amount=event.amount, currency=event.currency,
-        reason=event.reason))
+        reason=event.reason, return_id=event.return_id))
     if event.return_id is not None and not await OrderEdits(ctx.session, ctx.context).refunded(
             event.order_id, event.return_id, refund_id=event.refund_id):
         await Returns(ctx.session, ctx.context).refunded(event.order_id, event.return_id, refund_id=event.refund_id,

@@ -69,6 +69,8 @@ class Order(SQLModel, table=True):
         Index("ix_customer_order_email_lower", func.lower(text("email"))),
         # Staff's list of every order, newest first, whole or by day.
         Index("ix_customer_order_created", "created_at", "id"),
+        # The paid orders' feed (`GET /staff/orders/paid`).
+        Index("ix_customer_order_paid", "paid_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -131,6 +133,9 @@ class Order(SQLModel, table=True):
     # A replacement sent at no charge for a claim (`returns.claims`): the order it replaces. Nothing
     # is paid for it: it is ready to ship once catalog holds its stock, and it is never invoiced.
     replaces_order_id: uuid.UUID | None = None
+    # An exchange's order (`returns.exchanges`): the credit of the lines that come back, which pays
+    # that much of its total; the customer owes the rest (`total_amount - exchange_credit`).
+    exchange_credit: Decimal = _money_or_zero()
     # The promotions it was given, frozen when placed: [{promotion_id, code, name, kind,
     # amount, free_shipping}] (`contracts.orders.Discount`), money as decimal strings. What each
     # saved on a line is not kept here: each item keeps its own `discount_amount`, and reads answer
@@ -264,6 +269,8 @@ class Invoice(SQLModel, table=True):
               postgresql_where=text("kind = 'invoice'"), sqlite_where=text("kind = 'invoice'")),
         Index("uq_invoice_edit_id", "edit_id", unique=True),
         CheckConstraint("kind IN ('invoice', 'supplementary')", name="ck_invoice_kind"),
+        # Accounting's list (`GET /staff/invoices`).
+        Index("ix_invoice_issued", "issued_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -318,7 +325,9 @@ class CreditNote(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("number", name="uq_credit_note_number"),
         UniqueConstraint("refund_id", name="uq_credit_note_refund_id"),
+        UniqueConstraint("return_id", name="uq_credit_note_return_id"),
         Index("ix_credit_note_order_id", "order_id", "issued_at"),
+        Index("ix_credit_note_issued", "issued_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -334,6 +343,11 @@ class CreditNote(SQLModel, table=True):
     amount: Decimal = _money()
     currency: str = Field(max_length=3)
     reason: str | None = Field(default=None, max_length=500)
+    # An exchange's credit note (no refund of its own: the lines coming back credit the exchange's
+    # order): the exchange, and the lines it credits [{order_item_id, sku, name, quantity, amount}].
+    return_id: uuid.UUID | None = None
+    lines: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=True))
     issued_at: datetime = _timestamp()
 
 
@@ -347,7 +361,7 @@ class OrderReturn(SQLModel, table=True):
         UniqueConstraint("number", name="uq_order_return_number"),
         CheckConstraint("status IN ('requested', 'approved', 'received', 'refunded', 'rejected', 'replaced')",
                         name="ck_order_return_status"),
-        CheckConstraint("kind IN ('return', 'claim')", name="ck_order_return_kind"),
+        CheckConstraint("kind IN ('return', 'claim', 'exchange')", name="ck_order_return_kind"),
         Index("ix_order_return_order_id", "order_id", "created_at"),
         # Staff's list: by status and storefront, newest first.
         Index("ix_order_return_status_created", "status", "created_at"),
@@ -364,7 +378,8 @@ class OrderReturn(SQLModel, table=True):
     status: str = Field(default="requested", max_length=16)
     # `return`: the customer sends goods back for money; `claim`: staff settle damaged or missing
     # goods without a parcel, by a refund or by a replacement (`resolution`) sent as an order of its
-    # own (`replacement_order_id`).
+    # own (`replacement_order_id`); `exchange`: goods sent back for other goods, which go out as an
+    # order of their own (`replacement_order_id`, `returns.exchanges`).
     kind: str = Field(default="return", max_length=8, sa_column_kwargs={"server_default": "return"})
     resolution: str | None = Field(default=None, max_length=8)
     replacement_order_id: uuid.UUID | None = None
@@ -380,6 +395,14 @@ class OrderReturn(SQLModel, table=True):
     refund_id: uuid.UUID | None = None
     refunded_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
     note: str | None = Field(default=None, max_length=500)
+    # An exchange: what the lines coming back are credited (their share of what was charged), what
+    # the items going out cost (`outgoing_total`) and those items as priced [{product_id, variant_id,
+    # sku, name, variant_name, kind, quantity, unit_price, line_total, discount_amount, tax_rate,
+    # tax_amount, tax_inclusive, attributes}], money as decimal strings.
+    credit_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    outgoing_total: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    outgoing: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=True))
     created_at: datetime = _timestamp()
     received_at: datetime | None = _timestamp(nullable=True)
     refunded_at: datetime | None = _timestamp(nullable=True)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, case, cast, func, literal_column, null, or_, union_all
+from sqlalchemy import and_, bindparam, case, cast, func, literal_column, null, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,7 +28,7 @@ from atelier_common.filters import Filters, where_given
 from atelier_orders import domain
 from atelier_orders.domain import Ordering
 from atelier_orders.models import CreditNote, Invoice, Order, OrderItem, OrderStatusHistory
-from atelier_orders.rows import OrderDetails, OrderItemRow, OrderSummaryRow, StatusEntry
+from atelier_orders.rows import OrderDetails, OrderItemRow, OrderSummaryRow, PaidOrderRow, StatusEntry
 
 _ORDER_COLUMNS = {"created_at": Order.created_at, "total_amount": Order.total_amount}
 # Staff's order search (`domain.StaffOrderFilter`'s fields); `email` is ix_customer_order_email_lower's.
@@ -37,6 +37,15 @@ _STAFF_FILTERS: Filters = {
     "customer": lambda v: col(Order.user_id) == v, "status": lambda v: col(Order.status) == v,
     "storefront": lambda v: col(Order.storefront) == v, "created_after": lambda v: col(Order.created_at) >= v,
     "created_before": lambda v: col(Order.created_at) < v, "storefronts": lambda v: col(Order.storefront).in_(v)}
+
+
+def _document_filters(table: type[Invoice] | type[CreditNote]) -> Filters:
+    """The accounting lists' filters (`domain.DocumentFilter`'s fields) on invoices or credit notes."""
+    return {"issued_after": lambda v: col(table.issued_at) >= v, "issued_before": lambda v: col(table.issued_at) < v,
+            "storefront": lambda v: col(table.storefront) == v,
+            "storefronts": lambda v: col(table.storefront).in_(v)}
+
+
 # Staff's search counts exactly up to this many orders by default (`OrdersSettings.exact_count_limit`).
 EXACT_COUNT_LIMIT = 1_000
 _ORDER = table_of(Order)
@@ -155,6 +164,22 @@ class OrderQueries:
         page = stmt.order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit).offset(offset)
         return count, estimated, await self._summaries(page)
 
+    async def paid_since(self, after: domain.PaidCursor | None, *, settled_before: datetime, limit: int,
+                         storefront: str | None, storefronts: Collection[str] | None) -> Sequence[PaidOrderRow]:
+        """Orders paid before `settled_before`, past `after` in (`paid_at`, `id`) order, whatever
+        their status now (ix_customer_order_paid): `limit` of them."""
+        paid = col(Order.paid_at)
+        stmt = select(Order).where(paid.is_not(None), paid < settled_before)
+        if after is not None:
+            stmt = stmt.where(or_(paid > after.paid_at, and_(paid == after.paid_at, col(Order.id) > after.order_id)))
+        if storefront is not None:
+            stmt = stmt.where(col(Order.storefront) == storefront)
+        if storefronts is not None:
+            stmt = stmt.where(col(Order.storefront).in_(storefronts))
+        page = stmt.order_by(paid, col(Order.id)).limit(limit)
+        rows = await self.session.execute(page.with_only_columns(*_SUMMARY_COLUMNS, _ORDER.c.paid_at))
+        return [PaidOrderRow(*row) for row in rows]
+
     async def _summaries(self, page: SelectOfScalar[Order]) -> Sequence[OrderSummaryRow]:
         """The lines of a page of orders (`page`: which orders, in which order)."""
         rows = await self.session.execute(page.with_only_columns(*_SUMMARY_COLUMNS))
@@ -215,6 +240,24 @@ class InvoiceQueries:
         stmt = (select(CreditNote).where(col(CreditNote.order_id) == order_id)
                 .order_by(col(CreditNote.issued_at), col(CreditNote.number)))
         return (await self.session.exec(stmt)).all()
+
+    async def issued(self, where: domain.DocumentFilter, *, limit: int, offset: int) -> tuple[int, Sequence[Invoice]]:
+        """Invoices issued in the window, oldest first (ix_invoice_issued): (count, the page)."""
+        stmt = where_given(select(Invoice), _document_filters(Invoice), where)
+        count = (await self.session.execute(stmt.with_only_columns(func.count()))).scalar_one()
+        page = stmt.order_by(col(Invoice.issued_at), col(Invoice.id)).limit(limit).offset(offset)
+        return int(count), (await self.session.exec(page)).all()
+
+    async def credited(self, where: domain.DocumentFilter, *, limit: int, offset: int,
+                       ) -> tuple[int, Sequence[tuple[CreditNote, str]]]:
+        """Credit notes issued in the window, oldest first (ix_credit_note_issued), each with its
+        invoice's number: (count, the page)."""
+        stmt = where_given(select(CreditNote), _document_filters(CreditNote), where)
+        count = (await self.session.execute(stmt.with_only_columns(func.count()))).scalar_one()
+        page = (select(CreditNote, col(Invoice.number)).join(Invoice, col(Invoice.id) == col(CreditNote.invoice_id))
+                .where(col(CreditNote.id).in_(stmt.with_only_columns(col(CreditNote.id))))
+                .order_by(col(CreditNote.issued_at), col(CreditNote.id)).limit(limit).offset(offset))
+        return int(count), [(note, number) for note, number in (await self.session.exec(page)).all()]
 
     async def credit_note(self, invoice_id: uuid.UUID, number: str) -> CreditNote | None:
         stmt = select(CreditNote).where(col(CreditNote.invoice_id) == invoice_id, col(CreditNote.number) == number)

@@ -239,6 +239,10 @@ class InvoiceRepository:
         return (await self.session.exec(select(Invoice).where(col(Invoice.order_id) == order_id,
                                                               col(Invoice.kind) == "invoice"))).first()
 
+    async def credit_note_of_return(self, return_id: uuid.UUID) -> CreditNote | None:
+        """An exchange's credit note (the lines that came back)."""
+        return (await self.session.exec(select(CreditNote).where(col(CreditNote.return_id) == return_id))).first()
+
     async def credited_refunds(self, order_id: uuid.UUID) -> set[uuid.UUID]:
         """The refunds of the order that have their credit note already."""
         stmt = select(CreditNote.refund_id).where(col(CreditNote.order_id) == order_id)

@@ -91,6 +91,7 @@ class OrderDetails:
     claimed_at: datetime | None = None
     imported_from: str | None = None
     replaces_order_id: uuid.UUID | None = None
+    exchange_credit: Decimal = Decimal("0.00")
     discounts: list[dict[str, Any]] = field(default_factory=list)
     buyer_tax_number: str | None = None
     register_buyer: bool = False
@@ -138,6 +139,13 @@ class OrderSummaryRow:
 
 
 @dataclass
+class PaidOrderRow(OrderSummaryRow):
+    """A line of the paid orders' feed: a list's line and when it was paid."""
+
+    paid_at: datetime
+
+
+@dataclass
 class LockedOrder:
     """What a status change reads of the order it locked (`OrderRepository.lock`), and writes
     back (`OrderRepository.save_status`): the status columns, and what its events announce."""
@@ -159,5 +167,13 @@ class LockedOrder:
     updated_at: datetime
     # Whether a line is shipped (`domain.requires_shipping` of the items' kinds).
     ships: bool
-    # A claim's replacement (`returns.claims`): the order it replaces; nothing is paid for it.
+    # A claim's replacement (`returns.claims`), or an exchange's order (`returns.exchanges`): the
+    # order it replaces; nothing is paid for a replacement.
     replaces_order_id: uuid.UUID | None = None
+    # An exchange's order: what the lines coming back pay of its total (the rest is due).
+    exchange_credit: Decimal = Decimal("0.00")
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What the customer pays for it: its total less an exchange's credit."""
+        return max(self.total_amount - self.exchange_credit, Decimal("0.00"))

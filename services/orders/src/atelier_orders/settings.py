@@ -28,6 +28,9 @@ class OrdersSettings(PricingSettings):
     # Staff's order search counts matches exactly up to this many; past it (PostgreSQL) the count
     # is the planner's estimate and the response carries `X-Count-Estimated: true`.
     exact_count_limit: int = Field(default=1_000, ge=1)
+    # The paid orders' feed (`GET /staff/orders/paid`) shows an order this long after it was paid at
+    # the earliest: longer than a payment's transaction takes to commit, so no cursor passes one.
+    paid_feed_settle_seconds: float = Field(default=5.0, ge=0, le=300)
     # An estimated count is reused this long for the same filters (0: estimate on every page).
     count_estimate_seconds: float = Field(default=60.0, ge=0)
     # Wrong discount codes (docs/limits.md#discount-codes): per caller (a guest, a customer), past

@@ -11,6 +11,10 @@ from atelier_testing.staff import assert_staff_roles
 
 EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("GET", "/api/v1/staff/orders"): {"support", "finance"},
+            # What an integrator pulls: the paid orders' feed, a period's invoices and credit notes.
+            ("GET", "/api/v1/staff/orders/paid"): {"support", "finance"},
+            ("GET", "/api/v1/staff/invoices"): {"support", "finance"},
+            ("GET", "/api/v1/staff/credit-notes"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}"): {"support", "finance"},
             ("GET", "/api/v1/staff/reports/daily"): {"support", "finance"},
             # An order's invoice and credit notes.
@@ -26,6 +30,9 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("POST", "/api/v1/staff/returns/{return_id}/approve"): {"support"},
             ("POST", "/api/v1/staff/returns/{return_id}/receive"): {"support", "finance"},
             ("POST", "/api/v1/staff/returns/{return_id}/reject"): {"support"},
+            # Exchanges: support preview and open them (received as returns are).
+            ("POST", "/api/v1/staff/orders/{order_id}/exchanges/preview"): {"support"},
+            ("POST", "/api/v1/staff/orders/{order_id}/exchanges"): {"support"},
             # Order edits: support and finance preview, confirm and read them.
             ("POST", "/api/v1/staff/orders/{order_id}/edits/preview"): {"support", "finance"},
             ("POST", "/api/v1/staff/orders/{order_id}/edits"): {"support", "finance"},

@@ -88,3 +88,32 @@ class TestClaims:
         assert return_rules.is_replaceable_kind("physical")
         assert not return_rules.is_replaceable_kind("print_tier")
         assert not return_rules.is_replaceable_kind("credit_pack")
+
+
+class TestExchangeSettlement:
+    @pytest.mark.parametrize(("credit", "total", "due", "refund", "applied"), [
+        ("30.00", "12.00", "0.00", "18.00", "12.00"),  # the shop owes the difference
+        ("30.00", "49.05", "19.05", "0.00", "30.00"),  # the customer owes it
+        ("30.00", "30.00", "0.00", "0.00", "30.00"),  # even: nothing moves
+    ])
+    def test_one_side_owes_the_difference(self, credit: str, total: str, due: str, refund: str, applied: str) -> None:
+        settlement = return_rules.Settlement(credit=D(credit), new_items_total=D(total))
+        assert settlement.difference == D(total) - D(credit)
+        assert (settlement.amount_due, settlement.refund, settlement.credit_applied) == (D(due), D(refund), D(applied))
+        # The credit pays the new items' order up to its total; the customer pays the rest.
+        assert settlement.credit_applied + settlement.amount_due == D(total)
+
+    def test_the_credit_is_each_lines_share_of_what_it_was_charged(self) -> None:
+        lines = [ReturnedUnits(line_charged=D("32.70"), line_quantity=3, quantity=1),
+                 ReturnedUnits(line_charged=D("10.00"), line_quantity=1, quantity=1)]
+        assert return_rules.exchange_credit(lines) == D("10.90") + D("10.00")
+
+    def test_the_refund_never_exceeds_what_the_payment_has_left(self) -> None:
+        settlement = return_rules.Settlement(credit=D("30.00"), new_items_total=D("10.00"))
+        assert return_rules.exchange_refund(settlement, refundable=D("100.00")) == D("20.00")
+        assert return_rules.exchange_refund(settlement, refundable=D("5.00")) == D("5.00")
+        assert return_rules.exchange_refund(settlement, refundable=D("-1.00")) == D("0.00")
+
+    def test_only_goods_from_stock_go_out(self) -> None:
+        assert return_rules.is_exchangeable_kind("physical")
+        assert not any(return_rules.is_exchangeable_kind(k) for k in ("print_tier", "credit_pack", "digital"))

@@ -155,7 +155,9 @@ def order_view(data: dict[str, Any]) -> OrderView:
         owner_id=uuid.UUID(str(data["owner_id"])),
         user_id=uuid.UUID(str(data["user_id"])) if data.get("user_id") else None,
         email=data.get("email"), status=str(data.get("status", "")), currency=str(data["currency"]).upper(),
-        total_amount=quantize(Decimal(str(data["total_amount"]))),
+        # What a payment charges: an exchange's order owes its total less the credit of the lines that
+        # came back (`amount_due`; an orders service from before exchanges sends none: the total).
+        total_amount=quantize(Decimal(str(data.get("amount_due", data["total_amount"])))),
         lines=[OrderLine.model_validate(item) for item in data.get("items") or []],
         shipping_address=data.get("shipping_address") or None,
         is_payable=data.get("is_payable") is True,

@@ -44,6 +44,16 @@ class TestReturnRefund:
         assert refunded["reason"] == "Return RET-20261127-ABC123"
         assert api.h.bus.dead_letters == []
 
+    async def test_an_exchanges_difference_is_refunded_once_and_nothing_when_none_is_owed(self, api) -> None:
+        order, _ = await api.paid_locally(total="60.00")
+        owed = _received(order, "12.50").model_copy(update={"kind": "exchange"})
+        envelope = await api.h.deliver(owed)
+        await api.h.deliver(owed, envelope_id=envelope.id)  # redelivered
+        await api.h.deliver(owed)  # a second event of the same exchange
+        await api.h.deliver(_received(order, "0.00").model_copy(update={"kind": "exchange"}))  # the customer paid
+        [refunded] = await api.outbox("payment.refunded")
+        assert (refunded["amount"], refunded["return_id"]) == ("12.50", str(owed.return_id))
+
     async def test_never_more_than_remains(self, api) -> None:
         order, _ = await api.paid_locally(total="60.00")
         assert (await _staff_refund(api, order["id"], "50.00")).status_code == 201

@@ -134,6 +134,12 @@ class TestOrderView:
         assert domain.order_view({**base, "status": "some_new_status", "is_payable": True}).is_payable
         assert not domain.order_view({**base, "status": "pending"}).is_payable  # unsaid: not payable
 
+    def test_a_payment_charges_what_orders_says_is_due(self) -> None:
+        """An exchange's order owes its total less the credit of the lines that came back."""
+        base = {"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "currency": "USD", "total_amount": "49.05"}
+        assert domain.order_view({**base, "amount_due": "19.05"}).total_amount == Decimal("19.05")
+        assert domain.order_view(base).total_amount == Decimal("49.05")  # unsaid (an older orders): the total
+
     def test_the_storefront_is_the_orders_and_the_default_when_unsaid(self) -> None:
         base = {"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "currency": "USD", "total_amount": "1"}
         assert domain.order_view({**base, "storefront": "b"}).storefront == "b"

@@ -112,6 +112,8 @@ class DraftOrderSent(StorefrontEvent):
     pays the order without signing in."""
 
     type = "draft_order.sent"
+    # The draft's id; or an exchange's (docs/back-office.md#exchanges), whose order's link pays the
+    # difference its customer owes (`total_amount`: that amount).
     draft_id: uuid.UUID
     order_id: uuid.UUID
     order_number: str
@@ -226,8 +228,9 @@ class ReturnRequested(ReturnEvent):
     items: list[ReturnLine] = Field(validation_alias=_ITEMS)
     # `claim`: staff settle damaged or missing goods without a parcel, by `resolution` (`refund`:
     # `return.received` follows at once; `replace`: a replacement order at no charge, `order.placed`
-    # with `settled`). Events from before claims: a return.
-    kind: Literal["return", "claim"] = "return"
+    # with `settled`); `exchange`: goods sent back for other goods (`exchange.requested` says which).
+    # Events from before claims: a return.
+    kind: Literal["return", "claim", "exchange"] = "return"
     resolution: Literal["refund", "replace"] | None = None
 
 
@@ -247,7 +250,70 @@ class ReturnReceived(ReturnEvent):
     refund_shipping: bool = False
     items: list[ReturnLine] = Field(validation_alias=_ITEMS)
     # A claim settled by a refund: nothing came back, nothing is restocked (every item not resaleable).
-    kind: Literal["return", "claim"] = "return"
+    # An exchange: `amount` is the difference the shop owes (the lines' credit less the new items'
+    # total; 0 when the customer owed it or nothing), refunded once like a return's.
+    kind: Literal["return", "claim", "exchange"] = "return"
+
+
+class ExchangeItem(ContractModel):
+    """One new item an exchange sends out, as priced (the order's storefront, currency and tax)."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    # What the line is charged: its price less its discount, plus its tax when added on top.
+    amount: Decimal
+
+
+_EXCHANGE_EXAMPLE: dict[str, Any] = {
+    **{k: v for k, v in _RETURN_EXAMPLE.items() if k != "items"}, "reason": "Wants the larger size",
+    "lines_back": _RETURN_EXAMPLE["items"], "new_items": [
+        {"product_id": "8a1f2b3c-4d5e-4f60-8172-93a4b5c6d7e8", "variant_id": None, "sku": "SEAL-PRO-5L",
+         "quantity": 1, "unit_price": "45.00", "amount": "49.05"}],
+    "exchange_order_id": "6c2d3e4f-5a6b-4c7d-8e9f-1a2b3c4d5e6f", "exchange_order_number": "ORD-20261128-Q7MZ2C",
+    "credit": "27.24", "new_items_total": "49.05", "difference": "21.81", "currency": "USD"}
+
+
+class ExchangeRequested(ReturnEvent):
+    """An exchange (docs/back-office.md#exchanges) of a delivered order: `lines_back` come back for
+    `new_items`, priced at the order's storefront, currency and tax. `difference` is `new_items_total`
+    − `credit` (above 0: the customer pays it; below 0: refunded once the lines are received).
+    `exchange_order_id` is the order that sends the new items (null while a customer's request
+    waits for staff)."""
+
+    model_config = webhook_example({**_EXCHANGE_EXAMPLE, "opened_by": "staff"})
+
+    type = "exchange.requested"
+    opened_by: str
+    lines_back: list[ReturnLine]
+    new_items: list[ExchangeItem]
+    exchange_order_id: uuid.UUID | None = None
+    exchange_order_number: str | None = None
+    credit: Decimal
+    new_items_total: Decimal
+    difference: Decimal
+    currency: str
+
+
+class ExchangeCompleted(ReturnEvent):
+    """The lines of an exchange came back: the resaleable ones go back in stock (`return.received`,
+    kind `exchange`, once), `refund` (what the shop owes, 0 if nothing) is refunded once, and the
+    credit note of the lines is issued."""
+
+    model_config = webhook_example({**{k: v for k, v in _EXCHANGE_EXAMPLE.items() if k != "new_items"},
+                                    "difference": "-12.00", "refund": "12.00"})
+
+    type = "exchange.completed"
+    lines_back: list[ReturnLine]
+    exchange_order_id: uuid.UUID | None = None
+    exchange_order_number: str | None = None
+    credit: Decimal
+    new_items_total: Decimal
+    difference: Decimal
+    refund: Decimal
+    currency: str
 
 
 class OrderEditLine(ContractModel):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Body, Cookie, Depends, Request
 
-from atelier_common.auth import TokenVerifier, anon_token, client_ip
+from atelier_common.auth import ROLE_ADMIN, Principal, RequireRole, TokenVerifier, _require_staff, anon_token, client_ip
 from atelier_common.errors import InvalidToken, NotFound
 from atelier_common.service import context_of, use_case
 from atelier_common.state import app_state
@@ -15,6 +15,7 @@ from atelier_identity.api.cookies import REFRESH_COOKIE, RefreshCookie
 from atelier_identity.context import IdentityContext
 from atelier_identity.mail import Mailer
 from atelier_identity.schemas import RefreshRequest
+from atelier_identity.security import API_KEY_EMAIL_PREFIX
 from atelier_identity.service import (
     AddressService,
     AuthService,
@@ -96,3 +97,19 @@ AnonIdDep = Annotated[uuid.UUID | None, Depends(_anon_id)]
 PresentedRefresh = Annotated[str | None, Depends(_presented_refresh)]
 ClientIpDep = Annotated[str, Depends(_client_ip)]
 require_dev_endpoints = Depends(_require_dev_endpoints)
+
+
+class _AdminOrApiKey(RequireRole):
+    """Admins, and API keys (whatever their roles: what each may do with its own endpoints is
+    `WebhookEndpoints`' rule, which looks the key up). A person's email cannot carry the key's
+    `api-key:` prefix (a colon is no address's), and the use case checks the key exists anyway."""
+
+    async def __call__(self, principal: Annotated[Principal, Depends(_require_staff)]) -> Principal:
+        if principal.is_staff and (principal.email or "").startswith(API_KEY_EMAIL_PREFIX):
+            return principal
+        return await super().__call__(principal)
+
+
+# The webhook endpoint routes: an admin's, or an API key's own (docs/webhooks.md).
+require_webhook_manager = _AdminOrApiKey(ROLE_ADMIN)
+WebhookManagerPrincipal = Annotated[Principal, Depends(require_webhook_manager)]

@@ -40,12 +40,19 @@ WHAT: dict[str, str] = {
                      "payment (0: not paid); the refund follows as `payment.refunded` with `return_id` = `edit_id`.",
     "return.requested": "A customer or staff opened a return of a delivered order's lines (`items`, `reason`, "
                         "`opened_by`); or staff settled a claim of damaged or missing goods (`kind: claim`, "
-                        "`resolution` refund or replace).",
+                        "`resolution` refund or replace); or an exchange was opened (`kind: exchange`, "
+                        "`exchange.requested` says what goes out).",
     "return.received": "Staff received a return, or settled a claim by a refund (`kind: claim`): `amount` is the "
                        "refund asked of the payment (its lines with tax, less their discount, plus shipping when "
                        "`refund_shipping`); `resaleable` items go back in stock. The refund itself follows as "
                        "`payment.refunded` with this `return_id`.",
     "return.rejected": "Staff refused a return before receiving it: nothing is refunded or restocked.",
+    "exchange.requested": "A delivered order's lines (`lines_back`) are to come back for other goods (`new_items`, "
+                          "priced): the `credit`, the `new_items_total` and the `difference` (above 0: the customer "
+                          "pays it; below 0: refunded once the lines are back); `exchange_order_id` sends the new "
+                          "items (null while a customer's request waits for staff).",
+    "exchange.completed": "An exchange's lines came back: the credit note of those lines is issued, `refund` (what "
+                          "the shop owed, 0 if nothing) follows as `payment.refunded` with this `return_id`.",
     "subscription.changed": "A customer's subscription changed: its plan, status, period or cancellation.",
     "gift_card.issued": "Staff issued a gift card: its id, the code's last four characters, balance, currency and "
                         "expiry (never the code).",

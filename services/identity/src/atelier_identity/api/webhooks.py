@@ -15,6 +15,7 @@ from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
+from atelier_identity.api.deps import WebhookManagerPrincipal
 from atelier_identity.api.outbound import WHAT
 from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from atelier_identity.service.webhooks import WebhookEndpoints
@@ -72,7 +73,7 @@ class EndpointRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"id": "ac7c553c-7f1b-4953-9f9c-eb25e81c754e", "url": "https://erp.example.com/hooks/atelier",
          "events": ["order.paid", "order.placed"], "storefront": None, "description": "ERP sync", "enabled": True,
-         "disabled_reason": None, "created_at": "2026-11-26T02:15:40.771017Z",
+         "disabled_reason": None, "owner_key_id": None, "created_at": "2026-11-26T02:15:40.771017Z",
          "updated_at": "2026-11-26T02:15:40.771026Z"}]})
 
     id: uuid.UUID
@@ -82,6 +83,8 @@ class EndpointRead(BaseModel):
     description: str | None
     enabled: bool
     disabled_reason: str | None
+    # The API key that registered it (only it and admins see it); None: a person did.
+    owner_key_id: uuid.UUID | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -90,7 +93,7 @@ class EndpointCreated(EndpointRead):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"id": "ac7c553c-7f1b-4953-9f9c-eb25e81c754e", "url": "https://erp.example.com/hooks/atelier",
          "events": ["order.paid", "order.placed"], "storefront": None, "description": "ERP sync", "enabled": True,
-         "disabled_reason": None, "created_at": "2026-11-26T02:15:40.771017Z",
+         "disabled_reason": None, "owner_key_id": None, "created_at": "2026-11-26T02:15:40.771017Z",
          "updated_at": "2026-11-26T02:15:40.771026Z",
          "secret": "whsec_k5Ww4NJ2/tbc+jiPale0T+KZeTUeoPWXy1o6GbDe+cc="}]})
 
@@ -157,20 +160,24 @@ async def list_webhook_event_types(_: AdminPrincipal) -> list[dict[str, str]]:
 
 
 @router.get("/webhook-endpoints", summary="List webhook endpoints", response_model=Page[EndpointRead])
-async def list_webhook_endpoints(request: Request, _: AdminPrincipal, endpoints: EndpointsReaderDep,
+async def list_webhook_endpoints(request: Request, staff: WebhookManagerPrincipal, endpoints: EndpointsReaderDep,
                                  params: PageParamsDep) -> dict[str, Any]:
-    """The registered receivers of outbound webhooks (their secrets are never shown again)."""
-    count, rows = await endpoints.page(limit=params.limit, offset=params.offset)
+    """The registered receivers of outbound webhooks (their secrets are never shown again); an API
+    key's own alone when a key asks (admin, or an API key)."""
+    count, rows = await endpoints.page(staff, limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, [_endpoint(e) for e in rows])
     return page
 
 
 @router.post("/webhook-endpoints", summary="Register a webhook endpoint",
              response_model=EndpointCreated, status_code=201,
-             responses={400: {"description": "WEBHOOK_URL_NOT_ALLOWED or VALIDATION_ERROR"}})
-async def create_webhook_endpoint(body: EndpointCreate, staff: AdminPrincipal, endpoints: EndpointsDep) -> Any:
+             responses={400: {"description": "WEBHOOK_URL_NOT_ALLOWED or VALIDATION_ERROR"},
+                        403: {"description": "PERMISSION_DENIED: not an admin or an API key, or events or a "
+                                             "storefront the key may not have"}})
+async def create_webhook_endpoint(body: EndpointCreate, staff: WebhookManagerPrincipal, endpoints: EndpointsDep) -> Any:
     """Register a receiver for some event types (the `webhooks` section of this document describes each payload);
-    the answer carries its signing secret (`whsec_…`), shown only here."""
+    the answer carries its signing secret (`whsec_…`), shown only here. An API key registers its own (only it
+    and admins see it), for the events its roles may read and a storefront it may touch (docs/webhooks.md)."""
     endpoint = await endpoints.create(staff, url=body.url, events=body.events, storefront=body.storefront,
                                       description=body.description)
     return _endpoint(endpoint, secret=True)
@@ -178,14 +185,14 @@ async def create_webhook_endpoint(body: EndpointCreate, staff: AdminPrincipal, e
 
 @router.get("/webhook-endpoints/{endpoint_id}", summary="Get a webhook endpoint",
             response_model=EndpointRead, responses=NOT_FOUND)
-async def get_webhook_endpoint(endpoint_id: uuid.UUID, _: AdminPrincipal, endpoints: EndpointsReaderDep) -> Any:
+async def get_webhook_endpoint(endpoint_id: uuid.UUID, staff: WebhookManagerPrincipal, endpoints: EndpointsReaderDep) -> Any:
     """One endpoint: its events, filter and whether it is enabled (and why not)."""
-    return _endpoint(await endpoints.get(endpoint_id))
+    return _endpoint(await endpoints.get(staff, endpoint_id))
 
 
 @router.patch("/webhook-endpoints/{endpoint_id}", summary="Update a webhook endpoint",
               response_model=EndpointRead, responses=NOT_FOUND)
-async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, staff: AdminPrincipal,
+async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, staff: WebhookManagerPrincipal,
                                   endpoints: EndpointsDep) -> Any:
     """Change an endpoint; `enabled: true` turns one that was disabled back on."""
     changes = body.model_dump(exclude_unset=True)
@@ -197,7 +204,7 @@ async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", summary="Delete a webhook endpoint",
                status_code=204, response_class=Response, responses=NOT_FOUND)
-async def delete_webhook_endpoint(endpoint_id: uuid.UUID, staff: AdminPrincipal, endpoints: EndpointsDep) -> Response:
+async def delete_webhook_endpoint(endpoint_id: uuid.UUID, staff: WebhookManagerPrincipal, endpoints: EndpointsDep) -> Response:
     """Stop sending to this receiver; its deliveries go with it."""
     await endpoints.delete(staff, endpoint_id)
     return Response(status_code=204)
@@ -205,17 +212,17 @@ async def delete_webhook_endpoint(endpoint_id: uuid.UUID, staff: AdminPrincipal,
 
 @router.get("/webhook-endpoints/{endpoint_id}/deliveries", summary="List an endpoint's deliveries",
             response_model=Page[DeliveryRead], responses=NOT_FOUND)
-async def list_webhook_deliveries(endpoint_id: uuid.UUID, request: Request, _: AdminPrincipal,
+async def list_webhook_deliveries(endpoint_id: uuid.UUID, request: Request, staff: WebhookManagerPrincipal,
                                   endpoints: EndpointsReaderDep, params: PageParamsDep) -> dict[str, Any]:
     """The endpoint's deliveries, newest first: each attempt's status code, the next retry."""
-    count, rows = await endpoints.deliveries_page(endpoint_id, limit=params.limit, offset=params.offset)
+    count, rows = await endpoints.deliveries_page(staff, endpoint_id, limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, [_delivery(d, a) for d, a in rows])
     return page
 
 
 @router.post("/webhook-deliveries/{delivery_id}/replay", summary="Replay a delivery", response_model=DeliveryRead,
              responses={404: {"description": "WEBHOOK_DELIVERY_NOT_FOUND"}})
-async def replay_webhook_delivery(delivery_id: uuid.UUID, staff: AdminPrincipal, endpoints: EndpointsDep) -> Any:
+async def replay_webhook_delivery(delivery_id: uuid.UUID, staff: WebhookManagerPrincipal, endpoints: EndpointsDep) -> Any:
     """Send a delivery again now (the same `webhook-id`), with a fresh retry schedule."""
     delivery, attempts = await endpoints.replay(staff, delivery_id)
     return _delivery(delivery, attempts)

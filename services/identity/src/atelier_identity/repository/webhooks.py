@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, update
+from sqlalchemy import and_, case, delete, func, literal, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import ROLE_ADMIN
-from atelier_common.columns import table_of
+from atelier_common.columns import table_of, utcnow
 from atelier_common.db import dialect_insert, held_for_write
-from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from atelier_identity.models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from atelier_identity.repository.staff import StaffAccountRepository
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
@@ -47,20 +47,29 @@ class WebhookEndpointRepository:
     async def get(self, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
         return await self.session.get(WebhookEndpoint, endpoint_id)
 
-    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[WebhookEndpoint]]:
-        count = (await self.session.exec(select(func.count()).select_from(WebhookEndpoint))).one()
-        rows = await self.session.exec(select(WebhookEndpoint).order_by(col(WebhookEndpoint.created_at).desc(),
-                                                                        col(WebhookEndpoint.id))
+    async def page(self, *, limit: int, offset: int,
+                   owner_key_id: uuid.UUID | None = None) -> tuple[int, Sequence[WebhookEndpoint]]:
+        """Newest first; every endpoint, or `owner_key_id`'s only."""
+        owned = [] if owner_key_id is None else [col(WebhookEndpoint.owner_key_id) == owner_key_id]
+        count = (await self.session.exec(select(func.count()).select_from(WebhookEndpoint).where(*owned))).one()
+        rows = await self.session.exec(select(WebhookEndpoint).where(*owned)
+                                       .order_by(col(WebhookEndpoint.created_at).desc(), col(WebhookEndpoint.id))
                                        .limit(limit).offset(offset))
         return count, rows.all()
 
-    async def listening(self) -> Sequence[WebhookEndpoint]:
-        """Every enabled endpoint (few: an install has a handful); the caller matches type and storefront."""
-        return (await self.session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.enabled).is_(True)))).all()
+    async def listening(self, now: datetime) -> Sequence[WebhookEndpoint]:
+        """Every enabled endpoint (few: an install has a handful) but those of an API key revoked or
+        expired at `now`; the caller matches type and storefront."""
+        live_key = and_(col(ApiKey.revoked_at).is_(None),
+                        or_(col(ApiKey.expires_at).is_(None), col(ApiKey.expires_at) > now))
+        stmt = (select(WebhookEndpoint).outerjoin(ApiKey, col(ApiKey.id) == col(WebhookEndpoint.owner_key_id))
+                .where(col(WebhookEndpoint.enabled).is_(True),
+                       or_(col(WebhookEndpoint.owner_key_id).is_(None), live_key)))
+        return (await self.session.exec(stmt)).all()
 
     async def wanted_types(self) -> set[str]:
         """The event types some enabled endpoint subscribes to."""
-        return {event for endpoint in await self.listening() for event in endpoint.events}
+        return {event for endpoint in await self.listening(utcnow()) for event in endpoint.events}
 
     async def delete(self, endpoint_id: uuid.UUID) -> None:
         """The endpoint and its log (explicitly: SQLite enforces no ON DELETE CASCADE without its pragma)."""

@@ -8,7 +8,9 @@
 A secret is `atk_live_` and 256 random bits, stored as its SHA-256 (a random secret of that size
 needs no slow hash: nobody can guess one, so a stolen table gives nothing to try offline).
 Revoking writes `identity.token_revoked` for the key's id (every token it was exchanged for is its
-subject's), which every process's denylist hears, as it hears a sign-out.
+subject's), which every process's denylist hears, as it hears a sign-out, and marks the key in the
+install's Redis after the commit (`SharedRevocations`), which the gateway reads before it reuses an
+exchange.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlmodel import col, select
 from atelier_common import audit, outbox
 from atelier_common.auth import ALL_STOREFRONTS, API_KEY_PREFIX, ROLE_STAFF, Principal
 from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.denylist import mark_after_commit
 from atelier_common.storefronts import UnknownStorefront
 from atelier_identity import domain
 from atelier_identity.errors import (
@@ -176,8 +179,11 @@ class ApiKeys(IdentityUseCase):
         if key.revoked_at is None:
             at = now()
             key.revoked_at = at
-            await outbox.add(self.session, TokenRevoked(user_id=key.id, all_before=at,
-                                                        expires_at=at + max(TOKEN_TTL, self.context.longest_access_ttl)))
+            keep = max(TOKEN_TTL, self.context.longest_access_ttl)
+            await outbox.add(self.session, TokenRevoked(user_id=key.id, all_before=at, expires_at=at + keep))
+            # The gateways reuse an exchange for up to a minute; this mark stops that at the commit,
+            # without waiting for the broker.
+            mark_after_commit(self.session, str(key.id), keep.total_seconds())
             await audit.record(self.session, staff, "api_key.revoke", "api_key", key.id,
                                before={"revoked_at": None}, after={"revoked_at": at})
         return await self.get(key.id)

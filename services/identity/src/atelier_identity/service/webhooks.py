@@ -1,7 +1,9 @@
 """Outbound webhooks: staff register endpoints, integration events fan out to deliveries,
 and the delivery worker sends them (docs/webhooks.md).
 
-- `WebhookEndpoints`: the admin's API (endpoints, the delivery log, replay), every write audited.
+- `WebhookEndpoints`: the admin's API (endpoints, the delivery log, replay), every write audited;
+  an API key uses it too, for its own endpoints alone, subscribed to the events its roles may read
+  (`domain.WEBHOOK_EVENT_ROLES`) of the storefronts it may touch.
 - `WebhookFanOut`: one event → one delivery row per matching endpoint, unique on (event, endpoint),
   so a redelivered event adds none. Runs in identity's own worker consumer (`identity-worker`
   queue), never in the consumer that mails customers. That queue is bound only to the types some
@@ -28,16 +30,24 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit
-from atelier_common.auth import Principal
+from atelier_common.auth import ALL_STOREFRONTS, ROLE_ADMIN, Principal
 from atelier_common.db import Database
+from atelier_common.errors import InvalidToken
 from atelier_common.events.envelope import Envelope, event_class
 from atelier_common.loops import BackgroundLoop, woken_or_timed_out
 from atelier_common.service import Runtime
-from atelier_identity import webhooks
+from atelier_identity import domain, webhooks
 from atelier_identity.context import IdentityContext
-from atelier_identity.errors import UnknownWebhookEvent, WebhookDeliveryNotFound, WebhookEndpointNotFound
+from atelier_identity.errors import (
+    UnknownWebhookEvent,
+    WebhookDeliveryNotFound,
+    WebhookEndpointNotFound,
+    WebhookEventsNotAllowed,
+    WebhooksForAdmins,
+    WebhookStorefrontOutOfScope,
+)
 from atelier_identity.mail import Mail, webhook_disabled_mail
-from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from atelier_identity.models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from atelier_identity.repository.webhooks import (
     FAILED,
     PENDING,
@@ -83,11 +93,38 @@ class WebhookEndpoints(IdentityUseCase):
             await self.context.storefronts.get(slug)  # an unknown one: STOREFRONT_NOT_FOUND
         return slug
 
+    async def _owner(self, staff: Principal) -> ApiKey | None:
+        """The API key calling (it sees and changes only its own endpoints), or None for an admin
+        (every endpoint); a person without the admin role is refused."""
+        key = await self.session.get(ApiKey, staff.user_id) if staff.user_id is not None else None
+        if key is not None:
+            # Its token outlived the key only where the revocation was not heard yet: refused here anyway.
+            if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now()):
+                raise InvalidToken("The API key is revoked or expired")
+            return key
+        if not staff.has_role(ROLE_ADMIN):
+            raise WebhooksForAdmins()
+        return None
+
+    @staticmethod
+    def _key_may(key: ApiKey | None, events: Sequence[str] | None, storefront: str | None) -> None:
+        """A key's endpoint gets only the events its roles may read, of the storefronts it may touch."""
+        if key is None:
+            return
+        if events is not None and (beyond := domain.webhook_events_beyond(key.roles, events)):
+            raise WebhookEventsNotAllowed(beyond)
+        if ALL_STOREFRONTS not in key.storefronts and storefront not in key.storefronts:
+            raise WebhookStorefrontOutOfScope()
+
     async def create(self, staff: Principal, *, url: str, events: Sequence[str], storefront: str | None,
                      description: str | None) -> WebhookEndpoint:
+        key = await self._owner(staff)
+        events = _known_events(events)
+        self._key_may(key, events, storefront)
         await webhooks.check_url(url, self._policy)
-        endpoint = WebhookEndpoint(url=url, events=_known_events(events), storefront=await self._storefront(storefront),
-                                   description=description, secret=webhooks.new_secret())
+        endpoint = WebhookEndpoint(url=url, events=events, storefront=await self._storefront(storefront),
+                                   description=description, secret=webhooks.new_secret(),
+                                   owner_key_id=key.id if key is not None else None)
         await self.context.webhook_routes.open(endpoint.events)  # before the commit: no event missed
         self.endpoints.add(endpoint)
         await self.session.flush()
@@ -95,22 +132,29 @@ class WebhookEndpoints(IdentityUseCase):
                            after=_audited(endpoint))
         return endpoint
 
-    async def get(self, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    async def get(self, staff: Principal, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+        return await self._visible(await self._owner(staff), endpoint_id)
+
+    async def _visible(self, key: ApiKey | None, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+        """The endpoint, if the caller sees it: a key, its own only (another's is not found)."""
         endpoint = await self.endpoints.get(endpoint_id)
-        if endpoint is None:
+        if endpoint is None or (key is not None and endpoint.owner_key_id != key.id):
             raise WebhookEndpointNotFound()
         return endpoint
 
-    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[WebhookEndpoint]]:
-        return await self.endpoints.page(limit=limit, offset=offset)
+    async def page(self, staff: Principal, *, limit: int, offset: int) -> tuple[int, Sequence[WebhookEndpoint]]:
+        key = await self._owner(staff)
+        return await self.endpoints.page(limit=limit, offset=offset, owner_key_id=key.id if key else None)
 
     async def update(self, staff: Principal, endpoint_id: uuid.UUID, changes: dict[str, Any]) -> WebhookEndpoint:
-        endpoint = await self.get(endpoint_id)
+        key = await self._owner(staff)
+        endpoint = await self._visible(key, endpoint_id)
         before = _audited(endpoint)
-        if "url" in changes:
-            await webhooks.check_url(changes["url"], self._policy)
         if "events" in changes:
             changes["events"] = _known_events(changes["events"])
+        self._key_may(key, changes.get("events"), changes.get("storefront", endpoint.storefront))
+        if "url" in changes:
+            await webhooks.check_url(changes["url"], self._policy)
         if "storefront" in changes:
             await self._storefront(changes["storefront"])
         for name in EDITABLE:
@@ -130,15 +174,15 @@ class WebhookEndpoints(IdentityUseCase):
         return endpoint
 
     async def delete(self, staff: Principal, endpoint_id: uuid.UUID) -> None:
-        endpoint = await self.get(endpoint_id)
+        endpoint = await self.get(staff, endpoint_id)
         before = _audited(endpoint)
         await self.endpoints.delete(endpoint_id)
         await audit.record(self.session, staff, "webhook_endpoint.delete", "webhook_endpoint", endpoint_id,
                            before=before)
 
-    async def deliveries_page(self, endpoint_id: uuid.UUID, *, limit: int,
+    async def deliveries_page(self, staff: Principal, endpoint_id: uuid.UUID, *, limit: int,
                               offset: int) -> tuple[int, list[tuple[WebhookDelivery, list[WebhookAttempt]]]]:
-        await self.get(endpoint_id)
+        await self.get(staff, endpoint_id)
         count, rows = await self.deliveries.page_for(endpoint_id, limit=limit, offset=offset)
         attempts = await self.deliveries.attempts_of([row.id for row in rows])
         return count, [(row, attempts.get(row.id, [])) for row in rows]
@@ -146,9 +190,14 @@ class WebhookEndpoints(IdentityUseCase):
     async def replay(self, staff: Principal, delivery_id: uuid.UUID) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
         """Send a delivery again now (same `webhook-id`: a receiver that kept it sees a copy), with a
         fresh retry schedule. An endpoint that is disabled gets it once it is enabled again."""
+        key = await self._owner(staff)
         delivery = await self.deliveries.get(delivery_id)
         if delivery is None:
             raise WebhookDeliveryNotFound()
+        if key is not None:
+            endpoint = await self.endpoints.get(delivery.endpoint_id)
+            if endpoint is None or endpoint.owner_key_id != key.id:
+                raise WebhookDeliveryNotFound()
         await self.deliveries.replay(delivery, now())
         await audit.record(self.session, staff, "webhook_delivery.replay", "webhook_delivery", delivery.id,
                            after={"endpoint_id": delivery.endpoint_id, "event_id": delivery.event_id})
@@ -188,7 +237,7 @@ class WebhookFanOut(IdentityUseCase):
     async def fan_out(self, envelope: Envelope) -> int:
         """One pending delivery per endpoint that wants this event; returns how many are new."""
         storefront = envelope.data.get("storefront")
-        endpoints = [e for e in await WebhookEndpointRepository(self.session).listening()
+        endpoints = [e for e in await WebhookEndpointRepository(self.session).listening(now())
                      if wanted(e, envelope.type, storefront if isinstance(storefront, str) else None)]
         if not endpoints:
             return 0

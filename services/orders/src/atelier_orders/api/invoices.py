@@ -3,16 +3,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal
+from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_orders.api.deps import ORDER_IN_SCOPE, InvoiceReaderDep
+from atelier_orders.domain import DocumentFilter
 from atelier_orders.invoices.service import Pdf
-from atelier_orders.schemas import CreditNoteLink, InvoiceRead
+from atelier_orders.schemas import (
+    CreditNoteLink,
+    CreditNoteSummaryRead,
+    DocumentQuery,
+    InvoiceRead,
+    InvoiceSummaryRead,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
@@ -106,6 +114,32 @@ async def get_supplementary_invoice_pdf(order_id: str, number: InvoiceNumber, vi
     """A supplementary invoice of one of the caller's orders (one per paid edit; their numbers are in the
     invoice's `supplementary`), as a PDF file."""
     return _pdf(await invoices.supplementary_pdf(order_id, number, viewer), invoice=True)
+
+
+@staff.get("/invoices", summary="List invoices issued in a period", response_model=Page[InvoiceSummaryRead],
+           responses=STAFF_ONLY)
+async def list_invoices(request: Request, query: Annotated[DocumentQuery, Query()], page: PageParamsDep,
+                        reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> dict[str, Any]:
+    """Invoices issued in [`issued_after`, `issued_before`), oldest first, each with its money and
+    its PDF's URL: a month's sales for accounting (support, finance)."""
+    count, found = await invoices.issued(_documents(query), limit=page.limit, offset=page.offset, staff=reader)
+    return build_page(request, page, count, [InvoiceSummaryRead.of(i) for i in found])
+
+
+@staff.get("/credit-notes", summary="List credit notes issued in a period",
+           response_model=Page[CreditNoteSummaryRead], responses=STAFF_ONLY)
+async def list_credit_notes_issued(request: Request, query: Annotated[DocumentQuery, Query()],
+                                   page: PageParamsDep, reader: OrderReaderPrincipal,
+                                   invoices: InvoiceReaderDep) -> dict[str, Any]:
+    """Credit notes (one per refund) issued in [`issued_after`, `issued_before`), oldest first, each
+    with the invoice it credits and its PDF's URL (support, finance)."""
+    count, found = await invoices.credited(_documents(query), limit=page.limit, offset=page.offset, staff=reader)
+    return build_page(request, page, count, [CreditNoteSummaryRead.of(note, number) for note, number in found])
+
+
+def _documents(query: DocumentQuery) -> DocumentFilter:
+    return DocumentFilter(issued_after=query.issued_after, issued_before=query.issued_before,
+                          storefront=query.storefront)
 
 
 @staff.get("/orders/{order_id}/invoice", summary="Get any order's invoice", response_model=InvoiceRead,

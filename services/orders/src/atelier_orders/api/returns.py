@@ -14,13 +14,25 @@ from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 from atelier_orders.api.deps import ORDER_IN_SCOPE
+from atelier_orders.returns.exchanges import Exchanges
 from atelier_orders.returns.service import Returns
-from atelier_orders.schemas import ClaimCreate, ReturnCreate, ReturnRead, ReturnReceive, ReturnReject, StaffReturnQuery
+from atelier_orders.schemas import (
+    ClaimCreate,
+    ExchangeCreate,
+    ExchangePreview,
+    ReturnCreate,
+    ReturnRead,
+    ReturnReceive,
+    ReturnReject,
+    StaffReturnQuery,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 ReturnsDep = Annotated[Returns, use_case(Returns)]
 ReturnReaderDep = Annotated[Returns, use_case(Returns, read_only=True)]
+ExchangesDep = Annotated[Exchanges, use_case(Exchanges)]
+ExchangeReaderDep = Annotated[Exchanges, use_case(Exchanges, read_only=True)]
 
 
 async def _return_in_scope(return_id: str, principal: OptionalPrincipal, returns: ReturnReaderDep) -> None:
@@ -41,8 +53,9 @@ STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"},
 STAFF_WRITE_ERRORS: ErrorResponses = {
     **STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"},
     400: {"description": "VALIDATION_ERROR: an order item not in this return, or more units than requested"},
-    409: {"description": "RETURN_NOT_OPEN: received, refunded or rejected already (approve: not requested; "
-                         "details.status); nothing changed"}}
+    409: {"description": "RETURN_NOT_OPEN: received, refunded or rejected already (approve: not requested; an "
+                         "exchange: received once approved, rejected while requested; details.status); nothing "
+                         "changed"}}
 
 
 @router.post("/orders/{order_id}/returns", summary="Return items of a delivered order", status_code=201,
@@ -104,7 +117,9 @@ async def get_return(return_id: str, _: OrderReaderPrincipal, returns: ReturnRea
             responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
 async def approve_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep) -> Any:
     """Accept a requested return before the parcel comes (support, admin; audited as `return.approve`).
-    Optional: a requested return may be received directly."""
+    Optional: a requested return may be received directly. A customer's exchange request approved
+    (`exchange.approve`) places its new items' order at the prices it was requested at, and answers the
+    `payment_url` when the customer owes the difference."""
     return (await returns.approve(return_id, support)).read()
 
 
@@ -125,3 +140,51 @@ async def reject_return(return_id: str, support: SupportPrincipal, returns: Retu
     """Refuse a return not received yet (support, admin; audited as `return.reject`): nothing is refunded
     or restocked, and its units may be returned again."""
     return (await returns.reject(return_id, data.reason if data else None, support)).read()
+
+
+EXCHANGE_ERRORS: ErrorResponses = {
+    404: {"description": "NOT_FOUND: unknown order, or another customer's"},
+    400: {"description": "VALIDATION_ERROR: a line that is not a shipped line of the order, or a new item that is "
+                         "not goods from stock; PRODUCT_UNAVAILABLE: a new item unknown, inactive or not sold on the "
+                         "order's storefront"},
+    409: {"description": "ORDER_NOT_RETURNABLE (not delivered; details.status) or RETURN_QUANTITY_EXCEEDED "
+                         "(more units than delivered less those in returns, claims and exchanges; "
+                         "details.returnable per item)"}}
+
+
+@router.post("/orders/{order_id}/exchanges/preview", summary="Preview an exchange of a delivered order",
+             response_model=ExchangePreview, responses=EXCHANGE_ERRORS)
+async def preview_exchange(order_id: str, data: ExchangeCreate, viewer: AnonPrincipal,
+                           exchanges: ExchangeReaderDep) -> Any:
+    """What an exchange of some of the caller's delivered units for other goods would come to: the credit of the
+    lines coming back, the new items priced, the difference. Nothing is written."""
+    return await exchanges.preview(order_id, data, viewer, staff=False)
+
+
+@router.post("/orders/{order_id}/exchanges", summary="Request an exchange of a delivered order", status_code=201,
+             response_model=ReturnRead, responses=EXCHANGE_ERRORS)
+async def request_exchange(order_id: str, data: ExchangeCreate, viewer: AnonPrincipal,
+                           exchanges: ExchangesDep) -> Any:
+    """Ask to send some shipped units of one of the caller's delivered orders back for other goods (`kind:
+    exchange`, `requested`): staff approve it (its new items' order is placed then) or reject it."""
+    return (await exchanges.open(order_id, data, viewer, staff=False)).read()
+
+
+@staff.post("/orders/{order_id}/exchanges/preview", summary="Preview an exchange", response_model=ExchangePreview,
+            responses={**EXCHANGE_ERRORS, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
+async def preview_staff_exchange(order_id: str, data: ExchangeCreate, support: SupportPrincipal,
+                                 exchanges: ExchangeReaderDep) -> Any:
+    """The credit of the lines coming back, the new items priced at the order's storefront, currency and tax, and
+    the difference (`amount_due` the customer pays, or `refund`); nothing is written (support, admin)."""
+    return await exchanges.preview(order_id, data, support, staff=True)
+
+
+@staff.post("/orders/{order_id}/exchanges", summary="Open an exchange for a customer", status_code=201,
+            response_model=ReturnRead, responses={**EXCHANGE_ERRORS, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
+async def open_staff_exchange(order_id: str, data: ExchangeCreate, support: SupportPrincipal,
+                              exchanges: ExchangesDep) -> Any:
+    """Exchange some delivered units for other goods (support, admin; audited as `exchange.open`), approved at
+    once: the new items go out as an order of their own (`replacement_order_id`) once catalog holds their stock
+    and, when the customer owes the difference, once it is paid through `payment_url`. Receiving the lines
+    (`…/returns/{id}/receive`, every unit) restocks them and refunds what the shop owes, once."""
+    return (await exchanges.open(order_id, data, support, staff=True)).read()

@@ -8,10 +8,17 @@ from fastapi import APIRouter, Query, Request, Response
 
 from atelier_common.auth import OrderReaderPrincipal
 from atelier_common.counting import COUNT_ESTIMATED_HEADER
-from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageParamsDep, build_page
 from atelier_common.reports import DEFAULT_DAYS, DailyReport, DaysQuery
 from atelier_orders.api.deps import ORDER_IN_SCOPE, StaffOrdersDep
-from atelier_orders.schemas import DailyOrdersRead, StaffOrderQuery, StaffOrderRead, StaffOrderSummaryRead
+from atelier_orders.schemas import (
+    DailyOrdersRead,
+    PaidOrdersRead,
+    StaffOrderQuery,
+    StaffOrderRead,
+    StaffOrderSummaryRead,
+    StorefrontSlug,
+)
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
@@ -25,6 +32,19 @@ async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Quer
     if estimated:
         response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, page, count, list(results))
+
+
+@router.get("/orders/paid", summary="List orders paid since a cursor", response_model=PaidOrdersRead)
+async def list_paid_orders(staff: OrderReaderPrincipal, orders: StaffOrdersDep,
+                           after: Annotated[str | None, Query(max_length=200, description=(
+                               "`next_cursor` of the previous page; none: from the first order ever paid"))] = None,
+                           limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+                           storefront: Annotated[StorefrontSlug | None, Query()] = None) -> dict[str, Any]:
+    """Every paid order once, in the order it was paid (whatever its status now), for a system that
+    pulls them (an ERP): keep `next_cursor` and send it as `after` next time. An order shows a few
+    seconds after it was paid (docs/integrations.md)."""
+    rows, cursor = await orders.paid_since(after, limit=limit, storefront=storefront, staff=staff)
+    return {"results": rows, "next_cursor": cursor, "has_more": len(rows) == limit}
 
 
 @router.get("/orders/{order_id}", response_model=StaffOrderRead, dependencies=[ORDER_IN_SCOPE],

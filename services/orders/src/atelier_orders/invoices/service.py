@@ -15,6 +15,7 @@ is an invoice to credit.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from atelier_common.auth import ORDER_READERS, Principal
 from atelier_common.contracts.orders import CreditNoteIssued, InvoiceIssued
 from atelier_common.service import UseCase
 from atelier_common.storefronts import UnknownStorefront
+from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import CreditNoteNotFound, InvoiceNotFound
 from atelier_orders.invoices import documents
@@ -64,6 +66,8 @@ class Refund:
     amount: Decimal
     currency: str
     reason: str | None = None
+    # The return, claim, edit or exchange it is for (`payment.refunded`'s `return_id`).
+    return_id: uuid.UUID | None = None
 
 
 class Invoicing(UseCase[OrdersContext]):
@@ -152,16 +156,36 @@ class Invoicing(UseCase[OrdersContext]):
             return
         if refund.refund_id is not None and refund.refund_id in await self.invoices.credited_refunds(order.id):
             return
+        if refund.return_id is not None and await self.invoices.credit_note_of_return(refund.return_id) is not None:
+            # An exchange's refund: its credit note (the lines that came back) was issued when they
+            # came back; the refund is the part of that credit the new items did not take.
+            return
         await self._credit(order, invoice, refund)
 
-    async def _credit(self, order: LockedOrder, invoice: Invoice, refund: Refund) -> None:
+    async def credit_exchange(self, order: LockedOrder, *, return_id: uuid.UUID, amount: Decimal, currency: str,
+                              lines: list[dict[str, str | int]], reason: str | None) -> None:
+        """The credit note of an exchange's lines that came back (their share of what was charged,
+        line by line), once per exchange; the exchange's order is invoiced for the new items. An
+        order never invoiced (nothing was charged here) has nothing to credit."""
+        invoice = await self.invoices.invoice_of(order.id)
+        if invoice is None or await self.invoices.credit_note_of_return(return_id) is not None:
+            return
+        payments = [r.payment_id for r in await PaymentRecords(self.session, self.context).of_order(order.id)
+                    if r.kind == "payment"]
+        # The payment the lines were charged by; an order marked paid by staff has none recorded: its invoice.
+        await self._credit(order, invoice, Refund(payment_id=payments[0] if payments else invoice.id, refund_id=None,
+                                                  amount=amount, currency=currency, reason=reason,
+                                                  return_id=return_id), lines=lines)
+
+    async def _credit(self, order: LockedOrder, invoice: Invoice, refund: Refund,
+                      lines: list[dict[str, str | int]] | None = None) -> None:
         now = utcnow()
         number = invoice_rules.document_number(DocumentKind.CREDIT_NOTE, order.storefront,
                                         await self.invoices.next_number(order.storefront, DocumentKind.CREDIT_NOTE))
         note = CreditNote(number=number, invoice_id=invoice.id, order_id=order.id, storefront=order.storefront,
                           refund_id=refund.refund_id, payment_id=refund.payment_id, amount=refund.amount,
                           currency=refund.currency, reason=(refund.reason or None) and refund.reason[:500],
-                          issued_at=now)
+                          return_id=refund.return_id if lines is not None else None, lines=lines, issued_at=now)
         await self.invoices.insert_credit_note(note.model_dump())
         await outbox.add(self.session, CreditNoteIssued(
             storefront=order.storefront, credit_note_id=note.id, number=number, invoice_id=invoice.id,
@@ -201,6 +225,12 @@ class Pdf:
     content: bytes
 
 
+def _scoped(where: domain.DocumentFilter, staff: Principal) -> domain.DocumentFilter:
+    if staff.storefronts is None:
+        return where
+    return dataclasses.replace(where, storefronts=tuple(sorted(staff.storefronts)))
+
+
 class InvoiceReader(UseCase[OrdersContext]):
     """What the readers of an order see of its documents: the readers `GET /orders/{id}` has (its
     owner, the anonymous id a claim moved it from, order readers), and staff through
@@ -210,6 +240,17 @@ class InvoiceReader(UseCase[OrdersContext]):
     def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
         super().__init__(session, context)
         self.invoices = InvoiceQueries(session)
+
+    async def issued(self, where: domain.DocumentFilter, *, limit: int, offset: int,
+                     staff: Principal) -> tuple[int, Sequence[Invoice]]:
+        """Accounting's list: invoices issued in the window, oldest first; only the storefronts
+        `staff`'s API key may touch."""
+        return await self.invoices.issued(_scoped(where, staff), limit=limit, offset=offset)
+
+    async def credited(self, where: domain.DocumentFilter, *, limit: int, offset: int,
+                       staff: Principal) -> tuple[int, Sequence[tuple[CreditNote, str]]]:
+        """Credit notes issued in the window, oldest first, each with its invoice's number."""
+        return await self.invoices.credited(_scoped(where, staff), limit=limit, offset=offset)
 
     async def invoice(self, order_ref: str, viewer: Principal) -> InvoicePicture:
         invoice = await self._invoice(order_ref, viewer)

@@ -24,7 +24,7 @@ from atelier_common.money import quantize
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.models import OrderReturn, OrderReturnLine, utcnow
 from atelier_orders.repository import OrderRepository, ReturnRepository
-from atelier_orders.returns.rules import ReturnStatus
+from atelier_orders.returns.rules import ReturnKind, ReturnStatus
 from atelier_orders.rows import LockedOrder, OrderDetails
 from atelier_orders.service._shared import (
     announce_status,
@@ -57,7 +57,7 @@ async def place_replacement(session: AsyncSession, original: OrderDetails, lines
         shipping_method=original.shipping_method, shipping_method_name=original.shipping_method_name,
         shipping_method_id=original.shipping_method_id, shipping_zone=original.shipping_zone,
         tax_rate=original.tax_rate, discounts=[], replaces_order_id=original.id, anon_reader_id=None,
-        claimed_at=None, imported_from=None)
+        claimed_at=None, imported_from=None, exchange_credit=ZERO)
     entry = history_entry(order_id, None, OrderStatus.PENDING, note=note, actor=Actor.STAFF, actor_id=staff.user_id,
                           now=now)
     order = await insert_numbered(session, fields, entry, attempts=attempts)
@@ -89,13 +89,27 @@ async def replacement_refused(session: AsyncSession, replacement: LockedOrder, r
         return
     await claims.hold(replacement.replaces_order_id)
     original = await OrderRepository(session).lock(replacement.replaces_order_id)
-    note = f"replacement {replacement.order_number} refused: {reason}"
-    if original is None or not await claims.move(claim.id, (ReturnStatus.REPLACED,), {
+    exchange = claim.kind == ReturnKind.EXCHANGE
+    note = f"{'exchange order' if exchange else 'replacement'} {replacement.order_number} refused: {reason}"
+    # An exchange's order is placed when it is approved; a claim's replacement settles it.
+    was = (ReturnStatus.APPROVED,) if exchange else (ReturnStatus.REPLACED,)
+    if original is None or not await claims.move(claim.id, was, {
             "status": ReturnStatus.REJECTED, "note": note[:500], "updated_at": utcnow()}):
         return
     await outbox.add(session, ReturnRejected(
         storefront=original.storefront, return_id=claim.id, number=claim.number, order_id=original.id,
         order_number=original.order_number, owner_id=original.owner_id, user_id=original.user_id, reason=note))
     await record_status(session, original, OrderStatus(original.status), actor=Actor.CATALOG,
-                        note=f"Claim {claim.number}: {note}; its units may be settled again"[:1000])
+                        note=f"{'Exchange' if exchange else 'Claim'} {claim.number}: {note}; its units may be "
+                             "settled again"[:1000])
 
+
+
+async def exchange_order_cancelled(session: AsyncSession, order: LockedOrder, reason: str) -> None:
+    """An exchange's order cancelled (by staff or the customer, or refused after payment) while
+    the exchange waits for its lines: the exchange is rejected, its units free again, as when
+    catalog refuses its stock. One whose lines came back already stays as it is (staff settle it).
+    A claim's replacement cancelled leaves its claim as it is."""
+    found = await ReturnRepository(session).by_replacement(order.id)
+    if found is not None and found.kind == ReturnKind.EXCHANGE:
+        await replacement_refused(session, order, f"cancelled ({reason})")

@@ -35,6 +35,7 @@ class ReturnStatus(StrEnum):
 class ReturnKind(StrEnum):
     RETURN = "return"
     CLAIM = "claim"
+    EXCHANGE = "exchange"
 
 
 class ClaimResolution(StrEnum):
@@ -144,3 +145,49 @@ def is_replaceable_kind(kind: str) -> bool:
     """What is sent again from stock: goods catalog holds. A printed book is made for its order
     (generation prints it): a claim on one is refunded."""
     return kind == ProductKind.PHYSICAL
+
+
+# -- exchanges --------------------------------------------------------------------------------
+
+def is_exchangeable_kind(kind: str) -> bool:
+    """What an exchange sends out: goods catalog holds (a printed book is made for its order)."""
+    return kind == ProductKind.PHYSICAL
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """An exchange's money: the lines coming back are credited (`credit`), the new items cost
+    `new_items_total`; the customer pays `amount_due`, or the shop refunds `refund` (never both)."""
+
+    credit: Decimal
+    new_items_total: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        """new items − credit: above 0 the customer owes it, below 0 the shop does."""
+        return quantize(self.new_items_total - self.credit)
+
+    @property
+    def amount_due(self) -> Decimal:
+        return max(self.difference, Decimal("0.00"))
+
+    @property
+    def refund(self) -> Decimal:
+        return max(-self.difference, Decimal("0.00"))
+
+    @property
+    def credit_applied(self) -> Decimal:
+        """What of the credit pays the new items' order (the rest is refunded)."""
+        return min(self.credit, self.new_items_total)
+
+
+def exchange_credit(lines: Iterable[ReturnedUnits]) -> Decimal:
+    """What the lines coming back are credited: each one's share of what its line was charged
+    (`returned_line_amount`), as a return refunds them; shipping is not credited."""
+    return quantize(sum((returned_line_amount(units) for units in lines), Decimal("0")))
+
+
+def exchange_refund(settlement: Settlement, *, refundable: Decimal) -> Decimal:
+    """What the shop refunds once the lines are back: the difference it owes, never more than the
+    order's payment has left (`refundable`)."""
+    return quantize(min(settlement.refund, max(refundable, Decimal("0"))))

@@ -22,12 +22,19 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit, outbox
 from atelier_common.auth import ORDER_READERS, Principal
-from atelier_common.contracts.orders import ReturnLine, ReturnReceived, ReturnRejected, ReturnRequested
+from atelier_common.contracts.orders import (
+    ExchangeCompleted,
+    ReturnLine,
+    ReturnReceived,
+    ReturnRejected,
+    ReturnRequested,
+)
 from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
@@ -41,10 +48,11 @@ from atelier_orders.errors import (
     ReturnNotOpen,
     ReturnQuantityExceeded,
 )
+from atelier_orders.invoices.service import Invoicing
 from atelier_orders.models import OrderReturn, OrderReturnLine, utcnow
 from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository, ReturnRepository
-from atelier_orders.returns import claims
+from atelier_orders.returns import claims, exchange_orders
 from atelier_orders.returns import rules as return_rules
 from atelier_orders.returns.rules import ClaimResolution, ReturnKind, ReturnStatus
 from atelier_orders.rows import LockedOrder, OrderDetails
@@ -64,10 +72,13 @@ class ReturnPicture:
     ret: OrderReturn
     lines: Sequence[OrderReturnLine]
 
+    payment_url: str | None = None
+
     def read(self) -> dict[str, object]:
-        return {**self.ret.model_dump(), "items": [
+        return {**self.ret.model_dump(exclude={"outgoing"}), "items": [
             {**line.model_dump(exclude={"item_id", "restock"}), "order_item_id": line.item_id,
-             "resaleable": line.restock} for line in self.lines]}
+             "resaleable": line.restock} for line in self.lines], "new_items": self.ret.outgoing or [],
+            "payment_url": self.payment_url}
 
 
 def _return_id_of(ref: str) -> uuid.UUID:
@@ -135,10 +146,13 @@ class Returns(UseCase[OrdersContext]):
         return picture
 
     async def _open(self, order_ref: str, data: ReturnCreate, viewer: Principal, *, staff: bool,
-                    claim: ClaimResolution | None = None) -> tuple[ReturnPicture, LockedOrder, dict[uuid.UUID, int]]:
+                    claim: ClaimResolution | None = None,
+                    exchange: tuple[list[dict[str, Any]], Decimal] | None = None,
+                    ) -> tuple[ReturnPicture, LockedOrder, dict[uuid.UUID, int]]:
         """The part a return and a claim share: under the order's lock, the units asked checked
         against what is left of each shipped line, the row written, `return.requested` announced
-        and noted in the order's history."""
+        and noted in the order's history. `exchange`: an exchange's new items as priced and their
+        total, kept with the credit of its lines."""
         order_id = order_id_of(order_ref)
         await self.returns.hold(order_id)
         order = await self.orders.lock(order_id, owner_id=None if staff else viewer.owner_id)
@@ -168,9 +182,10 @@ class Returns(UseCase[OrdersContext]):
             raise ReturnQuantityExceeded(details={"items": problems,
                                                   "returnable": {str(k): v for k, v in returnable.items()}})
         now = utcnow()
+        kind = ReturnKind.EXCHANGE if exchange is not None else ReturnKind.RETURN if claim is None else ReturnKind.CLAIM
         ret = OrderReturn(number=return_rules.new_return_number(now.date()), order_id=order.id,
                           order_number=order.order_number, storefront=order.storefront, status=R.REQUESTED,
-                          kind=ReturnKind.RETURN if claim is None else ReturnKind.CLAIM, resolution=claim,
+                          kind=kind, resolution=claim,
                           reason=data.reason, opened_by=Actor.STAFF if staff else Actor.CUSTOMER,
                           staff_id=viewer.user_id if staff else None, currency=order.currency, created_at=now,
                           updated_at=now)
@@ -179,13 +194,16 @@ class Returns(UseCase[OrdersContext]):
                                  product_id=items[item_id].product_id, variant_id=items[item_id].variant_id,
                                  sku=items[item_id].sku, name=items[item_id].name, quantity=quantity)
                  for position, (item_id, quantity) in enumerate(asked.items())]
+        if exchange is not None:
+            ret.outgoing, ret.outgoing_total = exchange
+            ret.credit_amount = return_rules.exchange_credit(_units(line, details) for line in lines)
         await self.returns.insert(ret, lines)
         await outbox.add(self.session, ReturnRequested(
             storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
             order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=ret.reason,
             opened_by=ret.opened_by, items=[_contract_line(line) for line in lines], kind=ret.kind,
             resolution=ret.resolution))
-        what = "Return" if claim is None else "Claim"
+        what = "Exchange" if exchange is not None else "Return" if claim is None else "Claim"
         await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF if staff else
                             Actor.CUSTOMER, actor_id=viewer.user_id if staff else None,
                             note=f"{what} {ret.number} requested: {data.reason}"[:1000])
@@ -197,16 +215,38 @@ class Returns(UseCase[OrdersContext]):
         """Staff accept a requested return before the parcel comes (optional: receive takes a
         requested return too). Once: a return no longer requested is 409 `RETURN_NOT_OPEN`."""
         ret, order = await self._lock(return_ref)
+        return await self.approve_locked(ret, order, staff)
+
+    async def approve_locked(self, ret: OrderReturn, order: LockedOrder, staff: Principal, *,
+                             audited: bool = True) -> ReturnPicture:
+        """`approve` under the order's lock. An exchange approved has its new items' order placed
+        (`exchange_orders.place_exchange_order`): catalog holds their stock, and what the customer
+        owes gets its payment link (answered once, as `payment_url`)."""
         now = utcnow()
-        if not await self.returns.move(ret.id, (R.REQUESTED,), {"status": R.APPROVED, "staff_id": staff.user_id,
-                                                                "updated_at": now}):
+        exchange = ret.kind == ReturnKind.EXCHANGE
+        placed = None
+        if exchange and ret.status == R.REQUESTED:
+            placed = await exchange_orders.place_exchange_order(
+                self.session, await reload(self.session, order.id), ret, _settlement(ret), actor_id=staff.user_id,
+                attempts=self.context.settings.order_number_attempts)
+        if not await self.returns.move(ret.id, (R.REQUESTED,), {
+                "status": R.APPROVED, "staff_id": staff.user_id, "updated_at": now,
+                **({"replacement_order_id": placed.id} if placed else {})}):
             raise ReturnNotOpen(details={"status": ret.status})
+        what = "Exchange" if exchange else "Return"
         await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF, actor_id=staff.user_id,
-                            note=f"Return {ret.number} approved")
-        await audit.record(self.session, staff, "return.approve", "order", order.id,
-                           before={"return_id": str(ret.id), "status": ret.status},
-                           after={"status": R.APPROVED.value})
-        return await self._picture(ret.id)
+                            note=f"{what} {ret.number} approved" + (
+                                f": new items go out as order {placed.order_number}" if placed else ""))
+        if audited:  # staff's own exchange is approved as it is opened: its `exchange.open` row says so
+            await audit.record(self.session, staff, f"{ret.kind}.approve", "order", order.id,
+                               before={"return_id": str(ret.id), "status": ret.status},
+                               after={"status": R.APPROVED.value, **({"exchange_order_id": str(placed.id)}
+                                                                     if placed else {})})
+        picture = await self._picture(ret.id)
+        if placed is not None and (due := _settlement(ret).amount_due) > 0:
+            url = await exchange_orders.send_payment_link(self.session, self.context, ret, placed, due, now)
+            picture = ReturnPicture(picture.ret, picture.lines, payment_url=url)
+        return picture
 
     async def receive(self, return_ref: str, data: ReturnReceive, staff: Principal) -> ReturnPicture:
         """Staff have the parcel: `data.items` names the units received of each line (at most those
@@ -215,7 +255,9 @@ class Returns(UseCase[OrdersContext]):
         received leave the return and may be returned again. Once: a return neither requested nor
         approved is 409 `RETURN_NOT_OPEN` and nothing changes."""
         ret, order = await self._lock(return_ref)
-        if ret.status not in (R.REQUESTED, R.APPROVED):
+        exchange = ret.kind == ReturnKind.EXCHANGE
+        # An exchange is received once approved (its new items' order placed).
+        if ret.status not in ((R.APPROVED,) if exchange else (R.REQUESTED, R.APPROVED)):
             raise ReturnNotOpen(details={"status": ret.status})
         all_lines = list(await self.returns.lines_of([ret.id]))
         by_item = {line.item_id: line for line in all_lines}
@@ -231,8 +273,70 @@ class Returns(UseCase[OrdersContext]):
             if received[line.id] > line.quantity:
                 raise InvalidReturnLine("More units received than requested", details={
                     "fields": {"items": [f"Order item {line.item_id}: {line.quantity} requested"]}})
+        if exchange and (short := [f"Order item {line.item_id}: {line.quantity} to receive" for line in all_lines
+                                   if received.get(line.id, 0) != line.quantity]):
+            # The credit paid for the new items: every unit credited comes back.
+            raise InvalidReturnLine("An exchange is received whole", details={"fields": {"items": short}})
+        if exchange:
+            return await self._settle_exchange(ret, order, all_lines, restock, staff=staff)
         return await self._settle(ret, order, all_lines, {k: (v, restock[k]) for k, v in received.items()},
                                   refund_shipping=data.refund_shipping, staff=staff)
+
+    async def _settle_exchange(self, ret: OrderReturn, order: LockedOrder, lines: Sequence[OrderReturnLine],
+                               restock: dict[uuid.UUID, bool], *, staff: Principal) -> ReturnPicture:
+        """An exchange's lines came back: the credit note of those lines is issued (their share
+        of what was charged, line by line), what the shop owes of the difference is refunded once
+        (`return.received`, kind `exchange`: payments refunds it by the exchange's id, catalog
+        restocks the resaleable lines), and `exchange.completed` says so. Once: the status moves by
+        a guarded UPDATE under the order's lock."""
+        details = await reload(self.session, order.id)
+        others = [r for r in await self.returns.of_order(order.id) if r.id != ret.id]
+        amounts = {line.id: return_rules.returned_line_amount(_units(line, details)) for line in lines}
+        settlement = _settlement(ret)
+        refund = return_rules.exchange_refund(settlement, refundable=await self._refundable(details, others))
+        now = utcnow()
+        settled = ret.refund_id is not None or refund == 0
+        if not await self.returns.move(ret.id, (R.APPROVED,), {
+                "status": R.REFUNDED if settled else R.RECEIVED, "amount": refund, "received_at": now,
+                "staff_id": staff.user_id, "updated_at": now,
+                **({"refunded_at": ret.refunded_at or now} if settled else {})}):
+            raise ReturnNotOpen(details={"status": ret.status})  # pragma: no cover - the order's lock serialises
+        for line in lines:
+            await self.returns.settle_line(line.id, quantity=line.quantity, restock=restock[line.id],
+                                           amount=amounts[line.id])
+        picture = await self._picture(ret.id)
+        await Invoicing(self.session, self.context).credit_exchange(
+            order, return_id=ret.id, amount=settlement.credit, currency=ret.currency,
+            lines=[{"order_item_id": str(line.item_id), "sku": line.sku, "name": line.name, "quantity": line.quantity,
+                    "amount": str(amounts[line.id])} for line in lines], reason=f"Exchange {ret.number}")
+        items = [_contract_line(line) for line in picture.lines]
+        await outbox.add(self.session, ReturnReceived(
+            storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
+            order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=ret.reason,
+            amount=refund, currency=ret.currency, refund_shipping=False, items=items, kind=ret.kind))
+        # Read, not locked: a lock of the exchange's order is taken before its original's (its cancellation).
+        exchange_order = await OrderQueries(self.session).get(ret.replacement_order_id) \
+            if ret.replacement_order_id else None
+        await outbox.add(self.session, ExchangeCompleted(
+            storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
+            order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=ret.reason,
+            lines_back=items, exchange_order_id=ret.replacement_order_id,
+            exchange_order_number=exchange_order.order_number if exchange_order else None,
+            credit=settlement.credit, new_items_total=settlement.new_items_total, difference=settlement.difference,
+            refund=refund, currency=ret.currency))
+        money = domain.money_text(refund, ret.currency)
+        await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF, actor_id=staff.user_id,
+                            note=f"Exchange {ret.number} received: credit of "
+                                 f"{domain.money_text(settlement.credit, ret.currency)}; refund of {money}")
+        await audit.record(self.session, staff, "exchange.receive", "order", order.id,
+                           before={"return_id": str(ret.id), "status": ret.status},
+                           after={"status": picture.ret.status, "credit": str(settlement.credit),
+                                  "refund": str(refund),
+                                  "resaleable": {str(line.item_id): restock[line.id] for line in lines}})
+        if settled:
+            await self._maybe_returned(order)
+        log.info("exchange %s of order %s received: refund %s", ret.number, order.order_number, money)
+        return picture
 
     async def _settle(self, ret: OrderReturn, order: LockedOrder, all_lines: Sequence[OrderReturnLine],
                       received_lines: dict[uuid.UUID, tuple[int, bool]], *, refund_shipping: bool,
@@ -294,7 +398,9 @@ class Returns(UseCase[OrdersContext]):
         """Staff refuse a return not received yet: its units may be returned again, nothing moves."""
         ret, order = await self._lock(return_ref)
         now = utcnow()
-        if not await self.returns.move(ret.id, (R.REQUESTED, R.APPROVED), {"status": R.REJECTED, "note": reason,
+        # An approved exchange has its new items' order placed: it is settled by receiving the lines.
+        open_statuses = (R.REQUESTED,) if ret.kind == ReturnKind.EXCHANGE else (R.REQUESTED, R.APPROVED)
+        if not await self.returns.move(ret.id, open_statuses, {"status": R.REJECTED, "note": reason,
                                                              "staff_id": staff.user_id, "updated_at": now}):
             raise ReturnNotOpen(details={"status": ret.status})
         await outbox.add(self.session, ReturnRejected(
@@ -420,6 +526,12 @@ class Returns(UseCase[OrdersContext]):
 def _contract_line(line: OrderReturnLine) -> ReturnLine:
     return ReturnLine(order_item_id=line.item_id, product_id=line.product_id, variant_id=line.variant_id,
                       sku=line.sku, quantity=line.quantity, resaleable=bool(line.restock))
+
+
+def _settlement(ret: OrderReturn) -> return_rules.Settlement:
+    """An exchange's money, as it was priced when opened."""
+    return return_rules.Settlement(credit=ret.credit_amount or Decimal("0.00"),
+                                   new_items_total=ret.outgoing_total or Decimal("0.00"))
 
 
 def _units(line: OrderReturnLine, order: OrderDetails) -> return_rules.ReturnedUnits:

@@ -23,8 +23,11 @@ from atelier_orders.schemas.invoices import (
            BuyerRead,
            CreditNoteLink,
            CreditNoteRead,
+           CreditNoteSummaryRead,
+           DocumentQuery,
            InvoiceLineRead,
            InvoiceRead,
+           InvoiceSummaryRead,
            InvoiceTaxRead,
            SellerRead,
 )
@@ -59,6 +62,8 @@ from atelier_orders.schemas.promotions import (
 )
 from atelier_orders.schemas.returns import (
            ClaimCreate,
+           ExchangeCreate,
+           ExchangePreview,
            ReturnCreate,
            ReturnLineCreate,
            ReturnLineRead,
@@ -73,15 +78,19 @@ from atelier_orders.schemas.shipping import ShippingMethodItemRead, ShippingMeth
 from atelier_orders.schemas.staff import (
            DailyOrdersRead,
            OrderMoneyRead,
+           PaidOrderRead,
+           PaidOrdersRead,
            StaffOrderQuery,
            StaffOrderRead,
            StaffOrderSummaryRead,
 )
 
-__all__ = ["MAX_LINES", "BuyerRead", "ClaimCreate", "CreditNoteLink", "CreditNoteRead", "DailyOrdersRead", "InternalOrderCreate",
-           "InternalOrderRead", "InvoiceLineRead", "InvoiceRead", "InvoiceTaxRead", "Note", "OrderCancel",
-           "OrderCreate", "OrderDiscountRead", "OrderItemCreate", "OrderItemRead", "OrderMoneyRead", "OrderQuery",
-           "OrderRead", "OrderShippingMethodRead", "OrderStatusUpdate", "OrderSummaryRead", "PromotionAmount",
+__all__ = ["MAX_LINES", "BuyerRead", "ClaimCreate", "CreditNoteLink", "CreditNoteRead", "CreditNoteSummaryRead",
+           "DailyOrdersRead", "DocumentQuery", "ExchangeCreate", "ExchangePreview", "InternalOrderCreate",
+           "InternalOrderRead", "InvoiceLineRead", "InvoiceRead", "InvoiceSummaryRead", "InvoiceTaxRead", "Note",
+           "OrderCancel", "OrderCreate", "OrderDiscountRead", "OrderItemCreate", "OrderItemRead", "OrderMoneyRead",
+           "OrderQuery", "OrderRead", "OrderShippingMethodRead", "OrderStatusUpdate", "OrderSummaryRead",
+           "PaidOrderRead", "PaidOrdersRead", "PromotionAmount",
            "PromotionCode", "PromotionCreate", "PromotionName", "PromotionQuery", "PromotionQuoteRequest",
            "PromotionRead", "PromotionWrite", "Quantity", "QuoteLine", "QuoteShipping", "Rate", "ReturnCreate",
            "ReturnLineCreate", "ReturnLineRead", "ReturnLineReceive", "ReturnRead", "ReturnReason", "ReturnReceive",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, Field, computed_field
@@ -41,8 +42,15 @@ class InternalOrderRead(OrderRead):
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def is_payable(self) -> bool:
-        # A claim's replacement is sent at no charge: nothing to pay, whatever its status.
-        return domain.is_payable(self.status) and self.imported_from is None and self.replaces_order_id is None
+        # A claim's replacement is sent at no charge: nothing to pay, whatever its status; an
+        # exchange's order only when its customer owes the difference.
+        return (domain.is_payable(self.status) and self.imported_from is None
+                and (self.replaces_order_id is None or self.amount_due > 0))
+
+    @computed_field(description="What a payment of it charges: its total, less an exchange's credit")  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
+    @property
+    def amount_due(self) -> Decimal:
+        return max(self.total_amount - self.exchange_credit, Decimal("0.00"))
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property

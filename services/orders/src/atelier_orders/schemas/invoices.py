@@ -8,10 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from atelier_common.money import Money
-from atelier_orders.schemas._shared import Rate, _Read
+from atelier_orders.schemas._shared import Rate, StorefrontSlug, _Input, _Read
 from atelier_orders.schemas.orders import _ADDRESS_EXAMPLE
 
 if TYPE_CHECKING:
@@ -61,6 +61,14 @@ class InvoiceTaxRead(BaseModel):
     tax: Money
 
 
+class CreditNoteLineRead(BaseModel):
+    order_item_id: uuid.UUID
+    sku: str
+    name: str
+    quantity: int
+    amount: Money
+
+
 class CreditNoteRead(_Read):
     """A credit note of the invoice: one per refund; its PDF is `…/credit-notes/{number}.pdf`."""
 
@@ -71,6 +79,10 @@ class CreditNoteRead(_Read):
     currency: str
     reason: str | None
     issued_at: datetime
+    return_id: uuid.UUID | None = Field(default=None, description=(
+        "An exchange's credit note: the exchange (its lines coming back credit the exchange's order)"))
+    lines: list[CreditNoteLineRead] | None = Field(default=None, description=(
+        "An exchange's credit note: the lines coming back, each with what it credits"))
 
 
 class CreditNoteLink(BaseModel):
@@ -169,3 +181,74 @@ class InvoiceRead(_Read):
             "supplementary": [{"number": s.number, "edit_id": s.edit_id, "total_amount": s.total_amount,
                                "tax_amount": s.tax_amount, "currency": s.currency, "issued_at": s.issued_at,
                                "url": f"{base}/supplementary-invoices/{s.number}.pdf"} for s in supplementary]})
+
+
+class DocumentQuery(_Input):
+    """The accounting lists' filters: documents issued in [`issued_after`, `issued_before`) (a month:
+    its first instant and the next month's), each with its offset."""
+
+    issued_after: AwareDatetime | None = None
+    issued_before: AwareDatetime | None = None
+    storefront: StorefrontSlug | None = None
+
+
+class InvoiceSummaryRead(BaseModel):
+    """A line of `GET /staff/invoices`: an invoice's number, order, money and PDF."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"number": "INV-DEFAULT-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "order_number": "ORD-7K2M9Q4X", "storefront": "default", "currency": "USD", "subtotal": "30.00",
+         "tax_amount": "2.24", "shipping_cost": "5.00", "discount": "0.00", "total_amount": "37.24",
+         "issued_at": "2026-11-28T10:00:02Z",
+         "pdf_url": "/api/v1/staff/orders/d9a1128a-05bd-4d8e-aa4e-cd386132471e/invoice.pdf"}]})
+
+    number: str
+    order_id: uuid.UUID
+    order_number: str
+    storefront: str
+    currency: str
+    subtotal: Money
+    tax_amount: Money
+    shipping_cost: Money
+    discount: Money
+    total_amount: Money
+    issued_at: datetime
+    pdf_url: str
+
+    @classmethod
+    def of(cls, invoice: Any) -> InvoiceSummaryRead:
+        return cls(number=invoice.number, order_id=invoice.order_id, order_number=invoice.order_number,
+                   storefront=invoice.storefront, currency=invoice.currency, subtotal=invoice.subtotal,
+                   tax_amount=invoice.tax_amount, shipping_cost=invoice.shipping_cost, discount=invoice.discount,
+                   total_amount=invoice.total_amount, issued_at=invoice.issued_at,
+                   pdf_url=f"/api/v1/staff/orders/{invoice.order_id}/invoice.pdf"
+                   if getattr(invoice, "kind", "invoice") != "supplementary" else
+                   f"/api/v1/staff/orders/{invoice.order_id}/supplementary-invoices/{invoice.number}.pdf")
+
+
+class CreditNoteSummaryRead(BaseModel):
+    """A line of `GET /staff/credit-notes`: a credit note's number, the invoice it credits, the amount
+    given back and its PDF."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"number": "CN-DEFAULT-000007", "invoice_number": "INV-DEFAULT-000042",
+         "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "storefront": "default", "amount": "10.00",
+         "currency": "USD", "reason": "arrived broken", "issued_at": "2026-11-28T10:02:11Z",
+         "pdf_url": "/api/v1/staff/orders/d9a1128a-05bd-4d8e-aa4e-cd386132471e/credit-notes/CN-DEFAULT-000007.pdf"}]})
+
+    number: str
+    invoice_number: str
+    order_id: uuid.UUID
+    storefront: str
+    amount: Money
+    currency: str
+    reason: str | None
+    issued_at: datetime
+    pdf_url: str
+
+    @classmethod
+    def of(cls, note: Any, invoice_number: str) -> CreditNoteSummaryRead:
+        return cls(number=note.number, invoice_number=invoice_number, order_id=note.order_id,
+                   storefront=note.storefront, amount=note.amount, currency=note.currency, reason=note.reason,
+                   issued_at=note.issued_at,
+                   pdf_url=f"/api/v1/staff/orders/{note.order_id}/credit-notes/{note.number}.pdf")

@@ -298,7 +298,10 @@ class OrderRead(OrderSummaryRead):
         "for a signed-in buyer"))
     replaces_order_id: uuid.UUID | None = Field(default=None, description=(
         "A replacement sent at no charge for a claim: the order whose damaged or missing goods it replaces "
-        "(nothing to pay; it ships once its stock is held)"))
+        "(nothing to pay; it ships once its stock is held); or an exchange's order: the order whose lines "
+        "come back for its items"))
+    exchange_credit: Money = Field(default=Decimal("0.00"), description=(
+        "An exchange's order: what the lines coming back pay of its total (the customer pays the rest)"))
     # How it ships and the tax applied: the zone's method (`shipping_method`, below), the zone,
     # the rate (0.0725: 7.25 %). Null method and zone: a storefront without zones, or nothing
     # shipped; all null: orders placed before they were kept. The stored code, name and id make the

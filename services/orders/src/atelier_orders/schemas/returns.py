@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
@@ -41,6 +42,24 @@ class ClaimCreate(ReturnCreate):
          "reason": "Arrived cracked (photo in the customer's mail)", "resolution": "replace"}]})
 
     resolution: return_rules.ClaimResolution
+
+
+class ExchangeItemCreate(_Input):
+    product_id: uuid.UUID = Field(description="A catalog product sold on the order's storefront (goods from stock)")
+    variant_id: uuid.UUID | None = Field(default=None, description="One of its variants")
+    quantity: Quantity = 1
+
+
+class ExchangeCreate(ReturnCreate):
+    """Some of a delivered order's shipped units (`items`) sent back for other goods (`new_items`),
+    priced at the order's storefront, currency and tax."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"items": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1}],
+         "new_items": [{"product_id": "8a1f2b3c-4d5e-4f60-8172-93a4b5c6d7e8", "quantity": 1}],
+         "reason": "Wants the larger size"}]})
+
+    new_items: list[ExchangeItemCreate] = Field(min_length=1, max_length=MAX_LINES)
 
 
 class ReturnLineReceive(_Input):
@@ -102,6 +121,58 @@ _RETURN_EXAMPLE: dict[str, Any] = {
                "name": "Stone Sealer 1 L", "quantity": 1, "resaleable": True, "amount": "27.24"}]}
 
 
+class ExchangeItemRead(_Read):
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    sku: str
+    name: str
+    variant_name: str | None = None
+    quantity: int
+    unit_price: Money
+    line_total: Money = Field(description="unit price × quantity")
+    discount_amount: Money
+    tax_rate: Decimal
+    tax_amount: Money
+    tax_inclusive: bool
+
+
+class ExchangeLineBack(_Read):
+    order_item_id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    sku: str
+    name: str
+    quantity: int
+    amount: Money = Field(description="Their share of what the line was charged (discount and tax included)")
+
+
+class ExchangePreview(_Read):
+    """An exchange as it would be; nothing written."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0", "currency": "USD",
+        "lines_back": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
+                        "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None,
+                        "sku": "SEAL-PRO-1L", "name": "Stone Sealer 1 L", "quantity": 1, "amount": "27.24"}],
+        "new_items": [{"product_id": "8a1f2b3c-4d5e-4f60-8172-93a4b5c6d7e8", "variant_id": None, "sku": "SEAL-PRO-5L",
+                       "name": "Stone Sealer 5 L", "variant_name": None, "quantity": 1, "unit_price": "45.00",
+                       "line_total": "45.00", "discount_amount": "0.00", "tax_rate": "0.09", "tax_amount": "4.05",
+                       "tax_inclusive": False}],
+        "credit": "27.24", "new_items_total": "49.05", "difference": "21.81", "amount_due": "21.81",
+        "refund": "0.00"}]})
+
+    order_id: uuid.UUID
+    order_number: str
+    currency: str
+    lines_back: list[ExchangeLineBack]
+    new_items: list[ExchangeItemRead]
+    credit: Money = Field(description="What the lines coming back are credited")
+    new_items_total: Money = Field(description="What the new items cost (their tax included)")
+    difference: Money = Field(description="new_items_total − credit")
+    amount_due: Money = Field(description="What the customer pays (a payment link) before the new items ship")
+    refund: Money = Field(description="What is refunded once the lines are received")
+
+
 class ReturnRead(_Read):
     """A return: requested → approved (optional) → received (the refund is asked for) → refunded,
     or rejected. A claim: received → refunded (settled by a refund), or replaced (→ rejected when catalog
@@ -116,10 +187,12 @@ class ReturnRead(_Read):
     storefront: str
     status: return_rules.ReturnStatus
     kind: return_rules.ReturnKind = Field(description=(
-        "return: goods sent back for money; claim: damaged or missing goods staff settled without a parcel"))
+        "return: goods sent back for money; claim: damaged or missing goods staff settled without a parcel; "
+        "exchange: goods sent back for other goods"))
     resolution: return_rules.ClaimResolution | None = Field(description="A claim's: refund or replace; null for a return")
     replacement_order_id: uuid.UUID | None = Field(description=(
-        "A claim settled by a replacement: the order that sends the goods again, at no charge"))
+        "A claim settled by a replacement: the order that sends the goods again, at no charge; an exchange: "
+        "the order that sends the new items"))
     reason: str | None
     opened_by: str = Field(description="customer or staff")
     refund_shipping: bool
@@ -133,3 +206,11 @@ class ReturnRead(_Read):
     received_at: datetime | None
     refunded_at: datetime | None
     items: list[ReturnLineRead]
+    credit_amount: Money | None = Field(default=None, description=(
+        "An exchange's: what the lines coming back are credited"))
+    outgoing_total: Money | None = Field(default=None, description="An exchange's: what the new items cost")
+    new_items: list[ExchangeItemRead] = Field(default_factory=list, description=(
+        "An exchange's new items, as priced; they go out as the order `replacement_order_id`"))
+    payment_url: str | None = Field(default=None, description=(
+        "An exchange whose customer owes the difference, as answered when its order is placed: the link that "
+        "pays it (the exchange order's, as a draft order's)"))

@@ -114,3 +114,28 @@ class DailyOrdersRead(_Read):
         "of them, those whose money came in and stays: paid, processing, shipped, delivered or completed"))
     revenue: dict[str, Money] = Field(description=(
         "the paid orders' totals per currency, before partial refunds (a decimal string each)"))
+
+
+class PaidOrderRead(StaffOrderSummaryRead):
+    """A line of the paid orders' feed: a search's line and when it was paid (`status` is its status
+    now: it may have moved on since)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {**_SUMMARY_EXAMPLE, "email": "ada.lovelace@example.com", "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "status": "paid", "paid_at": "2026-11-26T02:15:25.279874Z"}]})
+
+    paid_at: datetime
+
+
+class PaidOrdersRead(_Read):
+    """A page of the paid orders' feed and where to resume."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "results": [PaidOrderRead.model_json_schema()["examples"][0]],
+        "next_cursor": "MjAyNi0xMS0yNlQwMjoxNToyNS4yNzk4NzQrMDA6MDB8ZDlhMTEyOGEtMDViZC00ZDhlLWFhNGUtY2QzODYxMzI0NzFl",
+        "has_more": False}]})
+
+    results: list[PaidOrderRead]
+    next_cursor: str | None = Field(description="Send it as `after` for the orders paid since this page; None "
+                                                "while nothing was ever paid (then send no `after`)")
+    has_more: bool = Field(description="A full page: ask again at once (else later: nothing newer has settled)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -15,10 +16,10 @@ from atelier_common.reports import DayWindow, day_window
 from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
-from atelier_orders.errors import OrderNotFound
+from atelier_orders.errors import InvalidPaidCursor, OrderNotFound
 from atelier_orders.models import OrderEdit, utcnow
 from atelier_orders.queries import OrderQueries
-from atelier_orders.rows import OrderDetails, OrderSummaryRow
+from atelier_orders.rows import OrderDetails, OrderSummaryRow, PaidOrderRow
 from atelier_orders.schemas import StaffOrderQuery
 from atelier_orders.service._shared import order_id_of, ships_with_tracking
 from atelier_orders.service.payment_records import PaymentRecordLine, PaymentRecords
@@ -37,6 +38,25 @@ class StaffOrders(UseCase[OrdersContext]):
         return await OrderQueries(self.session).search(where, limit=limit, offset=offset,
                                                         exact_count_limit=self.context.settings.exact_count_limit,
                                                         estimates=self.context.estimates)
+
+    async def paid_since(self, cursor: str | None, *, limit: int, storefront: str | None,
+                         staff: Principal | None = None) -> tuple[list[PaidOrderRow], str | None]:
+        """The paid orders' feed (an ERP's pull): every order once, in the order it was paid, past
+        `cursor` (None: from the first); the page and the cursor after it (`cursor` again when
+        nothing is new). Only orders paid `paid_feed_settle_seconds` ago or more: `paid_at` is set
+        before its transaction commits, so a later cursor could pass one still committing."""
+        after = None
+        if cursor is not None:
+            after = domain.PaidCursor.decode(cursor)
+            if after is None:
+                raise InvalidPaidCursor()
+        scope = None if staff is None or staff.storefronts is None else tuple(sorted(staff.storefronts))
+        settled = utcnow() - timedelta(seconds=self.context.settings.paid_feed_settle_seconds)
+        rows = list(await OrderQueries(self.session).paid_since(after, settled_before=settled, limit=limit,
+                                                                storefront=storefront, storefronts=scope))
+        if rows:
+            cursor = domain.PaidCursor(rows[-1].paid_at, rows[-1].id).encode()
+        return rows, cursor
 
     async def daily(self, days: int, staff: Principal | None = None) -> tuple[DayWindow, list[domain.DailyOrders]]:
         """The last `days` days (UTC, today included) per day and storefront: orders placed,

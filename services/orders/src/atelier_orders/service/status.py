@@ -116,11 +116,22 @@ class StatusService(UseCase[OrdersContext]):
             # catalog releases what it holds when it hears that. Nothing to move, nothing to note.
             log.debug("order %s: stock.reserved arrived in %s, nothing to do", order.id, order.status)
             return
+        if order.replaces_order_id is not None and order.amount_due > 0:
+            # An exchange's order whose customer owes the difference: it waits for that payment
+            # (its payment link), as any order awaits its own.
+            await transition(self.session, order, S.AWAITING_PAYMENT,
+                             note=f"Stock reserved; {domain.money_text(order.amount_due, order.currency)} due for the "
+                                  "exchange", actor=Actor.CATALOG)
+            return
         if order.replaces_order_id is not None:
-            # A claim's replacement: nothing to pay, so it is ready to ship now. Not a sale: no
-            # invoice (the goods were invoiced with the order it replaces).
-            await transition(self.session, order, S.PAID, note="Replacement at no charge: stock held",
-                             actor=Actor.CATALOG)
+            # A claim's replacement, or an exchange's order the credit pays in full: nothing to pay,
+            # so it is ready to ship now. A replacement is not a sale: no invoice (the goods were
+            # invoiced with the order it replaces); an exchange's new items are.
+            exchange = order.total_amount > 0
+            await transition(self.session, order, S.PAID, note="Exchange paid by its credit: stock held" if exchange
+                             else "Replacement at no charge: stock held", actor=Actor.CATALOG)
+            if exchange:
+                await self.invoicing.issue(order)
             return
         await transition(self.session, order, S.AWAITING_PAYMENT, note="Stock reserved", actor=Actor.CATALOG)
 
@@ -141,8 +152,8 @@ class StatusService(UseCase[OrdersContext]):
         if order is None or order.paid_at is not None:
             return  # a second confirmation of the same money changes nothing
         note = "Payment confirmed"
-        if quantize(amount) != quantize(order.total_amount) or currency != order.currency:
-            totals = domain.money_text(order.total_amount, order.currency)
+        if quantize(amount) != quantize(order.amount_due) or currency != order.currency:
+            totals = domain.money_text(order.amount_due, order.currency)
             note += f" ({domain.money_text(amount, currency)}; the order totals {totals})"
         if order.status in (S.CANCELLED, S.REJECTED):
             # The money arrived for an order that no longer exists: announce it again as a paid
@@ -212,6 +223,9 @@ class StatusService(UseCase[OrdersContext]):
                 "status": order.status, "cancellable_from": sorted(s.value for s in domain.CANCELLABLE)})
         await transition(self.session, order, S.CANCELLED, note=note, actor=actor, actor_id=actor_id)
         await OrderEdits(self.session, self.context).refuse_waiting(order, "the order was cancelled")
+        if order.replaces_order_id is not None:
+            # An exchange's order cancelled before its lines came back: the exchange is off.
+            await claims.exchange_order_cancelled(self.session, order, note)
         # Catalog releases the stock; payments refunds what was paid.
         await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id,
                                                       storefront=order.storefront,

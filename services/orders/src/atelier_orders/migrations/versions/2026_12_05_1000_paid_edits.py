@@ -1,8 +1,8 @@
 """Edits of paid orders that raise the total: what they leave due, and supplementary invoices
 
-Revision ID: orders_0026
-Revises: orders_0025
-Create Date: 2026-12-04 10:00
+Revision ID: orders_0028
+Revises: orders_0027
+Create Date: 2026-12-05 10:00
 
 order_edit: `awaiting_payment` edits, their `amount_due`, `expires_at`, and the payment that paid
 them. invoice: a `kind` (`invoice`, `supplementary`), the edit a supplementary invoice documents
@@ -16,8 +16,8 @@ from alembic import op
 
 from atelier_common.db import on_postgres
 
-revision: str = "orders_0026"
-down_revision: str | None = "orders_0025"
+revision: str = "orders_0028"
+down_revision: str | None = "orders_0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
