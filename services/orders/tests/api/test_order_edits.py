@@ -542,6 +542,11 @@ class TestChargingTheDifference:
             f"/api/v1/staff/orders/{order['id']}/supplementary-invoices/{supplementary['number']}.pdf",
             headers=staff.headers)
         assert staff_pdf.status_code == 200
+        # Accounting's list has it as any invoice, with its own PDF.
+        listed = (await harness.client.get("/api/v1/staff/invoices", headers=staff.headers)).json()["results"]
+        [row] = [r for r in listed if r["number"] == supplementary["number"]]
+        assert row["pdf_url"].endswith(f"/supplementary-invoices/{supplementary['number']}.pdf")
+        assert Decimal(row["total_amount"]) == due
         # The next order's invoice keeps the sequence gap-free.
         other = await paid_order(harness, customer, platform, ("5.00", 1))
         assert (await _invoice(customer, other["id"]))["number"] == "INV-DEFAULT-000003"
