@@ -25,6 +25,7 @@ const POLICIES = [
   ["low_stock_threshold", "Low stock at or below", "int"],
   ["alert_emails", "Low-stock alert emails (space-separated)", "list"],
   ["tracking_number_required", "Orders ship with a tracking number", "tristate"],
+  ["customer_order_edits", "Customers may lower their own orders before processing", "tristate"],
 ];
 const TRISTATE = [["", "The install's setting"], ["true", "yes"], ["false", "no"]];
 // contracts.identity.GuestAccounts; "offer" is the default (docs/storefronts.md#guest-accounts).

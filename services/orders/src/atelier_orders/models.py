@@ -266,8 +266,12 @@ class Invoice(SQLModel, table=True):
     __tablename__ = "invoice"
     __table_args__ = (
         UniqueConstraint("number", name="uq_invoice_number"),
-        # One invoice per order, whatever delivers the payment twice.
-        UniqueConstraint("order_id", name="uq_invoice_order_id"),
+        # One original invoice per order, whatever delivers the payment twice; and one
+        # supplementary invoice per paid edit, whatever delivers its payment twice.
+        Index("uq_invoice_order_original", "order_id", unique=True,
+              postgresql_where=text("kind = 'invoice'"), sqlite_where=text("kind = 'invoice'")),
+        Index("uq_invoice_edit_id", "edit_id", unique=True),
+        CheckConstraint("kind IN ('invoice', 'supplementary')", name="ck_invoice_kind"),
         # Accounting's list (`GET /staff/invoices`).
         Index("ix_invoice_issued", "issued_at", "id"),
     )
@@ -309,6 +313,11 @@ class Invoice(SQLModel, table=True):
     taxes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
     issued_at: datetime = _timestamp()
+    # `invoice`: the order's own, for what its payment paid. `supplementary`: what a paid edit added
+    # (`edit_id`), its lines and totals the difference, referring to the original (`original_number`).
+    kind: str = Field(default="invoice", max_length=16, sa_column_kwargs={"server_default": "invoice"})
+    edit_id: uuid.UUID | None = None
+    original_number: str | None = Field(default=None, max_length=100)
 
 
 class CreditNote(SQLModel, table=True):
@@ -597,7 +606,9 @@ class OrderEdit(SQLModel, table=True):
         UniqueConstraint("order_id", "version", name="uq_order_edit_order_version"),
         CheckConstraint("version > 0", name="ck_order_edit_version"),
         CheckConstraint("refund_amount >= 0", name="ck_order_edit_refund"),
-        CheckConstraint("status IN ('pending', 'applied', 'refused')", name="ck_order_edit_status"),
+        CheckConstraint("status IN ('pending', 'awaiting_payment', 'applied', 'refused')", name="ck_order_edit_status"),
+        # The edits waiting for their payment, by deadline (the expiry sweep).
+        Index("ix_order_edit_expires", "status", "expires_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -622,3 +633,10 @@ class OrderEdit(SQLModel, table=True):
     refund_id: uuid.UUID | None = None
     refunded_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
+    # An edit of a paid order that raised its total: what it leaves due (its supplementary payment),
+    # until when its link pays it (`awaiting_payment`; then refused), and the payment once it came.
+    amount_due: Decimal = Field(default=Decimal("0.00"), sa_column=Column(
+        Numeric(12, 2), nullable=False, server_default="0"))
+    expires_at: datetime | None = _timestamp(nullable=True)
+    payment_id: uuid.UUID | None = None
+    paid_at: datetime | None = _timestamp(nullable=True)

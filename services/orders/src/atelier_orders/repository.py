@@ -245,7 +245,9 @@ class InvoiceRepository:
         await self.session.execute(_INSERT_CREDIT_NOTE, values)
 
     async def invoice_of(self, order_id: uuid.UUID) -> Invoice | None:
-        return (await self.session.exec(select(Invoice).where(col(Invoice.order_id) == order_id))).first()
+        """The order's original invoice (not a paid edit's supplementary one)."""
+        return (await self.session.exec(select(Invoice).where(col(Invoice.order_id) == order_id,
+                                                              col(Invoice.kind) == "invoice"))).first()
 
     async def credit_note_of_return(self, return_id: uuid.UUID) -> CreditNote | None:
         """An exchange's credit note (the lines that came back)."""

@@ -133,9 +133,11 @@ DEFAULT_LINK_PATHS: dict[str, str] = {
     "set_password": "/set-password?token={token}",
     # A draft order staff sent: the page starts the checkout with the link's token (docs/back-office.md).
     "pay_order": "/pay?order_id={order_id}&token={token}",
+    # What an edit of a paid order leaves due: the page starts the edit's checkout with the link's token.
+    "pay_edit": "/pay?order_id={order_id}&edit_id={edit_id}&token={token}",
 }
 # The placeholders a link path may hold; each value is URL-encoded when it is put in.
-LINK_PLACEHOLDERS = ("token", "code", "email", "order_id")
+LINK_PLACEHOLDERS = ("token", "code", "email", "order_id", "edit_id")
 ALL_KINDS: tuple[str, ...] = tuple(kind.value for kind in ProductKind)
 
 
@@ -307,6 +309,9 @@ class StorefrontPolicies(ContractModel):
     alert_emails: list[str] = []
     # orders: True refuses a move to `shipped` without a tracking number (S3 ships with one).
     tracking_number_required: bool | None = None
+    # orders: True lets customers lower quantities or remove lines of their own orders before they
+    # are processing (docs/back-office.md#order-edits); None or False: only staff edit orders.
+    customer_order_edits: bool | None = None
 
 
 # -- The seller's legal details (docs/storefronts.md#legal-details): what an invoice prints ------------

@@ -170,6 +170,8 @@ class StorefrontPoliciesIn(Request):
         default=[], description="Empty: no low-stock mail is sent.")
     tracking_number_required: bool | None = Field(default=None, description=(
         "Empty: an order may ship without a tracking number."))
+    customer_order_edits: bool | None = Field(default=None, description=(
+        "Empty: customers do not edit their orders (only staff do)."))
 
 
 def _one_line(value: str) -> str:
@@ -335,7 +337,7 @@ class StorefrontRead(Storefront):
           "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
           "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
           "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": [],
-            "tracking_number_required": None},
+            "tracking_number_required": None, "customer_order_edits": None},
          "legal": {"name": "Fox Prints GmbH", "address": ["Hafenstraße 12", "20457 Hamburg", "Germany"],
           "tax_number": "DE123456789", "registration_number": "HRB 123456", "email": "accounts@prints.example.com"},
          "is_default": False, "revision": 1795659340609926}]})
@@ -359,7 +361,7 @@ class StorefrontList(BaseModel):
             "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
             "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
             "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": [],
-            "tracking_number_required": None},
+            "tracking_number_required": None, "customer_order_edits": None},
            "is_default": True, "revision": 0}]}]})
 
     count: int

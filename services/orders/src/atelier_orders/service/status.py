@@ -26,6 +26,7 @@ from atelier_common.versions import check_version
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
+from atelier_orders.edits.service import OrderEdits
 from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound, TrackingNumberRequired
 from atelier_orders.invoices.service import Invoicing
 from atelier_orders.models import utcnow
@@ -89,6 +90,8 @@ class StatusService(UseCase[OrdersContext]):
                 raise
             if data.status == S.PAID:  # money staff saw arrive (a bank transfer): invoiced like any payment
                 await self.invoicing.issue(order)
+            if data.status not in (S.PAID, S.PROCESSING):  # shipped (or further): an edit waiting is too late
+                await OrderEdits(self.session, self.context).refuse_waiting(order, f"the order is {data.status}")
         if staff is not None:
             await audit.record(self.session, staff, "order.status_change", "order", order.id, before=before,
                                after={"status": order.status, "tracking_number": order.tracking_number},
@@ -223,6 +226,7 @@ class StatusService(UseCase[OrdersContext]):
             raise OrderNotCancellable(problem, details={
                 "status": order.status, "cancellable_from": sorted(s.value for s in domain.CANCELLABLE)})
         await transition(self.session, order, S.CANCELLED, note=note, actor=actor, actor_id=actor_id)
+        await OrderEdits(self.session, self.context).refuse_waiting(order, "the order was cancelled")
         if order.replaces_order_id is not None:
             # An exchange's order cancelled before its lines came back: the exchange is off.
             await claims.exchange_order_cancelled(self.session, order, note)
