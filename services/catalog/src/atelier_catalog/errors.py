@@ -94,3 +94,8 @@ class PriceListNotFound(CatalogError):
 
 class InvalidPriceList(CatalogError):
     code, status, default_message = "VALIDATION_ERROR", 400, "The price list is not valid"
+
+
+class LocaleNotOffered(CatalogError):
+    code, status, default_message = ("LOCALE_NOT_OFFERED", 422,
+                                     "None of the record's storefronts shows this language")

@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 
 from pydantic import model_validator
 
+from atelier_common import locales
 from atelier_common.contracts.catalog import ProductKind
 from atelier_common.contracts.examples import CUSTOMER_ID, EMAIL, webhook_example
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
@@ -376,8 +377,33 @@ class Storefront(ContractModel):
     # Who sells, as invoices name the seller (docs/storefronts.md#legal-details); None: the
     # storefront's `name` alone.
     legal: StorefrontLegal | None = None
+    # The languages its texts are shown in (docs/storefronts.md#languages); empty: the default alone.
+    locales: list[str] = []
+    # The language of the catalog's own texts there, and of a caller who asks for none it has.
+    default_locale: str = "en"
     is_default: bool = False
     revision: int = 0
+
+    @property
+    def languages(self) -> list[str]:
+        """Every locale it shows, the default first."""
+        return [self.default_locale, *(tag for tag in self.locales if tag != self.default_locale)]
+
+    @property
+    def multilingual(self) -> bool:
+        return any(tag != self.default_locale for tag in self.locales)
+
+    def locale_for(self, requested: str | None, accept_language: str | None) -> str:
+        """The caller's language here: `?locale=` (`requested`), then `Accept-Language`
+        negotiated against `languages`, else `default_locale` (`atelier_common.locales`)."""
+        if not self.multilingual:
+            return self.default_locale
+        return locales.negotiate(requested, accept_language, self.languages, self.default_locale)
+
+    def cache_locale(self, requested: str | None, accept_language: str | None) -> str:
+        """What a cached answer's key holds of the language: the negotiated locale where the
+        storefront has more than one, else nothing (single-language keys are as they were)."""
+        return self.locale_for(requested, accept_language) if self.multilingual else ""
 
     def sells_kind(self, kind: str) -> bool:
         return kind in self.sells

@@ -9,7 +9,8 @@
 - `transfer`: the import report;
 - `pricing`: the digital offers;
 - `price_lists`: customer groups' price lists;
-- `reviews`: reviews and wishlists.
+- `reviews`: reviews and wishlists;
+- `translations`: texts per locale.
 """
 
 from atelier_catalog.schemas._shared import (
@@ -25,6 +26,7 @@ from atelier_catalog.schemas._shared import (
            StorefrontSlug,
 )
 from atelier_catalog.schemas.categories import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate
+from atelier_catalog.schemas.translations import TranslationRead, TranslationsRead, TranslationWrite
 from atelier_catalog.schemas.images import ImageCreate, ImageRead, ImageUpdate, ImageUrl
 from atelier_catalog.schemas.price_lists import (
            PRICE_LIST_EXAMPLE,
@@ -100,6 +102,9 @@ __all__ = [
            "StockAdjustment",
            "StockRead",
            "StorefrontSlug",
+           "TranslationRead",
+           "TranslationWrite",
+           "TranslationsRead",
            "Storefronts",
            "VariantCreate",
            "VariantRead",

@@ -9,7 +9,8 @@ from atelier_catalog.service.reservations import ReservationService
 from atelier_catalog.service.reviews import ReviewService, WishlistService
 from atelier_catalog.service.stock import StockService
 from atelier_catalog.service.transfer import ProductTransferService
+from atelier_catalog.service.translations import Texts, TranslationService
 from atelier_catalog.service.variants import VariantService
 
 __all__ = ["CategoryService", "GroupPrices", "ImageService", "PriceListService", "PricingService", "ProductService", "ProductTransferService",
-           "ReservationService", "ReviewService", "StockService", "VariantService", "WishlistService"]
+           "ReservationService", "ReviewService", "StockService", "Texts", "TranslationService", "VariantService", "WishlistService"]

@@ -28,6 +28,7 @@ from atelier_common.contracts.identity import (
     GuestAccounts,
     Storefront,
 )
+from atelier_common import locales
 from atelier_identity import storefronts
 from atelier_identity.currencies import ISO_4217_CURRENCIES
 from atelier_identity.schemas._shared import Request, ShippingRate, TaxRate, TaxRates, _blank_to_none, _two_places
@@ -39,6 +40,17 @@ def _currency(value: str) -> str:
     if code not in ISO_4217_CURRENCIES:
         raise ValueError("Not an ISO 4217 currency code")
     return code
+
+
+def _locale(value: str) -> str:
+    tag = locales.normalize(value)
+    if tag is None:
+        raise ValueError("Not a language tag (en, ka, pt-BR)")
+    return tag
+
+
+LocaleTag = Annotated[str, Field(max_length=12), AfterValidator(_locale)]
+Locales = Annotated[list[LocaleTag], Field(max_length=20), AfterValidator(lambda tags: list(dict.fromkeys(tags)))]
 
 
 def _distinct_origins(values: list[str]) -> list[str]:
@@ -254,7 +266,17 @@ class StorefrontCreate(Request):
     shipping_zones: ShippingZones = []
     # Who sells, as invoices name the seller; none: the storefront's `name` alone.
     legal: StorefrontLegalIn | None = None
+    # The languages its texts are shown in (the default among them); empty: `default_locale` alone.
+    locales: Locales = []
+    # The language of the catalog's own texts there, and of a caller who asks for none of `locales`.
+    default_locale: LocaleTag = "en"
     is_default: bool = False
+
+    @model_validator(mode="after")
+    def _default_locale_offered(self) -> StorefrontCreate:
+        if self.locales and self.default_locale not in self.locales:
+            self.locales = [self.default_locale, *self.locales]
+        return self
 
     @field_validator("passkey")
     @classmethod
@@ -312,6 +334,9 @@ class StorefrontUpdate(Request):
     shipping_zones: Annotated[ShippingZones | None, AfterValidator(_not_null)] = None
     # The whole block: what is sent replaces the current one; null removes it.
     legal: StorefrontLegalIn | None = None
+    # The whole list: what is sent replaces it.
+    locales: Annotated[Locales | None, AfterValidator(_not_null)] = None
+    default_locale: Annotated[LocaleTag | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 
@@ -392,6 +417,9 @@ class PublicStorefront(BaseModel):
     # What a guest's checkout page offers (docs/storefronts.md#guest-accounts): "offer" a box that
     # asks for an account (`POST /orders`' `create_account`), "create" says one will be made, "never" neither.
     guest_accounts: GuestAccounts = DEFAULT_GUEST_ACCOUNTS
+    # The languages it shows (the default first) and the default (docs/storefronts.md#languages).
+    locales: list[str] = ["en"]
+    default_locale: str = "en"
 
 
 class InternalStorefronts(BaseModel):
