@@ -158,10 +158,11 @@ class Edge:
         key = None
         if method == "GET":
             query: bytes = scope["query_string"]
-            # The caller's language, only where the storefront has more than one (docs/caching.md).
-            record = self.storefronts.directory.known(storefront)
-            locale = "" if record is None or not record.multilingual else record.cache_locale(
-                query_locale(query), None if h.accept_language is None else h.accept_language.decode("latin-1"))
+            # The caller's language, only where the storefront lists languages (docs/caching.md).
+            locale = ""
+            directory = self.storefronts.directory
+            if storefront in directory.with_languages and (record := directory.known(storefront)) is not None:
+                locale = record.cache_locale(query_locale(query), h.accept_language)
             key = entry_key(scope.get("scheme", "http"), h.host, path, query, audience, storefront.encode(), locale)
         caller_limit = budget = credential_limit = None
         if self.settings.rate_limits_enabled:

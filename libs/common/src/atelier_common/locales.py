@@ -9,7 +9,7 @@ inputs with this one function, so both always agree. The outcome of each distinc
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from urllib.parse import unquote_plus
 
 from babel.core import negotiate_locale
@@ -21,7 +21,7 @@ _LOCALE = re.compile(LOCALE_PATTERN)
 _QUALITY = re.compile(r"^q=([0-9.]+)$", re.IGNORECASE)
 
 _KEPT = 4096
-_negotiated: dict[tuple[str | None, str | None, tuple[str, ...], str], str] = {}
+_negotiated: dict[tuple[Hashable, str | None, str | None], str] = {}
 
 
 def normalize(tag: str) -> str | None:
@@ -55,12 +55,16 @@ def accepted(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
-def negotiate(requested: str | None, accept_language: str | None, available: Sequence[str], default: str) -> str:
-    """The locale of a request among `available` (see the module doc). An unknown `requested` is
-    as if absent: a link with another storefront's `?locale=` still reads."""
-    key = (requested, accept_language, tuple(available), default)
+def negotiate(owner: Hashable, requested: str | None, accept_language: str | None,
+              offered: Callable[[], tuple[Sequence[str], str]]) -> str:
+    """The locale of a request among the languages `offered()` gives (and its default) — see the
+    module doc. `owner` names what offers them, as of its current version (a storefront's slug
+    and revision): the outcome is kept under it and the raw inputs. An unknown `requested` is as
+    if absent: a link with another storefront's `?locale=` still reads."""
+    key = (owner, requested, accept_language)
     found = _negotiated.get(key)
     if found is None:
+        available, default = offered()
         found = _negotiate(requested, accept_language, available, default)
         if len(_negotiated) >= _KEPT:
             _negotiated.clear()
@@ -68,9 +72,12 @@ def negotiate(requested: str | None, accept_language: str | None, available: Seq
     return found
 
 
-def _negotiate(requested: str | None, accept_language: str | None, available: Sequence[str], default: str) -> str:
+def _negotiate(requested: str | None, accept_language: bytes | str | None, available: Sequence[str],
+               default: str) -> str:
     if len(available) < 2:
         return default
+    if isinstance(accept_language, bytes):  # as the gateway reads it
+        accept_language = accept_language.decode("latin-1")
     if requested:
         chosen = negotiate_locale([requested], list(available), sep="-")
         if chosen is not None:

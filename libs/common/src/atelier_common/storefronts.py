@@ -84,6 +84,9 @@ class StorefrontDirectory:
         self._loading: asyncio.Task[None] | None = None
         # Grows with every change: the gateway rebuilds its origin and profile maps when it moves.
         self.version = 0
+        # The slugs of the storefronts that list languages (`Storefront.locales`): a cache hit of
+        # any other one asks nothing more of the copy (`Storefront.cache_locale`).
+        self.with_languages: set[str] = set()
         # `default` as of `version`: every cache hit the gateway answers asks for it.
         self._default: tuple[int, Storefront] | None = None
 
@@ -104,6 +107,10 @@ class StorefrontDirectory:
                 if other.is_default and slug != storefront.slug:
                     self._by_slug[slug] = other.model_copy(update={"is_default": False})
         self._by_slug[storefront.slug] = storefront
+        if storefront.locales:
+            self.with_languages.add(storefront.slug)
+        else:
+            self.with_languages.discard(storefront.slug)
         self.version += 1
         return True
 
@@ -112,6 +119,7 @@ class StorefrontDirectory:
         if known is not None and known.revision > revision:
             return False
         self._by_slug.pop(slug, None)
+        self.with_languages.discard(slug)
         self._deleted[slug] = max(revision, self._deleted.get(slug, -1))
         self.version += 1
         return True

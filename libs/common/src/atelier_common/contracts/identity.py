@@ -393,17 +393,22 @@ class Storefront(ContractModel):
     def multilingual(self) -> bool:
         return any(tag != self.default_locale for tag in self.locales)
 
-    def locale_for(self, requested: str | None, accept_language: str | None) -> str:
+    def locale_for(self, requested: str | None, accept_language: bytes | str | None) -> str:
         """The caller's language here: `?locale=` (`requested`), then `Accept-Language`
         negotiated against `languages`, else `default_locale` (`atelier_common.locales`)."""
-        if not self.multilingual:
+        if not self.locales:
             return self.default_locale
-        return locales.negotiate(requested, accept_language, self.languages, self.default_locale)
+        return locales.negotiate((self.slug, self.revision, self.default_locale), requested, accept_language,
+                                 self._offered)
 
-    def cache_locale(self, requested: str | None, accept_language: str | None) -> str:
+    def cache_locale(self, requested: str | None, accept_language: bytes | str | None) -> str:
         """What a cached answer's key holds of the language: the negotiated locale where the
-        storefront has more than one, else nothing (single-language keys are as they were)."""
-        return self.locale_for(requested, accept_language) if self.multilingual else ""
+        storefront lists languages, else nothing (the keys of a storefront without are as they
+        were). A cache hit pays for an attribute and, with languages, a dictionary look-up."""
+        return self.locale_for(requested, accept_language) if self.locales else ""
+
+    def _offered(self) -> tuple[list[str], str]:
+        return self.languages, self.default_locale
 
     def sells_kind(self, kind: str) -> bool:
         return kind in self.sells
