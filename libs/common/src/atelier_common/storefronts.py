@@ -37,7 +37,7 @@ from atelier_common.internal import InternalApi
 from atelier_common.settings import AtelierSettings, PricingSettings
 from atelier_common.state import app_state
 
-__all__ = ["STOREFRONT_HEADER", "CurrentStorefront", "Storefront", "StorefrontDirectory", "UnknownStorefront",
+__all__ = ["STOREFRONT_HEADER", "CallerLocale", "CurrentStorefront", "Storefront", "StorefrontDirectory", "UnknownStorefront",
            "fallback_storefront", "subscribe_storefronts"]
 
 log = logging.getLogger("atelier.storefronts")
@@ -273,3 +273,12 @@ async def _current_storefront(request: Request) -> Storefront:
 
 # The storefront of this request (the slug the gateway resolved; the default without one).
 CurrentStorefront = Annotated[Storefront, Depends(_current_storefront)]
+
+
+async def _caller_locale(request: Request, storefront: CurrentStorefront) -> str:
+    return storefront.locale_for(request.query_params.get("locale"), request.headers.get("accept-language"))
+
+
+# The caller's language on this request's storefront: `?locale=`, then `Accept-Language`, else its
+# default (`Storefront.locale_for`; docs/api.md#languages).
+CallerLocale = Annotated[str, Depends(_caller_locale)]

@@ -220,7 +220,20 @@ class ProductService(UseCase[CatalogContext]):
         if data.storefront and data.customer_group and products:
             group = domain.PriceGroup(storefront=data.storefront, customer_group=data.customer_group)
             prices = await GroupPrices(self.session).of(group, {p.id: p.currency for p in products})
-        return [_snapshot(p, variants.get(p.id, []), prices) for p in products]
+        snapshots = [_snapshot(p, variants.get(p.id, []), prices) for p in products]
+        if data.locale and snapshots:
+            return await self._translated_names(data.locale, snapshots)
+        return snapshots
+
+    async def _translated_names(self, locale: str, snapshots: builtins.list[ProductSnapshot],
+                                ) -> builtins.list[ProductSnapshot]:
+        """Names in `locale` where they have one, each falling back to the product's own."""
+        names, variant_names = await Texts(self.session).names(
+            locale, (s.id for s in snapshots), (v.id for s in snapshots for v in s.variants))
+        return [snapshot.model_copy(update={
+            "name": domain.translated_text(snapshot.name, names.get(snapshot.id)),
+            "variants": [v.model_copy(update={"name": domain.translated_text(v.name, variant_names.get(v.id))})
+                         for v in snapshot.variants]}) for snapshot in snapshots]
 
 
 def _snapshot(product: ProductFacts, variants: builtins.list[VariantFacts], prices: ListPrices | None = None,

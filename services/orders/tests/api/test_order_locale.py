@@ -1,0 +1,71 @@
+"""An order keeps its buyer's language (`locale`: `?locale=`, else `Accept-Language`, negotiated on
+its storefront, else the default), and its lines' names are snapshotted in it (catalog's
+translations), so its invoice names them so; an order in the storefront's default asks catalog for
+no translation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from atelier_testing import ServiceHarness
+from atelier_testing.pdf import pdf_text
+from atelier_testing.storefronts import add_storefront, make_storefront
+
+from ..conftest import Customer, FakePlatform
+from ..events.test_saga import paid
+
+FOX_KA = "მელია თოვლში"
+BIG_KA = "დიდი"
+
+
+@pytest.fixture
+def comics(harness: ServiceHarness) -> None:
+    add_storefront(harness.app, make_storefront("comics", currency="USD", locales=["en", "ka"], default_locale="en"))
+
+
+async def place(customer: Customer, platform: FakePlatform, *, params: dict[str, str] | None = None,
+                **headers: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    fox = platform.product(price="12.00", name="Fox in Snow", variants=[{"sku": f"FOX-{len(platform.products)}-B",
+                                                                       "name": "Big"}])
+    platform.translated_names[(fox["id"], "ka")] = FOX_KA
+    platform.translated_names[(fox["variants"][0]["id"], "ka")] = BIG_KA
+    buyer = customer.on("comics")
+    response = await buyer.client.post("/api/v1/orders", params=params, headers={**buyer.headers, **headers}, json={
+        "items": [{"product_id": fox["id"], "variant_id": fox["variants"][0]["id"], "quantity": 1}],
+        "shipping_address_id": platform.address(customer.owner_id)})
+    assert response.status_code == 201, response.text
+    return response.json(), fox
+
+
+@pytest.mark.usefixtures("comics")
+class TestOrderLocale:
+    @pytest.mark.databases("sqlite", "postgres", why="PostgreSQL writes the order with its first entry in one statement")
+    async def test_the_buyers_language_is_kept_and_the_names_are_in_it(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        order, _ = await place(customer, platform, **{"Accept-Language": "ka-GE,ka;q=0.9,en;q=0.5"})
+        assert order["locale"] == "ka"
+        [item] = order["items"]
+        assert (item["name"], item["variant_name"]) == (FOX_KA, BIG_KA)
+        assert platform.lookups[-1]["locale"] == "ka"
+        assert (await customer.on("comics").order(order["id"]))["locale"] == "ka"
+
+    async def test_the_query_wins_and_the_default_asks_for_no_translation(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        order, _ = await place(customer, platform, params={"locale": "ka"}, **{"Accept-Language": "en"})
+        assert (order["locale"], order["items"][0]["name"]) == ("ka", FOX_KA)
+        order, _ = await place(customer, platform, **{"Accept-Language": "fr"})
+        assert (order["locale"], order["items"][0]["name"]) == ("en", "Fox in Snow")
+        assert "locale" not in platform.lookups[-1]
+
+    async def test_the_invoice_names_the_lines_in_the_orders_language(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        order, _ = await place(customer, platform, **{"Accept-Language": "ka"})
+        await harness.deliver(paid(order))
+        buyer = customer.on("comics")
+        invoice = await buyer.client.get(f"/api/v1/orders/{order['id']}/invoice",
+                                         headers={**buyer.headers, "Accept": "application/json"})
+        assert [line["name"] for line in invoice.json()["lines"]] == [FOX_KA]
+        pdf = await buyer.client.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=buyer.headers)
+        assert FOX_KA in pdf_text(pdf.content)
