@@ -21,7 +21,7 @@ _LOCALE = re.compile(LOCALE_PATTERN)
 _QUALITY = re.compile(r"^q=([0-9.]+)$", re.IGNORECASE)
 
 _KEPT = 4096
-_negotiated: dict[tuple[Hashable, str | None, str | None], str] = {}
+_negotiated: dict[tuple[Hashable, str | None, bytes | str | None], str] = {}
 
 
 def normalize(tag: str) -> str | None:
@@ -55,7 +55,7 @@ def accepted(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
-def negotiate(owner: Hashable, requested: str | None, accept_language: str | None,
+def negotiate(owner: Hashable, requested: str | None, accept_language: bytes | str | None,
               offered: Callable[[], tuple[Sequence[str], str]]) -> str:
     """The locale of a request among the languages `offered()` gives (and its default) — see the
     module doc. `owner` names what offers them, as of its current version (a storefront's slug

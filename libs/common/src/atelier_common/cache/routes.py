@@ -30,8 +30,8 @@ from atelier_common.cache.stores import CacheStore, store_failed
 from atelier_common.contracts.identity import STOREFRONT_HEADER
 from atelier_common.locales import query_locale
 from atelier_common.settings import AtelierSettings
-from atelier_common.storefronts import StorefrontDirectory
 from atelier_common.state import app_state
+from atelier_common.storefronts import StorefrontDirectory
 
 # Response headers never stored with an entry (the serving side adds its own).
 _NOT_STORED = frozenset({b"content-length", b"set-cookie", b"date", b"server", b"x-request-id", b"traceparent",

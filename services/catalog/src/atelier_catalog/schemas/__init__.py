@@ -26,7 +26,6 @@ from atelier_catalog.schemas._shared import (
            StorefrontSlug,
 )
 from atelier_catalog.schemas.categories import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate
-from atelier_catalog.schemas.translations import TranslationRead, TranslationsRead, TranslationWrite
 from atelier_catalog.schemas.images import ImageCreate, ImageRead, ImageUpdate, ImageUrl
 from atelier_catalog.schemas.price_lists import (
            PRICE_LIST_EXAMPLE,
@@ -57,6 +56,7 @@ from atelier_catalog.schemas.reviews import (
 )
 from atelier_catalog.schemas.stock import LowStockItem, LowStockRead, StockAdjustment, StockRead
 from atelier_catalog.schemas.transfer import ImportReportRead, ImportRowRead
+from atelier_catalog.schemas.translations import TranslationRead, TranslationsRead, TranslationWrite
 from atelier_catalog.schemas.variants import VariantCreate, VariantRead, VariantUpdate
 
 __all__ = [
@@ -102,10 +102,10 @@ __all__ = [
            "StockAdjustment",
            "StockRead",
            "StorefrontSlug",
+           "Storefronts",
            "TranslationRead",
            "TranslationWrite",
            "TranslationsRead",
-           "Storefronts",
            "VariantCreate",
            "VariantRead",
            "VariantUpdate",

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from atelier_common import locales
 from atelier_common.contracts.identity import (
     ALL_KINDS,
     DEFAULT_GUEST_ACCOUNTS,
@@ -28,7 +29,6 @@ from atelier_common.contracts.identity import (
     GuestAccounts,
     Storefront,
 )
-from atelier_common import locales
 from atelier_identity import storefronts
 from atelier_identity.currencies import ISO_4217_CURRENCIES
 from atelier_identity.schemas._shared import Request, ShippingRate, TaxRate, TaxRates, _blank_to_none, _two_places
