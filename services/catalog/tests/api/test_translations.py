@@ -196,3 +196,48 @@ class TestSearch:
         assert await found("fox", {**COMICS, "Accept-Language": "en"}) == ["FOX-1"]
         assert await found("მელია", {**COMICS, "Accept-Language": "en"}) == []
         assert await found("მელია", PLAIN) == []
+
+
+@pytest.mark.usefixtures("storefronts")
+class TestCsv:
+    async def test_a_locales_translations_go_out_and_come_back_in(
+            self, harness: ServiceHarness, catalog: Catalog, staff: dict[str, str]) -> None:
+        product = await fox(catalog)
+        big = await catalog.variant(product, "Big")
+        await put(harness, staff, f"/api/v1/products/{product['id']}/translations/ka", {"name": FOX_KA})
+        exported = await harness.client.get("/api/v1/products/translations.csv", params={"locale": "ka"},
+                                            headers=staff)
+        assert exported.status_code == 200, exported.text
+        assert exported.text.splitlines() == [
+            "sku,variant_sku,default_name,default_description,name,description",
+            f"FOX-1,,Fox in Snow print,Giclée print on paper,{FOX_KA},",
+            f"FOX-1,{big['sku']},Big,,,"]
+
+        filled = (f"sku,variant_sku,name,description\r\nFOX-1,,{FOX_KA},{FOX_KA_TEXT}\r\n"
+                  f"FOX-1,{big['sku']},დიდი,\r\nNO-SUCH,,x,\r\n")
+
+        async def imported(dry_run: bool) -> dict[str, Any]:
+            response = await harness.client.post(
+                "/api/v1/products/translations/import", params={"locale": "ka", "dry_run": str(dry_run).lower()},
+                files={"file": ("ka.csv", filled.encode(), "text/csv")}, headers=staff)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        report = await imported(dry_run=True)
+        assert [(r["line"], r["status"]) for r in report["rows"]] == [(2, "updated"), (3, "created"), (4, "error")]
+        body, _ = await read(harness, f"/api/v1/products/{product['id']}?locale=ka", COMICS)
+        assert body["description"] == "Giclée print on paper"  # a dry run wrote nothing
+        await imported(dry_run=False)
+        body, _ = await read(harness, f"/api/v1/products/{product['id']}?locale=ka", COMICS)
+        assert (body["description"], body["variants"][0]["name"]) == (FOX_KA_TEXT, "დიდი")
+        again = await imported(dry_run=False)
+        assert [r["status"] for r in again["rows"]] == ["unchanged", "unchanged", "error"]
+
+    async def test_a_locale_no_storefront_shows_is_an_error_on_each_row(
+            self, harness: ServiceHarness, catalog: Catalog, staff: dict[str, str]) -> None:
+        await fox(catalog)
+        response = await harness.client.post(
+            "/api/v1/products/translations/import", params={"locale": "fr", "dry_run": "false"},
+            files={"file": ("fr.csv", b"sku,name\r\nFOX-1,Renard\r\n", "text/csv")}, headers=staff)
+        [row] = response.json()["rows"]
+        assert row["status"] == "error" and row["message"].startswith("LOCALE_NOT_OFFERED")

@@ -19,6 +19,7 @@ from atelier_catalog.service import (
     ReviewService,
     StockService,
     TranslationService,
+    TranslationTransferService,
     VariantService,
     WishlistService,
 )
@@ -87,6 +88,9 @@ StockServiceDep = Annotated[StockService, use_case(StockService)]
 StockReaderDep = Annotated[StockService, use_case(StockService, read_only=True)]
 TranslationServiceDep = Annotated[TranslationService, use_case(TranslationService)]
 TranslationReaderDep = Annotated[TranslationService, use_case(TranslationService, read_only=True)]
+TranslationTransferServiceDep = Annotated[TranslationTransferService, use_case(TranslationTransferService)]
+TranslationTransferReaderDep = Annotated[TranslationTransferService,
+                                         use_case(TranslationTransferService, read_only=True)]
 
 
 async def _staff_storefront(request: Request, storefront: CurrentStorefront, slug: Annotated[str | None, Query(

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
 
-from atelier_catalog.api.deps import NOT_FOUND, STAFF_ONLY, TranslationReaderDep, TranslationServiceDep
+from atelier_catalog.api.deps import (
+    NOT_FOUND,
+    STAFF_ONLY,
+    TranslationReaderDep,
+    TranslationServiceDep,
+    TranslationTransferReaderDep,
+    TranslationTransferServiceDep,
+)
 from atelier_catalog.models import Translation
-from atelier_catalog.schemas import TranslationRead, TranslationsRead, TranslationWrite
+from atelier_catalog.schemas import ImportReportRead, TranslationRead, TranslationsRead, TranslationWrite
+from atelier_catalog.service.transfer import to_csv
 from atelier_common.auth import MerchandiserPrincipal
 from atelier_common.responses import ErrorResponses
 
@@ -16,6 +25,43 @@ router = APIRouter(prefix="/api/v1", tags=["translations"])
 WRITE: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND,
                          422: {"description": "LOCALE_NOT_OFFERED: none of the record's storefronts shows it"}}
 Locale = Annotated[str, Path(max_length=35, description="A language tag, one of the record's storefronts' locales")]
+
+
+CsvLocale = Annotated[str, Query(max_length=35, description="The language of the translations")]
+
+
+# Before `/products/{ref}/…`: `translations.csv` is no product reference.
+@router.get("/products/translations.csv", summary="Export products' translations as CSV",
+            response_class=StreamingResponse,
+            responses={**STAFF_ONLY, 200: {"description": "A row per product and per variant", "content": {
+                "text/csv": {"schema": {"type": "string"}, "example": (
+                    "sku,variant_sku,default_name,default_description,name,description\r\n"
+                    "PRINT-FOX,,Fox in Snow print,Giclée print,მელია თოვლში,\r\n"
+                    "PRINT-FOX,PRINT-FOX-A2,A2,,,\r\n")}}}})
+async def export_translations(locale: CsvLocale, _staff: MerchandiserPrincipal,
+                              transfer: TranslationTransferReaderDep) -> StreamingResponse:
+    """Every product and variant, with its own name and description beside its translation in `locale`
+    (empty: none), for a translator to fill in and import."""
+    rows = await transfer.export_rows(locale)
+    return StreamingResponse(to_csv(rows), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="translations-{locale}.csv"'})
+
+
+@router.post("/products/translations/import", summary="Import products' translations from CSV",
+             response_model=ImportReportRead,
+             responses={**STAFF_ONLY, 400: {"description": "VALIDATION_ERROR or INVALID_CSV"},
+                        413: {"description": "FILE_TOO_LARGE"}})
+async def import_translations(file: Annotated[UploadFile, File(description="The export's columns; sku required")],
+                              locale: CsvLocale, staff: MerchandiserPrincipal,
+                              transfer: TranslationTransferServiceDep,
+                              dry_run: Annotated[bool, Query(description="Check every row, write nothing")] = True,
+                              ) -> dict[str, object]:
+    """Set each row's translation in `locale` (a product's row: `sku`; a variant's: `sku` and `variant_sku`),
+    with the rules of `PUT …/translations/{locale}`; both `name` and `description` empty removes it. The
+    `default_*` columns are ignored. A row in error is reported and skipped; `dry_run` (the default) writes
+    nothing."""
+    report = await transfer.import_csv(locale, file.read, dry_run=dry_run, staff=staff)
+    return {"dry_run": report.dry_run, "counts": report.counts, "rows": report.rows}
 
 
 def _read(subject_id: object, offered: list[str], rows: object) -> TranslationsRead:
