@@ -44,3 +44,25 @@ class TestLocales:
             assert response.status_code == 400, (change, response.text)
             assert response.json()["error"]["code"] == "VALIDATION_ERROR"
         assert (await rows(api))["b"].data["locales"] == ["en", "ka"]
+
+
+class TestShippingMethodNames:
+    ZONE = {"code": "ge", "name": "Georgia", "countries": ["GE"],
+            "methods": [{"code": "standard", "name": "Standard", "amount": "5.00", "names": {"KA": "სტანდარტული"}}]}
+
+    async def test_a_method_is_named_in_the_storefronts_other_languages(self, api, staff) -> None:
+        await create(api, staff, locales=["en", "ka"])
+        patched = await api.client.patch(f"{URL}/b", json={"shipping_zones": [self.ZONE]}, headers=staff)
+        assert patched.status_code == 200, patched.text
+        [method] = patched.json()["shipping_zones"][0]["methods"]
+        assert method["names"] == {"ka": "სტანდარტული"}
+        zones = (await api.client.get("/api/v1/staff/shipping-zones", params={"storefront": "b"},
+                                      headers=staff)).json()
+        assert zones["results"][0]["methods"][0]["names"] == {"ka": "სტანდარტული"}
+
+    async def test_a_name_in_a_language_the_storefront_does_not_show_is_400(self, api, staff) -> None:
+        await create(api, staff)
+        response = await api.client.patch(f"{URL}/b", json={"shipping_zones": [self.ZONE]}, headers=staff)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+        assert (await rows(api))["b"].data.get("shipping_zones", []) == []

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from atelier_common.contracts.identity import ShippingZone
 from atelier_testing import ServiceHarness
 from atelier_testing.pdf import pdf_text
 from atelier_testing.storefronts import add_storefront, make_storefront
@@ -20,9 +21,15 @@ FOX_KA = "მელია თოვლში"
 BIG_KA = "დიდი"
 
 
+ZONE = ShippingZone.model_validate({
+    "code": "ge", "name": "Georgia", "countries": ["GE"],
+    "methods": [{"code": "standard", "name": "Standard", "amount": "5.00", "names": {"ka": "სტანდარტული"}}]})
+
+
 @pytest.fixture
 def comics(harness: ServiceHarness) -> None:
-    add_storefront(harness.app, make_storefront("comics", currency="USD", locales=["en", "ka"], default_locale="en"))
+    add_storefront(harness.app, make_storefront("comics", currency="USD", locales=["en", "ka"], default_locale="en",
+                                                shipping_zones=[ZONE]))
 
 
 async def place(customer: Customer, platform: FakePlatform, *, params: dict[str, str] | None = None,
@@ -69,3 +76,21 @@ class TestOrderLocale:
         assert [line["name"] for line in invoice.json()["lines"]] == [FOX_KA]
         pdf = await buyer.client.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=buyer.headers)
         assert FOX_KA in pdf_text(pdf.content)
+
+
+@pytest.mark.usefixtures("comics")
+class TestShippingMethodNames:
+    async def test_a_method_is_named_in_the_callers_language_and_the_order_keeps_it(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        buyer = customer.on("comics")
+        lamp = platform.product(price="10.00")
+        platform.fill_cart(customer.owner_id, (lamp, 1), storefront="comics")
+        for language, name in (("ka", "სტანდარტული"), ("en", "Standard"), ("fr", "Standard")):
+            response = await buyer.client.get("/api/v1/shipping-methods", params={"country": "GE"},
+                                              headers={**buyer.headers, "Accept-Language": language})
+            assert response.status_code == 200, response.text
+            assert [m["name"] for m in response.json()] == [name], language
+        order, _ = await place(customer, platform, **{"Accept-Language": "ka"})
+        assert order["shipping_method"]["name"] == "სტანდარტული"
+        order, _ = await place(customer, platform)
+        assert order["shipping_method"]["name"] == "Standard"

@@ -210,6 +210,12 @@ class ShippingMethod(ContractModel):
     amount: Decimal = Decimal("0")
     tiers: list[ShippingTier] = []
     free_over: Decimal | None = None
+    # Its name in the storefront's other languages (locale → name); a language without one: `name`.
+    names: dict[str, str] = {}
+
+    def name_in(self, locale: str | None) -> str:
+        """The name a customer reading in `locale` is shown (and an order placed in it keeps)."""
+        return self.names.get(locale, self.name) if locale else self.name
 
     @model_validator(mode="before")
     @classmethod

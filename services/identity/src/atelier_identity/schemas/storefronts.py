@@ -20,7 +20,6 @@ from pydantic import (
     model_validator,
 )
 
-from atelier_common import locales
 from atelier_common.contracts.identity import (
     ALL_KINDS,
     DEFAULT_GUEST_ACCOUNTS,
@@ -31,7 +30,15 @@ from atelier_common.contracts.identity import (
 )
 from atelier_identity import storefronts
 from atelier_identity.currencies import ISO_4217_CURRENCIES
-from atelier_identity.schemas._shared import Request, ShippingRate, TaxRate, TaxRates, _blank_to_none, _two_places
+from atelier_identity.schemas._shared import (
+    LocaleTag,
+    Request,
+    ShippingRate,
+    TaxRate,
+    TaxRates,
+    _blank_to_none,
+    _two_places,
+)
 from atelier_identity.schemas.shipping_zones import ShippingZones
 
 
@@ -42,14 +49,6 @@ def _currency(value: str) -> str:
     return code
 
 
-def _locale(value: str) -> str:
-    tag = locales.normalize(value)
-    if tag is None:
-        raise ValueError("Not a language tag (en, ka, pt-BR)")
-    return tag
-
-
-LocaleTag = Annotated[str, Field(max_length=12), AfterValidator(_locale)]
 Locales = Annotated[list[LocaleTag], Field(max_length=20), AfterValidator(lambda tags: list(dict.fromkeys(tags)))]
 
 
@@ -276,6 +275,13 @@ class StorefrontCreate(Request):
     def _default_locale_offered(self) -> StorefrontCreate:
         if self.locales and self.default_locale not in self.locales:
             self.locales = [self.default_locale, *self.locales]
+        # A shipping method's names are in the storefront's other languages (its `name` is the default's).
+        others = set(self.locales) - {self.default_locale}
+        for zone in self.shipping_zones:
+            for method in zone.methods:
+                if unknown := sorted(set(method.names) - others):
+                    raise ValueError(f"method {method.code!r}: names in {', '.join(unknown)}, a language the "
+                                     "storefront does not show besides its default")
         return self
 
     @field_validator("passkey")

@@ -170,7 +170,8 @@ class PlacementService(UseCase[OrdersContext]):
         # checked before anything is written.
         charged = charge(self.settings, storefront, lines, quote, shipping or billing, ships=ships,
                          method_code=data.shipping_method,
-                         method_id=str(data.shipping_method_id) if data.shipping_method_id else None)
+                         method_id=str(data.shipping_method_id) if data.shipping_method_id else None,
+                         locale=locale)
         if data.expected_total is not None and quantize(data.expected_total) != charged.priced.total:
             raise PriceChanged("The total changed since it was shown", details={
                 "shown_total": str(quantize(data.expected_total)), "current_total": str(charged.priced.total)})
@@ -431,18 +432,19 @@ class Charged:
 
 def charge(settings: OrdersSettings, storefront: Storefront, lines: Sequence[PricedLine], quote: rules.Quote,
            address: Mapping[str, Any] | None, *, ships: bool, method_code: str | None = None,
-           method_id: str | None = None) -> Charged:
+           method_id: str | None = None, locale: str | None = None) -> Charged:
     """What an order of `lines` costs on `storefront`, less what `quote` takes off each, sent to
     `address` (its `country` and `state`) by the method named (`chosen_method`): the one computation
     a placed order is charged by and a draft order's preview shows (`price_order`)."""
-    destination = shipping_quote(settings, storefront, lines, address, quote)
+    destination = shipping_quote(settings, storefront, lines, address, quote, locale)
     method = chosen_method(destination, method_code, method_id) if ships else None
     return Charged(lines=tuple(lines), quote=quote, destination=destination, method=method,
                    priced=price_order(lines, quote, destination, method))
 
 
 def shipping_quote(settings: OrdersSettings, storefront: Storefront, lines: Sequence[PricedLine],
-                   address: Mapping[str, Any] | None, quote: rules.Quote) -> destinations.ShippingQuote:
+                   address: Mapping[str, Any] | None, quote: rules.Quote,
+                   locale: str | None = None) -> destinations.ShippingQuote:
     """Shipping and tax of `lines`, less what `quote` takes off each, sent to `address`: the rule the
     order is charged by and `GET /shipping-methods` shows (`destinations.shipping_quote`)."""
     discounts = quote.line_discounts or tuple(Decimal("0") for _ in lines)
@@ -450,7 +452,7 @@ def shipping_quote(settings: OrdersSettings, storefront: Storefront, lines: Sequ
         storefront, country=(address or {}).get("country"), region=(address or {}).get("state"),
         lines=((line.product.kind, domain.line_total(line.unit_price, line.request.quantity) - discount,
                 line.request.quantity, line.attributes) for line, discount in zip(lines, discounts, strict=True)),
-        tax_inclusive_kinds=settings.tax_inclusive_kinds, shipping_cost=settings.shipping_cost)
+        tax_inclusive_kinds=settings.tax_inclusive_kinds, shipping_cost=settings.shipping_cost, locale=locale)
 
 
 def price_order(lines: Sequence[PricedLine], quote: rules.Quote, destination: destinations.ShippingQuote,
