@@ -470,6 +470,9 @@ class Promotion(SQLModel, table=True):
     usage_limit: int | None = None
     uses: int = 0
     usage_limit_per_customer: int | None = None
+    # Its name in its storefront's other languages (locale → name; `PromotionTerms.names`).
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'{}'")))
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from atelier_common.contracts.identity import ShippingZone
-from atelier_testing import ServiceHarness
+from atelier_testing import ServiceHarness, TestKeys
 from atelier_testing.pdf import pdf_text
 from atelier_testing.storefronts import add_storefront, make_storefront
 
-from ..conftest import Customer, FakePlatform
+from ..conftest import Customer, FakePlatform, assert_error
 from ..events.test_saga import paid
 
 FOX_KA = "მელია თოვლში"
@@ -94,3 +94,25 @@ class TestShippingMethodNames:
         assert order["shipping_method"]["name"] == "სტანდარტული"
         order, _ = await place(customer, platform)
         assert order["shipping_method"]["name"] == "Standard"
+
+
+@pytest.mark.usefixtures("comics")
+@pytest.mark.databases("sqlite", "postgres", why="PostgreSQL keeps the names as JSONB, read by a statement built once")
+class TestPromotionNames:
+    async def test_a_promotion_is_named_in_the_orders_language_and_other_languages_are_422(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, test_keys: TestKeys) -> None:
+        merchandiser = test_keys.staff_headers("merchandiser")
+        url = "/api/v1/staff/promotions"
+        body = {"storefront": "comics", "name": "Ten off", "kind": "percentage", "value": "10"}
+        refused = await harness.client.post(url, json={**body, "names": {"fr": "Dix"}}, headers=merchandiser)
+        assert_error(refused, 422, "LOCALE_NOT_OFFERED")
+        created = await harness.client.post(url, json={**body, "names": {"KA": "ათი პროცენტი"}}, headers=merchandiser)
+        assert created.status_code == 201, created.text
+        assert created.json()["names"] == {"ka": "ათი პროცენტი"}
+        order, _ = await place(customer, platform, **{"Accept-Language": "ka"})
+        assert [d["name"] for d in order["discounts"]] == ["ათი პროცენტი"]
+        order, _ = await place(customer, platform)
+        assert [d["name"] for d in order["discounts"]] == ["Ten off"]
+        patched = await harness.client.patch(f"{url}/{created.json()['id']}", json={"names": {"de": "Zehn"}},
+                                             headers=merchandiser)
+        assert_error(patched, 422, "LOCALE_NOT_OFFERED")
