@@ -89,6 +89,7 @@ async def put_product_translation(product_ref: str, locale: Locale, data: Transl
                status_code=status.HTTP_204_NO_CONTENT, responses={**STAFF_ONLY, **NOT_FOUND})
 async def delete_product_translation(product_ref: str, locale: Locale, staff: MerchandiserPrincipal,
                                      translations: TranslationServiceDep) -> Response:
+    """Remove the product's texts in `locale`: its own show there again (204 also when it had none)."""
     await translations.delete("product", product_ref, locale, staff=staff)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -97,6 +98,7 @@ async def delete_product_translation(product_ref: str, locale: Locale, staff: Me
             response_model=TranslationsRead, responses={**STAFF_ONLY, **NOT_FOUND})
 async def list_variant_translations(product_ref: str, variant_id: str, _staff: MerchandiserPrincipal,
                                     translations: TranslationReaderDep) -> TranslationsRead:
+    """The variant's name in each locale it has, and the locales it may have (its product's storefronts')."""
     return _read(*await translations.list("variant", product_ref, variant_id))
 
 
@@ -113,6 +115,7 @@ async def put_variant_translation(product_ref: str, variant_id: str, locale: Loc
                responses={**STAFF_ONLY, **NOT_FOUND})
 async def delete_variant_translation(product_ref: str, variant_id: str, locale: Locale, staff: MerchandiserPrincipal,
                                      translations: TranslationServiceDep) -> Response:
+    """Remove the variant's name in `locale` (204 also when it had none)."""
     await translations.delete("variant", product_ref, locale, variant_ref=variant_id, staff=staff)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -121,6 +124,7 @@ async def delete_variant_translation(product_ref: str, variant_id: str, locale: 
             response_model=TranslationsRead, responses={**STAFF_ONLY, **NOT_FOUND})
 async def list_category_translations(category_ref: str, _staff: MerchandiserPrincipal,
                                      translations: TranslationReaderDep) -> TranslationsRead:
+    """The category's texts in each locale it has, and the locales it may have."""
     return _read(*await translations.list("category", category_ref))
 
 
@@ -128,6 +132,7 @@ async def list_category_translations(category_ref: str, _staff: MerchandiserPrin
             response_model=TranslationRead, responses=WRITE)
 async def put_category_translation(category_ref: str, locale: Locale, data: TranslationWrite,
                                    staff: MerchandiserPrincipal, translations: TranslationServiceDep) -> Translation:
+    """The category's name and description in `locale` (replaced whole; a field left out shows the default text)."""
     return await translations.put("category", category_ref, locale, data, staff=staff)
 
 
@@ -135,5 +140,6 @@ async def put_category_translation(category_ref: str, locale: Locale, data: Tran
                status_code=status.HTTP_204_NO_CONTENT, responses={**STAFF_ONLY, **NOT_FOUND})
 async def delete_category_translation(category_ref: str, locale: Locale, staff: MerchandiserPrincipal,
                                       translations: TranslationServiceDep) -> Response:
+    """Remove the category's texts in `locale` (204 also when it had none)."""
     await translations.delete("category", category_ref, locale, staff=staff)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -38,6 +38,11 @@ class TranslationsRead(BaseModel):
     """A record's translations, and the locales it may have one in (its storefronts' languages
     other than their default)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "locales": ["ka"],
+         "results": [{"locale": "ka", "name": "მელია თოვლში", "description": None,
+                      "updated_at": "2026-11-30T10:00:00Z"}]}]})
+
     id: uuid.UUID
     locales: list[str] = Field(description="The locales a translation may be written in")
     results: list[TranslationRead]

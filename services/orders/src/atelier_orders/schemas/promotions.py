@@ -99,7 +99,7 @@ class _PromotionReadBase(_Read):
          "ends_at": "2026-09-01T00:00:00Z",
          "is_active": True, "combinable": False, "usage_limit": 100, "uses": 3, "usage_limit_per_customer": 1,
          "created_at": "2026-05-20T09:00:00Z", "updated_at": "2026-05-20T09:00:00Z",
-         "version": "9f2c4b1a7d3e5f60"}]})
+         "names": {"ka": "ზაფხული 10%"}, "version": "9f2c4b1a7d3e5f60"}]})
 
 
 # How the API answers the read shape's types, as it always has (docs/api.md#versioning: a field is
