@@ -100,7 +100,8 @@ class TestShippingMethodNames:
 @pytest.mark.databases("sqlite", "postgres", why="PostgreSQL keeps the names as JSONB, read by a statement built once")
 class TestPromotionNames:
     async def test_a_promotion_is_named_in_the_orders_language_and_other_languages_are_422(
-            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, test_keys: TestKeys) -> None:
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, test_keys: TestKeys,
+            service_headers: dict[str, str]) -> None:
         merchandiser = test_keys.staff_headers("merchandiser")
         url = "/api/v1/staff/promotions"
         body = {"storefront": "comics", "name": "Ten off", "kind": "percentage", "value": "10"}
@@ -116,3 +117,11 @@ class TestPromotionNames:
         patched = await harness.client.patch(f"{url}/{created.json()['id']}", json={"names": {"de": "Zehn"}},
                                              headers=merchandiser)
         assert_error(patched, 422, "LOCALE_NOT_OFFERED")
+        # The cart's quote names it in the language the cart was asked in.
+        lamp = platform.product(price="10.00")
+        for locale, name in (("ka", "ათი პროცენტი"), (None, "Ten off")):
+            quoted = await harness.client.post("/internal/promotions/quote", headers=service_headers, json={
+                "storefront": "comics", "owner_id": str(customer.owner_id), "locale": locale,
+                "lines": [{"product_id": lamp["id"], "unit_price": "10.00", "quantity": 1}]})
+            assert quoted.status_code == 200, quoted.text
+            assert [d["name"] for d in quoted.json()["discounts"]] == [name]

@@ -140,7 +140,8 @@ class ShippingOptionsService(PlacementService):
             if shipping.address_id is not None:
                 address = (await self._address(shipping.address_id, buyer))[0] or {}
                 country, region = address.get("country"), address.get("state")
-            options = await self.priced_options(buyer, storefront, lines, data.code, country=country, region=region)
+            options = await self.priced_options(buyer, storefront, lines, data.code, country=country, region=region,
+                                                locale=data.locale)
             chosen = options.chosen(shipping.method_id)
         except _DESTINATION_PROBLEMS as problem:
             if shipping.strict:
@@ -153,7 +154,7 @@ class ShippingOptionsService(PlacementService):
         if data.strict and options.promotions.code_problem is not None:
             raise_for(options.promotions.code_problem)
         zone = options.destination.zone
-        return {**quote_read(options.promotions, data.code), **priced_read(chosen.priced), "shipping": {
+        return {**quote_read(options.promotions, data.code, data.locale), **priced_read(chosen.priced), "shipping": {
             "address_id": shipping.address_id, "country": country, "region": region, "zone": zone.code if zone else None,
             "method_id": chosen.method.id if chosen.method else None,
             "method_name": chosen.method.name if chosen.method else None,

@@ -173,7 +173,7 @@ class PromotionQuotes(UseCase[OrdersContext]):
                         tax_class=line.tax_class)
              for line, discount in zip(data.lines, quote.line_discounts, strict=True)],
             destinations.storefront_tax(storefront, tax_inclusive_kinds=self.context.settings.tax_inclusive_kinds))
-        return {**quote_read(quote, data.code), **priced_read(priced)}
+        return {**quote_read(quote, data.code, data.locale), **priced_read(priced)}
 
 
 def priced_read(priced: charges.Priced) -> dict[str, Any]:
@@ -199,9 +199,10 @@ def frozen_discounts(quote: rules.Quote, locale: str | None = None) -> list[dict
     return [discount_of(applied, locale).model_dump(mode="json") for applied in quote.applied]
 
 
-def quote_read(quote: rules.Quote, code: str | None) -> dict[str, Any]:
+def quote_read(quote: rules.Quote, code: str | None, locale: str | None = None) -> dict[str, Any]:
+    """The cart's quote, its promotions named in the caller's `locale`."""
     return {"discount_total": quote.discount, "free_shipping": quote.free_shipping, "code": code,
-            "discounts": [discount_of(a) for a in quote.applied],
+            "discounts": [discount_of(a, locale) for a in quote.applied],
             "code_problem": None if quote.code_problem is None else {
                 "reason": quote.code_problem.problem.value, "message": quote.code_problem.message}}
 

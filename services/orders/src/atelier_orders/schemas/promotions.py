@@ -169,3 +169,5 @@ class PromotionQuoteRequest(_Input):
     shipping: QuoteShipping | None = None
     # The customer's client address (the cart's request's): wrong codes are counted per address too.
     client_ip: str | None = Field(default=None, max_length=64)
+    # The customer's language (the cart's request's): promotions and shipping methods are named in it.
+    locale: str | None = Field(default=None, max_length=35)
