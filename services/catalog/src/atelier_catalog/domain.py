@@ -300,10 +300,59 @@ class ProductFilter:
     # LOW_STOCK units) or `out` (tracked, none left).
     active: bool | None = None
     stock: str | None = None
+    # A search in a language other than the storefront's default (`Language.translated`): its
+    # translations match too, read with that language's text search configuration.
+    locale: str | None = None
 
 
 # What the console's "low stock" filter means: tracked and at most this many units left.
 LOW_STOCK = 5
+
+
+# -- languages ---------------------------------------------------------------------------------
+
+# What has texts per locale (`models.Translation.subject`).
+TRANSLATED = ("product", "variant", "category")
+
+# PostgreSQL's text search configurations, by language; any other (Georgian, say) is read with
+# `simple`: words lower-cased, no stemming, no stop words.
+SEARCH_CONFIGS = {
+    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek", "en": "english",
+    "es": "spanish", "eu": "basque", "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi",
+    "hu": "hungarian", "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian",
+    "ne": "nepali", "nl": "dutch", "no": "norwegian", "nb": "norwegian", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}
+
+
+def search_config(locale: str) -> str:
+    """The text search configuration of `locale`'s language (`simple` where PostgreSQL has none)."""
+    return SEARCH_CONFIGS.get(locale.split("-")[0].lower(), "simple")
+
+
+@dataclass(frozen=True)
+class Language:
+    """The language a read answers in: the caller's negotiated `locale` on a storefront whose own
+    texts are in `default`."""
+
+    locale: str
+    default: str
+
+    @property
+    def translated(self) -> bool:
+        """Whether translations are read at all (in the default language the record's own texts are)."""
+        return self.locale != self.default
+
+
+def translatable_locales(storefronts: Iterable[Storefront]) -> set[str]:
+    """The locales a record shown on `storefronts` may be translated into: each one's languages
+    other than its default (its own texts are in that one)."""
+    return {tag for storefront in storefronts for tag in storefront.languages if tag != storefront.default_locale}
+
+
+def translated_text(own: str, translation: str | None) -> str:
+    """Per field: the translation where it has one, else the record's own text."""
+    return translation if translation else own
 
 
 # -- the category tree --------------------------------------------------------------------------

@@ -107,3 +107,8 @@ class LocationNotEmpty(CatalogError):
 
 class InvalidTransfer(CatalogError):
     code, status, default_message = "INVALID_TRANSFER", 400, "A transfer moves units between two locations"
+
+
+class LocaleNotOffered(CatalogError):
+    code, status, default_message = ("LOCALE_NOT_OFFERED", 422,
+                                     "None of the record's storefronts shows this language")

@@ -434,3 +434,29 @@ class PriceListPrice(SQLModel, table=True):
     variant_id: uuid.UUID | None = Field(default=None, sa_column=Column(
         ForeignKey("product_variant.id", ondelete="CASCADE", name="fk_price_list_price_variant_id"), nullable=True))
     price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+
+
+class Translation(SQLModel, table=True):
+    """A product's, a variant's or a category's texts in one locale (docs/back-office.md#translations).
+    A field left null reads as the record's own text (the storefront's default language). Product and
+    variant rows carry their product (`product_id`: search reads a product's texts by it), category
+    rows their category; either goes with its record."""
+
+    __tablename__ = "translation"
+    __table_args__ = (
+        UniqueConstraint("subject", "subject_id", "locale", name="uq_translation_subject_locale"),
+        CheckConstraint("subject IN ('product', 'variant', 'category')", name="ck_translation_subject"),
+        Index("ix_translation_locale_product", "locale", "product_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subject: str = Field(max_length=16)
+    subject_id: uuid.UUID
+    locale: str = Field(max_length=12)
+    product_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_translation_product_id"), nullable=True))
+    category_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("category.id", ondelete="CASCADE", name="fk_translation_category_id"), nullable=True))
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))

@@ -7,11 +7,17 @@ from atelier_testing.staff import assert_staff_roles
 MERCHANDISER = {"merchandiser"}
 P = "/api/v1/products/{product_ref}"
 V, IMG = f"{P}/variants", f"{P}/images"
+# Whose texts a translation is: a product's, a variant's, a category's.
+TRANSLATED = (P, f"{V}/{{variant_id}}", "/api/v1/categories/{category_ref}")
 EXPECTED = {
     **{("POST", path): MERCHANDISER for path in ("/api/v1/products", f"{P}/stock", V, IMG, f"{IMG}/upload",
                                                  "/api/v1/categories", "/api/v1/products/import")},
     ("GET", "/api/v1/products/export.csv"): MERCHANDISER,
     ("GET", "/api/v1/products/low-stock"): MERCHANDISER,
+    ("GET", "/api/v1/products/translations.csv"): MERCHANDISER,
+    ("POST", "/api/v1/products/translations/import"): MERCHANDISER,
+    **{("GET", f"{path}/translations"): MERCHANDISER for path in TRANSLATED},
+    **{(method, f"{path}/translations/{{locale}}"): MERCHANDISER for method in ("PUT", "DELETE") for path in TRANSLATED},
     **{(method, "/api/v1/staff/price-lists"): MERCHANDISER for method in ("GET", "POST")},
     **{(method, "/api/v1/staff/price-lists/{price_list_id}"): MERCHANDISER for method in ("GET", "PATCH", "DELETE")},
     **{(method, "/api/v1/staff/locations"): MERCHANDISER for method in ("GET", "POST")},

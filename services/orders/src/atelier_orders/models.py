@@ -100,6 +100,10 @@ class Order(SQLModel, table=True):
     # (`domain.registers_buyer`: the storefront's `guest_accounts`, the buyer's `create_account`);
     # payments carries it to identity on `order.paid`. False for a signed-in buyer.
     register_buyer: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # The buyer's language when it was placed (`Storefront.locale_for`): its lines' names were
+    # snapshotted in it, and its mails and invoices name them so. None: placed before languages
+    # were kept, or in the storefront's default.
+    locale: str | None = Field(default=None, max_length=12)
     # How it ships and the tax applied, as placed: the storefront zone's method (code and
     # name; None: a storefront without zones, or nothing shipped), the zone, and the tax rate.
     # None on orders placed before they were kept.
@@ -478,6 +482,9 @@ class Promotion(SQLModel, table=True):
     usage_limit: int | None = None
     uses: int = 0
     usage_limit_per_customer: int | None = None
+    # Its name in its storefront's other languages (locale → name; `PromotionTerms.names`).
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'{}'")))
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

@@ -169,6 +169,7 @@ class OrderRepository:
         rows = await _INSERT_ORDER_AND_ENTRY.rows(self.session, {
             "o_anon_reader_id": None, "o_claimed_at": None,  # a new order has not been claimed
             "o_imported_from": None,  # placed here, not moved in
+            "o_locale": None,  # the storefront's default language unless the placing names one
             **{f"o_{name}": value for name, value in values.items()},
             "note": first_entry["note"], "actor": first_entry["actor"], "actor_id": first_entry["actor_id"]})
         if not rows:

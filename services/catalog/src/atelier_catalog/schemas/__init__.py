@@ -9,7 +9,8 @@
 - `transfer`: the import report;
 - `pricing`: the digital offers;
 - `price_lists`: customer groups' price lists;
-- `reviews`: reviews and wishlists.
+- `reviews`: reviews and wishlists;
+- `translations`: texts per locale.
 """
 
 from atelier_catalog.schemas._shared import (
@@ -66,6 +67,7 @@ from atelier_catalog.schemas.reviews import (
 )
 from atelier_catalog.schemas.stock import LowStockItem, LowStockRead, StockAdjustment, StockRead
 from atelier_catalog.schemas.transfer import ImportReportRead, ImportRowRead
+from atelier_catalog.schemas.translations import TranslationRead, TranslationsRead, TranslationWrite
 from atelier_catalog.schemas.variants import VariantCreate, VariantRead, VariantUpdate
 
 __all__ = [
@@ -121,6 +123,9 @@ __all__ = [
            "StockTransferRead",
            "StorefrontSlug",
            "Storefronts",
+           "TranslationRead",
+           "TranslationWrite",
+           "TranslationsRead",
            "VariantCreate",
            "VariantRead",
            "VariantUpdate",

@@ -30,7 +30,15 @@ from atelier_common.contracts.identity import (
 )
 from atelier_identity import storefronts
 from atelier_identity.currencies import ISO_4217_CURRENCIES
-from atelier_identity.schemas._shared import Request, ShippingRate, TaxRate, TaxRates, _blank_to_none, _two_places
+from atelier_identity.schemas._shared import (
+    LocaleTag,
+    Request,
+    ShippingRate,
+    TaxRate,
+    TaxRates,
+    _blank_to_none,
+    _two_places,
+)
 from atelier_identity.schemas.shipping_zones import ShippingZones
 
 
@@ -39,6 +47,9 @@ def _currency(value: str) -> str:
     if code not in ISO_4217_CURRENCIES:
         raise ValueError("Not an ISO 4217 currency code")
     return code
+
+
+Locales = Annotated[list[LocaleTag], Field(max_length=20), AfterValidator(lambda tags: list(dict.fromkeys(tags)))]
 
 
 def _distinct_origins(values: list[str]) -> list[str]:
@@ -256,7 +267,24 @@ class StorefrontCreate(Request):
     shipping_zones: ShippingZones = []
     # Who sells, as invoices name the seller; none: the storefront's `name` alone.
     legal: StorefrontLegalIn | None = None
+    # The languages its texts are shown in (the default among them); empty: `default_locale` alone.
+    locales: Locales = []
+    # The language of the catalog's own texts there, and of a caller who asks for none of `locales`.
+    default_locale: LocaleTag = "en"
     is_default: bool = False
+
+    @model_validator(mode="after")
+    def _default_locale_offered(self) -> StorefrontCreate:
+        if self.locales and self.default_locale not in self.locales:
+            self.locales = [self.default_locale, *self.locales]
+        # A shipping method's names are in the storefront's other languages (its `name` is the default's).
+        others = set(self.locales) - {self.default_locale}
+        for zone in self.shipping_zones:
+            for method in zone.methods:
+                if unknown := sorted(set(method.names) - others):
+                    raise ValueError(f"method {method.code!r}: names in {', '.join(unknown)}, a language the "
+                                     "storefront does not show besides its default")
+        return self
 
     @field_validator("passkey")
     @classmethod
@@ -314,6 +342,9 @@ class StorefrontUpdate(Request):
     shipping_zones: Annotated[ShippingZones | None, AfterValidator(_not_null)] = None
     # The whole block: what is sent replaces the current one; null removes it.
     legal: StorefrontLegalIn | None = None
+    # The whole list: what is sent replaces it.
+    locales: Annotated[Locales | None, AfterValidator(_not_null)] = None
+    default_locale: Annotated[LocaleTag | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 
@@ -394,6 +425,9 @@ class PublicStorefront(BaseModel):
     # What a guest's checkout page offers (docs/storefronts.md#guest-accounts): "offer" a box that
     # asks for an account (`POST /orders`' `create_account`), "create" says one will be made, "never" neither.
     guest_accounts: GuestAccounts = DEFAULT_GUEST_ACCOUNTS
+    # The languages it shows (the default first) and the default (docs/storefronts.md#languages).
+    locales: list[str] = ["en"]
+    default_locale: str = "en"
 
 
 class InternalStorefronts(BaseModel):

@@ -634,7 +634,7 @@ class OrderEdits(UseCase[OrdersContext]):
         storefront = await self.context.storefronts.get(order.storefront)
         priced = await PlacementService(self.session, self.context).priced_lines(
             [LineRequest(quantity=a.quantity, product_id=a.product_id, variant_id=a.variant_id)
-             for a in data.additions], storefront)
+             for a in data.additions], storefront, locale=order.locale)
         if kinds := [f"{line.sku}: a {line.product.kind} is not goods from stock" for line in priced
                      if not edit_rules.is_editable_kind(line.product.kind)]:
             raise InvalidEditLine(details={"fields": {"additions": kinds}})

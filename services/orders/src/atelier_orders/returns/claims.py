@@ -57,7 +57,7 @@ async def place_replacement(session: AsyncSession, original: OrderDetails, lines
         shipping_method=original.shipping_method, shipping_method_name=original.shipping_method_name,
         shipping_method_id=original.shipping_method_id, shipping_zone=original.shipping_zone,
         tax_rate=original.tax_rate, discounts=[], replaces_order_id=original.id, anon_reader_id=None,
-        claimed_at=None, imported_from=None, exchange_credit=ZERO)
+        claimed_at=None, imported_from=None, exchange_credit=ZERO, locale=original.locale)
     entry = history_entry(order_id, None, OrderStatus.PENDING, note=note, actor=Actor.STAFF, actor_id=staff.user_id,
                           now=now)
     order = await insert_numbered(session, fields, entry, attempts=attempts)
