@@ -91,6 +91,31 @@ class TestServedFromTheCache:
         on_default = await gateway.client.get("/api/v1/products/p1", headers=anon)
         assert "x-cache" not in on_default.headers and on_default.json()["service"] == "catalog"
 
+    async def test_two_languages_never_share_an_entry(self, gateway) -> None:
+        """A storefront with two languages: each negotiated locale is its own entry (`?locale=`
+        first, then `Accept-Language`, else the default), and the answer varies on `Accept-Language`."""
+        add_storefront(gateway.app, make_storefront("m", locales=["en", "ka"], default_locale="en"))
+        anon = {**gateway.keys.anon_headers(), **on_storefront("m")}
+        await gateway.client.get("/api/v1/products/x", params={"public": "1"}, headers=anon)
+        store = open_store(gateway.app.state.settings)
+        assert store is not None
+        path = "/api/v1/products/p1"
+        for locale, body in (("ka", '{"name": "მელია"}'.encode()), ("en", b'{"name": "Fox"}')):
+            headers = [(b"content-type", b"application/json"), (b"etag", etag_of(body)),
+                       (b"cache-control", b"public, no-cache"), (b"content-language", locale.encode()),
+                       (b"vary", b"Accept-Language")]
+            entry = Entry(await store.generations(["shop"]), ("shop",), headers, body)
+            await store.set(entry_key("http", b"testserver", path, b"", PUBLIC_AUDIENCE, b"m", locale), entry.encode(),
+                            ttl=30)
+        for accept, name in (("ka-GE, ka;q=0.9", "მელია"), ("en", "Fox"), ("fr", "Fox"), (None, "Fox"),
+                             ("ka", "მელია")):
+            seen = await gateway.client.get(path, headers={**anon, **({"Accept-Language": accept} if accept else {})})
+            assert (seen.headers.get("x-cache"), seen.json()["name"]) == ("hit", name), accept
+            assert "Accept-Language" in seen.headers["vary"]
+        georgian = await gateway.client.get(path, params={"locale": "ka"}, headers={**anon, "Accept-Language": "en"})
+        # `?locale=` is a key of its own (the query is in every key): the service answers it first.
+        assert "x-cache" not in georgian.headers
+
     async def test_a_revoked_token_is_refused_before_the_cache(self, gateway) -> None:
         await gateway.client.get("/api/v1/products/x", params={"public": "1"})
         await _store_page(gateway, "/api/v1/products/p2", b"{}")

@@ -105,6 +105,7 @@ async def test_the_three_lanes_derive_count_and_look_up_alike(start_gateway: Sta
         policies = StorefrontPolicies(anonymous_requests_per_minute=100, customer_requests_per_minute=100)
         add_storefront(gateway.app, make_storefront("b", policies=policies))
         add_storefront(gateway.app, make_storefront("c"))
+        add_storefront(gateway.app, make_storefront("m", locales=["en", "ka"], default_locale="en"))
         await poll_until(lambda: _true(the_proxy.feed is not None and the_proxy.feed.live), timeout=10)
         the_proxy._cacheable.add("/api/v1/products")  # as if catalog had answered it public
         keys = gateway.keys
@@ -115,8 +116,9 @@ async def test_the_three_lanes_derive_count_and_look_up_alike(start_gateway: Sta
         def auth(headers: dict[str, str]) -> tuple[bytes, bytes]:
             return b"authorization", headers["Authorization"].encode()
 
-        # (the request's headers, its storefront, shareable, audience, the budget it counts against)
-        matrix: list[tuple[list[tuple[bytes, bytes]], str, bool, str, str | None]] = [
+        # (the request's headers, its storefront, shareable, audience, the budget it counts against[,
+        # the negotiated locale in its key, its query])
+        matrix: list[tuple[Any, ...]] = [
             ([], "default", True, "public", None),
             ([(b"x-anonymous-token", anon)], "default", True, "public", None),
             ([(b"cookie", b"theme=dark; anon_token=" + anon)], "default", True, "public", None),
@@ -135,18 +137,34 @@ async def test_the_three_lanes_derive_count_and_look_up_alike(start_gateway: Sta
             ([(b"referer", b"https://c.example/shop"), (b"x-anonymous-token", anon)], "c", False, "public", None),
             ([(b"referer", b"https://b.example/shop"), (b"authorization", bearer)], "b", False, "public",
              "customer_requests_per_minute"),
+            # A storefront with two languages: the negotiated one is in the key (`?locale=` first).
+            ([(b"x-atelier-storefront", b"m")], "m", True, "public", None, "en"),
+            ([(b"x-atelier-storefront", b"m"), (b"accept-language", b"ka-GE,ka;q=0.9,en;q=0.5")], "m", True,
+             "public", None, "ka"),
+            ([(b"x-atelier-storefront", b"m"), (b"accept-language", b"fr")], "m", True, "public", None, "en"),
+            ([(b"x-atelier-storefront", b"m"), (b"accept-language", b"en")], "m", True, "public", None, "ka",
+             b"locale=ka"),
+            ([(b"x-atelier-storefront", b"m"), auth(keys.staff_headers()), (b"accept-language", b"ka")], "m", True,
+             "staff", None, "ka"),
+            # A single-language storefront's key has no locale, whatever the caller asks for.
+            ([(b"x-atelier-storefront", b"c"), (b"accept-language", b"ka")], "c", True, "public", None, "",
+             b"locale=ka"),
         ]
         spy = _Spy(the_proxy, monkeypatch)
-        for headers, slug, shareable, audience, budget in matrix:
+        keys_seen: set[str] = set()
+        for headers, slug, shareable, audience, budget, *language in matrix:
+            locale: str = language[0] if language else ""
+            query: bytes = language[1] if len(language) > 1 else b""
             # Stored as catalog stores it: what every lane must find, under the services' key.
-            body = f'{{"for": "{audience}@{slug}"}}'.encode()
-            key = entry_key("http", b"testserver", PATH, b"", audience, slug.encode())
+            body = f'{{"for": "{audience}@{slug}/{locale}"}}'.encode()
+            key = entry_key("http", b"testserver", PATH, query, audience, slug.encode(), locale)
+            keys_seen.add(key)
             await service.set(key, Entry(await service.generations(["shop"]), ("shop",),
                                          [(b"etag", etag_of(body)), (b"cache-control", b"public, no-cache")],
                                          body).encode(), ttl=60)
 
-            def scope(headers: list[tuple[bytes, bytes]] = headers) -> dict[str, Any]:
-                return {"type": "http", "method": "GET", "path": PATH, "raw_path": PATH.encode(), "query_string": b"",
+            def scope(headers: list[tuple[bytes, bytes]] = headers, query: bytes = query) -> dict[str, Any]:
+                return {"type": "http", "method": "GET", "path": PATH, "raw_path": PATH.encode(), "query_string": query,
                         "headers": [(b"host", b"testserver"), *headers], "scheme": "http",
                         "client": ("203.0.113.7", 5000), "server": ("127.0.0.1", 8000)}
 
@@ -185,6 +203,12 @@ async def test_the_three_lanes_derive_count_and_look_up_alike(start_gateway: Sta
                 assert spy.looked_up == [key]
             else:
                 assert now is None and spy.counted == []
+        # Each language its own entry (each row above got its own language's body from every lane):
+        # a Georgian answer is never an English caller's.
+        assert {key for key in keys_seen if key.endswith(("|m|en", "|m|ka"))} == {
+            entry_key("http", b"testserver", PATH, query, audience, b"m", locale)
+            for query, audience, locale in ((b"", "public", "en"), (b"", "public", "ka"), (b"locale=ka", "public", "ka"),
+                                            (b"", "staff", "ka"))}
     await service.client.delete([key async for key in service.client.scan_iter(match=f"{prefix}*")])
     await service.close()
 
@@ -195,9 +219,10 @@ async def test_the_three_lanes_derive_count_and_look_up_alike(start_gateway: Sta
 _RULE_ATTRIBUTES = {"resolve_for_sharing", "resolve_for_sharing_now", "access_claims", "known_claims",
                     "anon_valid", "mint_anon", "_anon_of", "_caller_limit", "_budget", "hit", "hit_now",
                     "rate_limits_enabled", "storefront_budget_scale", "rate_limit_per_ip", "rate_limit_default",
-                    "rate_limit_staff", "rate_limit_credentials_per_ip", "directory", "policies"}
+                    "rate_limit_staff", "rate_limit_credentials_per_ip", "directory", "policies", "cache_locale",
+                    "locale_for", "multilingual"}
 _RULE_NAMES = {"_audience", "audience_of", "entry_key", "needs_owner", "is_credential_path", "GROUP_CLAIM",
-               "GROUP_STOREFRONT_CLAIM", "ROLE_STAFF", "PUBLIC_AUDIENCE", "_cookie_value"}
+               "GROUP_STOREFRONT_CLAIM", "ROLE_STAFF", "PUBLIC_AUDIENCE", "_cookie_value", "query_locale"}
 _LANES = {"_proxy": "derive", "find_hit": "derive_known", "find_hit_now": "derive_now"}
 _DERIVES = set(_LANES.values())
 

@@ -1,6 +1,7 @@
 """Order edits in the console, in headless Chromium through the gateway: support lower a line of
 a paid order from the order page, preview the new total and the refund, then confirm; the order
-and its versions show the edit."""
+and its versions show the edit. Raising a paid order is confirmed too: its version shows the amount
+due and the payment link sent."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ async def test_support_preview_and_confirm_an_edit_from_the_order_page(platform:
     assert version["refund_amount"] in shown
 
 
-async def test_support_preview_raising_a_line_and_adding_a_product_with_the_amount_due(
+async def test_support_confirm_raising_a_paid_order_which_waits_for_the_amount_due(
         platform: Platform, api: httpx.AsyncClient) -> None:
     admin, auth = await staff(api), await customer(api)
     support = await staffer_account(api, admin, "support")
@@ -76,13 +77,23 @@ async def test_support_preview_raising_a_line_and_adding_a_product_with_the_amou
         due = page.locator("#edit-amount-due")
         await due.wait_for()
         assert expected["amount_due"] in (await due.inner_text())
-        await page.locator("#edit-not-confirmable").wait_for()
-        assert await page.get_by_role("button", name="Confirm the edit").count() == 0
+        await page.locator("#edit-payment-note").wait_for()
+        await page.get_by_role("button", name="Confirm the edit").click()
+        await status_says(page, "waits for the stock, then for the customer's payment")
+
+        async def awaiting() -> dict[str, object] | None:
+            [version] = (await api.get(f"/api/v1/staff/orders/{order['id']}/edits", headers=admin)).json()
+            return version if version["status"] == "awaiting_payment" else None
+
+        version = await poll(awaiting, timeout=40, message="the edit waiting for its payment")
+        await page.reload()
+        link = page.get_by_role("table", name="Versions").locator("a.edit-payment-link")
+        await link.wait_for()
+        assert await link.get_attribute("href") == version["payment_url"]
         watch.assert_clean()
 
     after = (await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()
     assert after["total_amount"] == order["total_amount"] and len(after["items"]) == 2
-    assert (await api.get(f"/api/v1/staff/orders/{order['id']}/edits", headers=admin)).json() == []
 
 
 async def test_support_add_a_product_to_an_unpaid_order_which_applies_once_its_stock_is_held(

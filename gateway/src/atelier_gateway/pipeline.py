@@ -5,7 +5,8 @@ lane that answers it.
 whether a shared cache may key on what chose it, its caller (verified claims, valid anonymous
 token, a token minted for it, client address), the limits it counts against (the install's
 per-caller limit, the storefront's budget, the credentials limit: docs/limits.md), and the cache
-audience and key it is looked up under (docs/caching.md). `Edge.count` and `Edge.count_now` count
+audience and key it is looked up under, with the caller's negotiated language on a storefront
+that has several (docs/caching.md). `Edge.count` and `Edge.count_now` count
 those limits. The three lanes of `atelier_gateway.proxy` take their request from here:
 
 - the full path (`Proxy._proxy`): `Edge.derive`, which may wait (a token verified, the storefronts
@@ -31,6 +32,7 @@ from starlette.types import Scope
 from atelier_common.auth import API_KEY_PREFIX, GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF, STOREFRONTS_CLAIM
 from atelier_common.cache import PUBLIC_AUDIENCE, audience_of, entry_key
 from atelier_common.errors import AtelierError, InvalidToken, RateLimited
+from atelier_common.locales import query_locale
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.telemetry import storefront_var
 from atelier_gateway.auth import EdgeAuth
@@ -159,8 +161,13 @@ class Edge:
             audience = PUBLIC_AUDIENCE if claims is None else _audience(claims)
         key = None
         if method == "GET":
-            key = entry_key(scope.get("scheme", "http"), h.host, path, scope["query_string"], audience,
-                            storefront.encode())
+            query: bytes = scope["query_string"]
+            # The caller's language, only where the storefront lists languages (docs/caching.md).
+            locale = ""
+            directory = self.storefronts.directory
+            if storefront in directory.with_languages and (record := directory.known(storefront)) is not None:
+                locale = record.cache_locale(query_locale(query), h.accept_language)
+            key = entry_key(scope.get("scheme", "http"), h.host, path, query, audience, storefront.encode(), locale)
         caller_limit = budget = credential_limit = None
         if self.settings.rate_limits_enabled:
             caller_limit = self._caller_limit(claims, ip)
@@ -283,6 +290,7 @@ class RequestHeaders:
     storefront: bytes | None = None
     origin: bytes | None = None
     referer: bytes | None = None
+    accept_language: bytes | None = None
     # An Origin or a body: only the full path answers the request (CORS answers an Origin, a body
     # is bounded there).
     full_path_only: bool = False
@@ -318,6 +326,8 @@ class RequestHeaders:
                 h.referer = value
             elif key == b"content-length" or key == b"transfer-encoding":
                 h.full_path_only = True
+            elif key == b"accept-language":
+                h.accept_language = value
         return h
 
 

@@ -49,7 +49,7 @@ from atelier_gateway.forwarded import ClientResolver, resolved_client
 from atelier_gateway.pipeline import Edge, EdgeRequest, RequestHeaders
 from atelier_gateway.routing import is_public_read, resolve
 from atelier_gateway.settings import GatewaySettings
-from atelier_gateway.storefronts import COMPAT_ROOT, VARY, StorefrontResolver
+from atelier_gateway.storefronts import COMPAT_ROOT, VARY, VARY_LANGUAGE, StorefrontResolver
 from atelier_gateway.upstream import HOP_BY_HOP, Upstream
 
 if TYPE_CHECKING:
@@ -261,9 +261,16 @@ class Hit:
 
 
 def _public_answer(response_headers: list[tuple[bytes, bytes]], shareable: bool) -> None:
-    """The edge rules of an answer a service declared public (the module doc)."""
-    response_headers[:] = [(k, v) for k, v in response_headers if k != b"vary"]
-    response_headers.append((b"vary", VARY))
+    """The edge rules of an answer a service declared public (the module doc). An answer in the
+    caller's negotiated language (a storefront with several) varies on `Accept-Language` too."""
+    kept, languages = [], False
+    for k, v in response_headers:
+        if k != b"vary":
+            kept.append((k, v))
+        elif b"accept-language" in v.lower():
+            languages = True
+    kept.append((b"vary", VARY_LANGUAGE if languages else VARY))
+    response_headers[:] = kept
     if not shareable:
         response_headers[:] = [(k, v) for k, v in response_headers if k != b"cache-control"]
         response_headers.append((b"cache-control", b"private, no-cache"))

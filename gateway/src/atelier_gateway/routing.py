@@ -40,6 +40,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/ledger": "payments",
     "/api/v1/staff/gift-cards": "payments",
     "/api/v1/staff/price-lists": "catalog",
+    # Stock locations, a product's units per location, transfers: catalog keeps the stock.
+    "/api/v1/staff/locations": "catalog",
+    "/api/v1/staff/stock-transfers": "catalog",
     # The first path of credit adjustments, kept as an alias of the documented
     # /staff/customers/{id}/credits (`SUBRESOURCES`, docs/back-office.md).
     "/api/v1/staff/credits": "generation",

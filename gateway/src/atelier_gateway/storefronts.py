@@ -23,6 +23,8 @@ COMPAT_ROOT = "atelier.compat_root"
 # compat profiles included, is in every cache's key anyway) and the encoding a CDN may add.
 # `Origin` is the other one: the CORS middleware appends it to every answer's `Vary`.
 VARY = b"Accept-Encoding, X-Atelier-Storefront"
+# A storefront with several languages: the answer is in the one `Accept-Language` negotiates.
+VARY_LANGUAGE = VARY + b", Accept-Language"
 
 
 def origin_of(value: str) -> str | None:

@@ -62,6 +62,8 @@ class FakePlatform:
         # (product id, storefront, customer group) → what the group pays there (price lists).
         self.group_prices: dict[tuple[str, str, str], str] = {}
         self.lookups: list[dict[str, Any]] = []
+        # (product or variant id, locale) → its name translated there (catalog's translations).
+        self.translated_names: dict[tuple[str, str], str] = {}
         # Cart keeps one cart per owner and storefront: the lines by storefront, then by owner.
         self.storefront_carts: dict[str, dict[uuid.UUID, list[dict[str, Any]]]] = {}
         self.addresses: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = {}
@@ -151,7 +153,13 @@ class FakePlatform:
                 self.lookups.append(body)
                 ids, skus = set(body.get("ids", [])), set(body.get("skus", []))
                 where = (body.get("storefront"), body.get("customer_group"))
-                return {"results": [{**p, "price": self.group_prices.get((p["id"], *where), p["price"])}
+                locale = body.get("locale")
+
+                def named(thing: dict[str, Any]) -> str:
+                    return self.translated_names.get((thing["id"], locale), thing["name"]) if locale else thing["name"]
+
+                return {"results": [{**p, "price": self.group_prices.get((p["id"], *where), p["price"]),
+                                     "name": named(p), "variants": [{**v, "name": named(v)} for v in p["variants"]]}
                                     for p in self.products.values() if p["id"] in ids or p["sku"] in skus]}
         elif name == "cart":
             # `?storefront=<slug>`: the owner's cart on that storefront (without it: the default's).

@@ -56,7 +56,17 @@ class FakeOrders:
         self.echo_storefront = True
         # The skus orders refuses as out of stock (409 INSUFFICIENT_STOCK).
         self.sold_out: set[str] = set()
+        # Edits of paid orders, by (order id, edit id): what they leave due and their status.
+        self.edits: dict[tuple[str, str], dict[str, Any]] = {}
         self.app = self._build()
+
+    def add_edit(self, order: dict[str, Any], *, amount_due: str = "12.00",
+                 status: str = "awaiting_payment") -> dict[str, Any]:
+        """An edit of `order` (a paid one) that leaves `amount_due` to pay, as orders reads it."""
+        edit = {"id": str(uuid.uuid4()), "version": 1, "status": status, "amount_due": amount_due,
+                "currency": order["currency"], "expires_at": None}
+        self.edits[(order["id"], edit["id"])] = edit
+        return edit
 
     def add(self, owner_id: uuid.UUID, *, user_id: uuid.UUID | None = None, total: str = "85.50",
             currency: str = "USD", status: str = "awaiting_payment", items: list[dict[str, Any]] | None = None,
@@ -96,6 +106,16 @@ class FakeOrders:
                 return JSONResponse({"error": {"code": "NOT_FOUND", "message": "Order not found"}}, status_code=404)
             order = self.orders[order_id]
             return JSONResponse({**order, **order_readings(order["status"])})
+
+        @app.get("/internal/orders/{order_id}/edits/{edit_id}")
+        async def get_edit(order_id: str, edit_id: str, request: Request) -> JSONResponse:
+            if not authorised(request):
+                return JSONResponse({"error": {"code": "AUTHENTICATION_REQUIRED"}}, status_code=401)
+            edit = self.edits.get((order_id, edit_id))
+            if edit is None:
+                return JSONResponse({"error": {"code": "NOT_FOUND", "message": "Order not found"}}, status_code=404)
+            order = self.orders[order_id]
+            return JSONResponse({**edit, "order": {**order, **order_readings(order["status"])}})
 
         @app.post("/internal/orders")
         async def create_order(request: Request) -> JSONResponse:

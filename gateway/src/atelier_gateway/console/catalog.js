@@ -1,6 +1,6 @@
 // Merchandising: the product list (search, filters, pages, stock inline), the product editor
-// (fields, variants, images, storefronts, stock, active) and the CSV round trip (export, dry run,
-// apply). Every read and write is a call of the catalog's staff API; nothing from it becomes HTML.
+// (fields, variants, images, storefronts, stock, active, translations) and the CSV round trip
+// (export, dry run, apply). Every read and write is a call of the catalog's staff API; nothing from it becomes HTML.
 
 import { call, get, hasRole } from "./api.js";
 import { filterForm, hashWith, PAGE_SIZE, V1 } from "./kit.js";
@@ -167,7 +167,8 @@ async function editor(root, ctx) {
   if (creating) return;
 
   root.append(variantsSection(product, ctx), imagesSection(product, ctx), h("section", { "aria-label": "Stock" },
-    h("h2", {}, "Stock"), stockForm(product, product.variants || [], false)), otherCurrencySection(product, ctx));
+    h("h2", {}, "Stock"), stockForm(product, product.variants || [], false)), await translationsSection(product, ctx),
+  otherCurrencySection(product, ctx));
   if (product.is_active) {
     root.append(h("div", { class: "actions" }, actionButton("Deactivate product", async () => {
       await call("DELETE", `${V1}/products/${product.id}`);
@@ -266,6 +267,60 @@ function imagesSection(product, ctx) {
     } catch (error) { showError(error); } finally { button.disabled = false; }
   });
   section.append(el);
+  return section;
+}
+
+// The product's texts in its storefronts' other languages, each beside the default text: a form per
+// locale (name, description, each variant's name); an empty field shows the default text there.
+async function translationsSection(product, ctx) {
+  const section = h("section", { "aria-label": "Translations" }, h("h2", {}, "Translations"));
+  const base = `${V1}/products/${product.id}`;
+  const variants = product.variants || [];
+  const [own, ...ofVariants] = await Promise.all([get(`${base}/translations`),
+    ...variants.map((v) => get(`${base}/variants/${v.id}/translations`))]);
+  if (!own.locales.length) {
+    section.append(h("p", { class: "muted" }, "None of its storefronts shows another language than its default. "
+      + "Add languages to a storefront (Storefronts, Languages) to translate its products."));
+    return section;
+  }
+  for (const locale of own.locales) {
+    const mine = own.results.find((t) => t.locale === locale) || {};
+    const variantText = (i) => (ofVariants[i].results.find((t) => t.locale === locale) || {}).name || "";
+    const original = h("dl", { class: "facts", id: `default-text-${locale}` },
+      h("dt", {}, "Name"), h("dd", {}, product.name),
+      h("dt", {}, "Description"), h("dd", {}, product.description || "—"),
+      variants.map((v) => [h("dt", {}, `Variant ${v.sku}`), h("dd", {}, v.name)]));
+    const el = form({
+      id: `translation-form-${locale}`, legend: `In ${locale}`, submit: `Save ${locale}`,
+      fields: [{ name: "name", label: `Name in ${locale}`, value: mine.name || "" },
+               { name: "description", label: `Description in ${locale}`, type: "textarea", rows: 4,
+                 value: mine.description || "" },
+               ...variants.map((v, i) => ({ name: `variant_${v.id}`, label: `Variant ${v.sku} in ${locale}`,
+                                            value: variantText(i) }))],
+      onSubmit: async (values) => {
+        await call("PUT", `${base}/translations/${locale}`, { body: { name: values.name || null,
+                                                                      description: values.description || null } });
+        for (const [i, v] of variants.entries()) {
+          const name = values[`variant_${v.id}`];
+          if (name === variantText(i)) continue;
+          const path = `${base}/variants/${v.id}/translations/${locale}`;
+          await (name ? call("PUT", path, { body: { name } }) : call("DELETE", path));
+        }
+        await go(`#/catalog/${product.id}`, ctx, `Saved the ${locale} texts.`);
+      },
+    });
+    // What is typed is in that language (spelling, a screen reader's voice).
+    for (const input of el.querySelectorAll("input[type=text], textarea")) input.setAttribute("lang", locale);
+    section.append(h("div", { class: "side-by-side" },
+      h("div", {}, h("h3", {}, "Default text"), original), h("div", {}, el)));
+    if (own.results.some((t) => t.locale === locale)) {
+      section.append(h("div", { class: "actions" }, actionButton(`Remove the ${locale} texts`, async () => {
+        await call("DELETE", `${base}/translations/${locale}`);
+        for (const v of variants) await call("DELETE", `${base}/variants/${v.id}/translations/${locale}`);
+        await go(`#/catalog/${product.id}`, ctx, `Removed the ${locale} texts: the default text shows.`);
+      }, { class: "secondary" })));
+    }
+  }
   return section;
 }
 

@@ -2,9 +2,10 @@
 // gains a catalog line. The form takes each line's new quantity, a product (or variant) to add and a
 // reason; Preview asks orders for the order as it would be (re-priced by the same rules, its
 // promotions judged again), the refund and the amount due, changing nothing; Confirm applies the
-// same edit (one that adds units waits for catalog to hold them: pending). Adding units to a paid
-// order is previewed only (charging the difference is not there yet), so it gets no Confirm button.
-// The versions kept are listed above the form, with their status.
+// same edit (one that adds units waits for catalog to hold them: pending; one that raises a paid
+// order's total then waits for the customer to pay the difference through a mailed link:
+// awaiting_payment). The versions kept are listed above the form, with their status and the amount
+// due with the state of its payment link (waiting until, paid, refused).
 
 import { call, get, hasRole } from "./api.js";
 import { V1, write } from "./kit.js";
@@ -12,6 +13,18 @@ import { actionButton, facts, form, h, money, table, when } from "./ui.js";
 
 const EDITABLE = new Set(["awaiting_payment", "paid", "processing"]);
 const PAID = new Set(["paid", "processing"]);
+
+// What an edit left due and where its payment stands.
+function dueOf(e) {
+  if (Number(e.amount_due) <= 0) return "—";
+  const due = money(e.amount_due, e.currency);
+  if (e.status === "awaiting_payment") {
+    return h("span", { class: "edit-due" }, `${due} due until ${when(e.expires_at)}: `,
+             h("a", { href: e.payment_url, class: "edit-payment-link" }, "payment link sent"));
+  }
+  if (e.paid_at) return `${due} paid ${when(e.paid_at)}`;
+  return `${due} not paid`;
+}
 
 const changeText = (c) => `${c.name} (${c.sku}) ${c.old_quantity} → ${c.new_quantity}`;
 
@@ -23,7 +36,8 @@ export async function editsOf(order, ctx) {
     { label: "Changes", value: (e) => e.changes.map(changeText).join("; ") }, { label: "Reason", value: (e) => e.reason },
     { label: "Status", value: (e) => (e.note ? `${e.status}: ${e.note}` : e.status) },
     { label: "Total", value: (e) => `${money(e.old_total, e.currency)} → ${money(e.new_total, e.currency)}` },
-    { label: "Refund", value: (e) => money(e.refund_amount, e.currency) + (e.refunded_at ? " (refunded)" : ""), num: true }],
+    { label: "Refund", value: (e) => money(e.refund_amount, e.currency) + (e.refunded_at ? " (refunded)" : ""), num: true },
+    { label: "Amount due", value: dueOf }],
     versions, "Never edited.")];
   if (!hasRole("support", "finance") || !EDITABLE.has(order.status)) return out;
   out.push(editForm(order, ctx));
@@ -49,19 +63,29 @@ function editForm(order, ctx) {
     onSubmit: async (values) => {
       const body = { changes: changes(values), additions: additions(values), reason: values.reason };
       const preview = await call("POST", `${V1}/staff/orders/${order.id}/edits/preview`, { body });
-      const adds = preview.lines.some((l) => l.new_quantity > l.old_quantity);
-      result.replaceChildren(...previewOf(preview), adds && PAID.has(order.status)
-        ? h("p", { id: "edit-not-confirmable" }, "Adding units to a paid order cannot be confirmed yet: the difference would have to be charged.")
-        : h("div", { class: "actions" }, actionButton("Confirm the edit",
-          () => write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/edits`, { body }),
-                      (r) => (r.edit.status === "pending"
-                        ? `Edit v${r.edit.version} waits for the stock: total ${money(r.total, r.currency)} once held.`
-                        : `Order edited (v${r.edit.version}): total ${money(r.total, r.currency)}, refund ${money(r.refund, r.currency)}.`)),
+      const due = Number(preview.amount_due) > 0 && PAID.has(order.status);
+      result.replaceChildren(...previewOf(preview), ...(due
+        ? [h("p", { id: "edit-payment-note" }, `Once confirmed, the customer is mailed a link that pays ${money(preview.amount_due, preview.currency)}; the edit applies when it is paid.`)]
+        : []), h("div", { class: "actions" }, actionButton("Confirm the edit",
+          () => write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/edits`, { body }), confirmedText),
           { id: "confirm-edit" })));
     },
   });
   el.append(result);
   return el;
+}
+
+function confirmedText(r) {
+  const total = money(r.total, r.currency);
+  if (r.edit.status === "pending") {
+    return Number(r.amount_due) > 0
+      ? `Edit v${r.edit.version} waits for the stock, then for the customer's payment of ${money(r.amount_due, r.currency)}.`
+      : `Edit v${r.edit.version} waits for the stock: total ${total} once held.`;
+  }
+  if (r.edit.status === "awaiting_payment") {
+    return `Edit v${r.edit.version} waits for the customer's payment of ${money(r.amount_due, r.currency)} (payment link sent).`;
+  }
+  return `Order edited (v${r.edit.version}): total ${total}, refund ${money(r.refund, r.currency)}.`;
 }
 
 function previewOf(p) {

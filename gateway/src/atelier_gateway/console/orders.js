@@ -114,6 +114,8 @@ async function orderDetail(root, ctx) {
     { label: "Item", value: (i) => i.variant_name ? `${i.name} (${i.variant_name})` : i.name },
     { label: "SKU", value: (i) => i.sku }, { label: "Kind", value: (i) => i.kind },
     { label: "Quantity", value: (i) => i.quantity, num: true },
+    // Where its units ship from: catalog's stock locations, as it reserved them (a split line names two).
+    { label: "Ships from", value: (i) => (i.ships_from ? i.ships_from.map((s) => `${s.location} × ${s.quantity}`).join(", ") : "—") },
     { label: "Unit price", value: (i) => money(i.unit_price, order.currency), num: true },
     { label: "Line total", value: (i) => money(i.line_total, order.currency), num: true }], order.items));
   root.append(h("h2", {}, "Status history"), table("Status history", [

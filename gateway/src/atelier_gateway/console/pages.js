@@ -15,6 +15,7 @@ import { draftOrders } from "./drafts.js";
 import { giftCards } from "./giftcards.js";
 import { jobs } from "./jobs.js";
 import { ledger } from "./ledger.js";
+import { locations } from "./locations.js";
 import { ordersPage } from "./orders.js";
 import { priceLists } from "./pricelists.js";
 import { promotions } from "./promotions.js";
@@ -34,6 +35,7 @@ export const PAGES = [
   { path: "catalog", title: "Catalog", roles: [], render: catalogPage },
   { path: "categories", title: "Categories", roles: [], render: categoriesPage },
   { path: "price-lists", title: "Price lists", roles: ["merchandiser"], render: priceLists },
+  { path: "locations", title: "Stock locations", roles: ["merchandiser"], render: locations },
   { path: "customer-groups", title: "Customer groups", roles: ["support", "merchandiser"], render: customerGroups },
   { path: "promotions", title: "Promotions", roles: ["merchandiser"], render: promotions },
   { path: "shipping-zones", title: "Shipping zones", roles: ["merchandiser"], render: shippingZones },

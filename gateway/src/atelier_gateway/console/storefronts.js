@@ -2,7 +2,7 @@
 // settings: origins (the sites CORS lets in), currency, tax, mail sender, frontend links, compat
 // profile, whether a guest's paid order registers its buyer (guest_accounts), its policies
 // (contracts.identity.StorefrontPolicies), the seller's legal details its invoices print
-// (contracts.identity.StorefrontLegal), and its shipping zones.
+// (contracts.identity.StorefrontLegal), its languages (locales, default_locale) and its shipping zones.
 
 import { ApiError, call, get, schemaDescriptions, schemaHas } from "./api.js";
 import { V1 } from "./kit.js";
@@ -25,6 +25,7 @@ const POLICIES = [
   ["low_stock_threshold", "Low stock at or below", "int"],
   ["alert_emails", "Low-stock alert emails (space-separated)", "list"],
   ["tracking_number_required", "Orders ship with a tracking number", "tristate"],
+  ["customer_order_edits", "Customers may lower their own orders before processing", "tristate"],
 ];
 const TRISTATE = [["", "The install's setting"], ["true", "yes"], ["false", "no"]];
 // contracts.identity.GuestAccounts; "offer" is the default (docs/storefronts.md#guest-accounts).
@@ -100,6 +101,7 @@ async function storefrontPage(root, ctx, slug) {
   const policies = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "policies");
   const legal = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "legal");
   const guestAccounts = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "guest_accounts");
+  const languages = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "locales");
   root.append(h("p", {}, link("#/storefronts", "← Storefronts")), h("h1", {}, s ? `Storefront ${s.name}` : "New storefront"));
   const tax = (s && s.tax) || {};
   const paths = (s && s.link_paths) || {};
@@ -125,6 +127,11 @@ async function storefrontPage(root, ctx, slug) {
     { name: "verified_email_optional", label: "No verified email needed", type: "checkbox", checked: !!(s && s.verified_email_optional) },
     { name: "guest_accounts", label: "Guest accounts (a guest's paid order)", type: "select",
       value: (s && s.guest_accounts) || "offer", options: GUEST_ACCOUNTS },
+    { name: "default_locale", label: "Default language (its catalog's own texts)", value: (s && s.default_locale) || "en",
+      placeholder: "e.g. en" },
+    { name: "locales", label: "Languages shown (space-separated, the default among them)",
+      value: s && s.locales ? s.locales.join(" ") : "", placeholder: "e.g. en ka",
+      hint: "Empty: the default language alone. Products and categories are translated on their pages." },
     ...POLICIES.map((p) => policyField(p, s && s.policies ? s.policies[p[0]] : null, hints[p[0]])),
     ...legalFields((s && s.legal) || {}),
   ];
@@ -143,6 +150,7 @@ async function storefrontPage(root, ctx, slug) {
       if (await policies()) body.policies = Object.fromEntries(POLICIES.map((p) => [p[0], policyValue(p, values)]));
       if (await legal()) body.legal = legalValue(values);
       if (await guestAccounts()) body.guest_accounts = values.guest_accounts;
+      if (await languages()) Object.assign(body, { default_locale: values.default_locale || "en", locales: words(values.locales) });
       if (!s) body.slug = values.slug;
       const saved = s ? await call("PATCH", `${V1}/storefronts/${encodeURIComponent(s.slug)}`, { body })
         : await call("POST", `${V1}/storefronts`, { body });
@@ -158,6 +166,7 @@ async function storefrontPage(root, ctx, slug) {
   const legalRows = LEGAL.map((name) => el.querySelector(`[name="${name}"]`).closest(".field"));
   if (!await legal()) for (const field of legalRows) field.hidden = true;
   if (!await guestAccounts()) el.querySelector('[name="guest_accounts"]').closest(".field").hidden = true;
+  if (!await languages()) for (const name of ["default_locale", "locales"]) el.querySelector(`[name="${name}"]`).closest(".field").hidden = true;
   if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s));
 }
 

@@ -37,7 +37,7 @@ from atelier_common.internal import InternalApi
 from atelier_common.settings import AtelierSettings, PricingSettings
 from atelier_common.state import app_state
 
-__all__ = ["STOREFRONT_HEADER", "CurrentStorefront", "Storefront", "StorefrontDirectory", "UnknownStorefront",
+__all__ = ["STOREFRONT_HEADER", "CallerLocale", "CurrentStorefront", "Storefront", "StorefrontDirectory", "UnknownStorefront",
            "fallback_storefront", "subscribe_storefronts"]
 
 log = logging.getLogger("atelier.storefronts")
@@ -84,6 +84,9 @@ class StorefrontDirectory:
         self._loading: asyncio.Task[None] | None = None
         # Grows with every change: the gateway rebuilds its origin and profile maps when it moves.
         self.version = 0
+        # The slugs of the storefronts that list languages (`Storefront.locales`): a cache hit of
+        # any other one asks nothing more of the copy (`Storefront.cache_locale`).
+        self.with_languages: set[str] = set()
         # `default` as of `version`: every cache hit the gateway answers asks for it.
         self._default: tuple[int, Storefront] | None = None
 
@@ -104,6 +107,10 @@ class StorefrontDirectory:
                 if other.is_default and slug != storefront.slug:
                     self._by_slug[slug] = other.model_copy(update={"is_default": False})
         self._by_slug[storefront.slug] = storefront
+        if storefront.locales:
+            self.with_languages.add(storefront.slug)
+        else:
+            self.with_languages.discard(storefront.slug)
         self.version += 1
         return True
 
@@ -112,6 +119,7 @@ class StorefrontDirectory:
         if known is not None and known.revision > revision:
             return False
         self._by_slug.pop(slug, None)
+        self.with_languages.discard(slug)
         self._deleted[slug] = max(revision, self._deleted.get(slug, -1))
         self.version += 1
         return True
@@ -265,3 +273,12 @@ async def _current_storefront(request: Request) -> Storefront:
 
 # The storefront of this request (the slug the gateway resolved; the default without one).
 CurrentStorefront = Annotated[Storefront, Depends(_current_storefront)]
+
+
+async def _caller_locale(request: Request, storefront: CurrentStorefront) -> str:
+    return storefront.locale_for(request.query_params.get("locale"), request.headers.get("accept-language"))
+
+
+# The caller's language on this request's storefront: `?locale=`, then `Accept-Language`, else its
+# default (`Storefront.locale_for`; docs/api.md#languages).
+CallerLocale = Annotated[str, Depends(_caller_locale)]

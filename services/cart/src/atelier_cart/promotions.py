@@ -93,14 +93,15 @@ class OrdersClient:
     async def quote(self, storefront: str, owner_id: uuid.UUID, user_id: uuid.UUID | None, code: str | None,
                     lines: Sequence[CartLine], *, strict: bool = False, shipping: ShippingChoice | None = None,
                     strict_shipping: bool = False, client_ip: str | None = None,
-                    group: str | None = None) -> CartDiscount:
+                    group: str | None = None, locale: str | None = None) -> CartDiscount:
         """What the lines save and, sent to `shipping`, what their order charges, for a customer of
         `group` (their customer group on `storefront`: promotions may be for some groups). `strict`: a
         code that does not apply is orders' 4xx (a wrong one counted against the caller and
-        `client_ip`); `strict_shipping`: so is a destination or method that does not do."""
+        `client_ip`); `strict_shipping`: so is a destination or method that does not do. `locale`:
+        the caller's language, which orders names the promotions and shipping methods in."""
         body: dict[str, Any] = {
             "storefront": storefront, "owner_id": str(owner_id), "user_id": str(user_id) if user_id else None,
-            "customer_group": group, "code": code, "strict": strict, "client_ip": client_ip,
+            "customer_group": group, "code": code, "strict": strict, "client_ip": client_ip, "locale": locale,
             "shipping": shipping.quote_body(strict=strict_shipping) if shipping is not None else None,
             "lines": [{"product_id": str(line.product_id), "variant_id": str(line.variant_id) if line.variant_id
                        else None, "unit_price": str(line.unit_price), "quantity": line.quantity,

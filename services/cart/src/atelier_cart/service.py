@@ -200,19 +200,21 @@ class CartService(UseCase[CartContext]):
     # -- the customer's cart -----------------------------------------------------------------
 
     async def view(self, owner_id: uuid.UUID, storefront: Storefront, *, anonymous: bool = False,
-                   group: str | None = None) -> CartContents:
+                   group: str | None = None, locale: str | None = None) -> CartContents:
         """The owner's cart on `storefront`; a first visit creates it (empty, in the storefront's
         currency), so its id stays the same. `anonymous`: the owner is an anonymous visitor (their
         cart may expire, see housekeeping). `group`, here and in every use case that answers the
         cart: the owner's customer group on `storefront` (the token's), which promotions for
-        customer groups are judged by."""
+        customer groups are judged by; `locale`: the caller's language, which orders names the
+        promotions and shipping methods in."""
         # A guest's first request: plain rows, one statement on PostgreSQL (`get_or_create_with_lines`).
         cart = await self.carts.get_or_create_with_lines(owner_id, storefront.slug, storefront.currency,
                                                          anonymous=anonymous)
-        return await self._promoted(self._read(cart, owner_id, storefront), anonymous, group)
+        return await self._promoted(self._read(cart, owner_id, storefront), anonymous, group, locale)
 
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, storefront: Storefront, *,
-                       anonymous: bool = False, group: str | None = None) -> CartContents:
+                       anonymous: bool = False, group: str | None = None,
+                       locale: str | None = None) -> CartContents:
         """`group`: the caller's customer group: a new line is frozen at what that group pays
         (catalog's price lists, asked before the cart is locked); everybody else's at the product's price."""
         group_price = await self._group_price(data, storefront, group)
@@ -258,7 +260,7 @@ class CartService(UseCase[CartContext]):
         kinds = {(item.product_id, item.variant_id): item.kind for item in items if item.kind is not None}
         return await self._promoted(CartContents(
             id=cart.id, owner_id=owner_id, storefront=storefront.slug, currency=cart.currency, items=items,
-            totals=self._totals(items, kinds, storefront)), anonymous, group)
+            totals=self._totals(items, kinds, storefront)), anonymous, group, locale)
 
     async def _group_price(self, data: CartItemCreate, storefront: Storefront, group: str | None) -> Decimal | None:
         if group is None or self.context.catalog is None:
@@ -268,7 +270,7 @@ class CartService(UseCase[CartContext]):
 
     async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate,
                               storefront: Storefront, *, anonymous: bool = False,
-                              group: str | None = None) -> CartContents:
+                              group: str | None = None, locale: str | None = None) -> CartContents:
         cart, line = await self._locked_line(owner_id, item_id, storefront, anonymous)
         # A line whose product its storefront stopped offering is treated like one whose product
         # went inactive: it stays until removed (or refused at checkout), and cannot be changed.
@@ -278,30 +280,31 @@ class CartService(UseCase[CartContext]):
         now = utcnow()
         await self.carts.set_quantity(line, data.quantity, now)
         await self.carts.touch(cart, now)
-        return await self._promoted(self._read(cart, owner_id, storefront), anonymous, group)
+        return await self._promoted(self._read(cart, owner_id, storefront), anonymous, group, locale)
 
     async def remove_item(self, owner_id: uuid.UUID, item_id: uuid.UUID, storefront: Storefront, *,
-                          anonymous: bool = False, group: str | None = None) -> CartContents:
+                          anonymous: bool = False, group: str | None = None,
+                       locale: str | None = None) -> CartContents:
         cart, line = await self._locked_line(owner_id, item_id, storefront, anonymous)
         await self.carts.delete_line(line)
         cart.lines.remove(line)
         await self.carts.touch(cart, utcnow())
-        return await self._promoted(self._read(cart, owner_id, storefront), anonymous, group)
+        return await self._promoted(self._read(cart, owner_id, storefront), anonymous, group, locale)
 
     async def clear(self, owner_id: uuid.UUID, storefront: Storefront, *, anonymous: bool = False,
-                    group: str | None = None) -> CartContents:
+                    group: str | None = None, locale: str | None = None) -> CartContents:
         cart, _ = await self.carts.lock(owner_id, storefront.slug, utcnow(), create_in=storefront.currency,
                                         anonymous=anonymous, lines=False)
         assert cart is not None  # created if missing
         await self.carts.clear(cart.id)
         await self.carts.touch(cart, utcnow())
-        return await self._promoted(self._read(cart, owner_id, storefront), anonymous, group)
+        return await self._promoted(self._read(cart, owner_id, storefront), anonymous, group, locale)
 
     # -- the discount code -------------------------------------------------------------
 
     async def apply_code(self, owner_id: uuid.UUID, code: str, storefront: Storefront, *,
                          anonymous: bool = False, client_ip: str | None = None,
-                         group: str | None = None) -> CartContents:
+                         group: str | None = None, locale: str | None = None) -> CartContents:
         """Apply a discount code to the cart (replacing the one applied): orders says whether it
         applies to these lines now; one that does not is its 4xx (400 PROMOTION_CODE_INVALID, 409
         PROMOTION_EXHAUSTED, 429 past the wrong codes orders allows the caller or `client_ip`)
@@ -310,16 +313,19 @@ class CartService(UseCase[CartContext]):
                                                          anonymous=anonymous)
         contents = self._read(cart, owner_id, storefront)
         discount = await self.context.orders.quote(storefront.slug, owner_id, None if anonymous else owner_id, code,
-                                                   contents.items, strict=True, client_ip=client_ip, group=group)
+                                                   contents.items, strict=True, client_ip=client_ip, group=group,
+                                                   locale=locale)
         await self.codes.put(owner_id, storefront.slug, code)
         return replace(contents, promotion=discount)
 
     async def remove_code(self, owner_id: uuid.UUID, storefront: Storefront, *,
-                          anonymous: bool = False, group: str | None = None) -> CartContents:
+                          anonymous: bool = False, group: str | None = None,
+                       locale: str | None = None) -> CartContents:
         await self.codes.remove(owner_id, storefront.slug)
-        return await self.view(owner_id, storefront, anonymous=anonymous, group=group)
+        return await self.view(owner_id, storefront, anonymous=anonymous, group=group, locale=locale)
 
-    async def _promoted(self, contents: CartContents, anonymous: bool, group: str | None) -> CartContents:
+    async def _promoted(self, contents: CartContents, anonymous: bool, group: str | None,
+                        locale: str | None = None) -> CartContents:
         """The contents with the code applied, what the storefront's promotions save on them and,
         when the cart has a shipping choice, the order's money sent there (orders' quote; an
         empty cart shows none, and so does a cart when orders is unreachable)."""
@@ -331,7 +337,8 @@ class CartService(UseCase[CartContext]):
         try:
             discount = await self.context.orders.quote(contents.storefront, contents.owner_id,
                                                        None if anonymous else contents.owner_id, state.code,
-                                                       contents.items, shipping=state.shipping, group=group)
+                                                       contents.items, shipping=state.shipping, group=group,
+                                                       locale=locale)
         except ServiceUnavailable:
             log.warning("no quote for cart %s: orders is unavailable", contents.id)
             discount = CartDiscount(code=state.code)
@@ -340,7 +347,8 @@ class CartService(UseCase[CartContext]):
     # -- where it ships (the cart as the checkout) ------------------------------------------
 
     async def choose_shipping(self, owner_id: uuid.UUID, choice: ShippingChoice, storefront: Storefront, *,
-                              anonymous: bool = False, group: str | None = None) -> CartContents:
+                              anonymous: bool = False, group: str | None = None,
+                       locale: str | None = None) -> CartContents:
         """Ship the cart to one of the owner's addresses (another's: 404), or price it for a
         country and region, by a method the destination offers (none: its first). Orders prices
         the cart for it as `POST /orders` will charge; a destination or method that does not do is
@@ -350,14 +358,16 @@ class CartService(UseCase[CartContext]):
         contents = self._read(cart, owner_id, storefront)
         code = await self.codes.of(owner_id, storefront.slug)
         priced = await self.context.orders.quote(storefront.slug, owner_id, None if anonymous else owner_id, code,
-                                                 contents.items, shipping=choice, strict_shipping=True, group=group)
+                                                 contents.items, shipping=choice, strict_shipping=True, group=group,
+                                                 locale=locale)
         await self.shipping.put(owner_id, storefront.slug, choice)
         return replace(contents, promotion=priced) if contents.items else contents
 
     async def remove_shipping(self, owner_id: uuid.UUID, storefront: Storefront, *,
-                              anonymous: bool = False, group: str | None = None) -> CartContents:
+                              anonymous: bool = False, group: str | None = None,
+                       locale: str | None = None) -> CartContents:
         await self.shipping.remove(owner_id, storefront.slug)
-        return await self.view(owner_id, storefront, anonymous=anonymous, group=group)
+        return await self.view(owner_id, storefront, anonymous=anonymous, group=group, locale=locale)
 
     # -- other services --------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.contracts.orders import OrderLine, OrderPlaced, PromotionChanged
 from atelier_testing import ServiceHarness
+from atelier_testing.storefronts import add_storefront, make_storefront, on_storefront
 
 from ..conftest import Catalog, FakeOrders, Shopper, assert_error
 
@@ -171,3 +172,19 @@ async def test_orders_is_told_the_callers_customer_group(harness: ServiceHarness
         shipped = await harness.client.put("/api/v1/cart/shipping", json={"country": "FR"}, headers=shopper.headers)
         assert shipped.status_code == 200, shipped.text
         assert fake_orders.asked[-1]["customer_group"] == group
+
+
+async def test_orders_is_told_the_callers_language_to_name_promotions_in(
+        harness: ServiceHarness, catalog: Catalog, guest: Shopper, fake_orders: FakeOrders) -> None:
+    """A storefront in English and Georgian: the cart's quote is asked in the caller's language
+    (`?locale=`, else `Accept-Language`), so its promotions and shipping methods read in it."""
+    add_storefront(harness.app, make_storefront("comics", currency="USD", locales=["en", "ka"]))
+    fake_orders.codes["ten"] = "2.00"
+    product = await catalog.product(price="20.00")
+    headers = {**guest.headers, **on_storefront("comics")}
+    await harness.client.post("/api/v1/cart/items", json={"product_id": str(product.product_id), "quantity": 1},
+                              headers=headers)
+    for extra, locale in (({"Accept-Language": "ka-GE,ka;q=0.9"}, "ka"), ({"Accept-Language": "fr"}, "en")):
+        response = await harness.client.post(URL, json={"code": "TEN"}, headers={**headers, **extra})
+        assert response.status_code == 200, response.text
+        assert fake_orders.asked[-1]["locale"] == locale

@@ -29,7 +29,7 @@ from atelier_catalog.domain import PUBLIC as PUBLIC_VISIBILITY
 from atelier_catalog.domain import ProductKind
 from atelier_catalog.media import MEDIA_URL
 from atelier_catalog.models import PriceList, PriceListPrice, Product
-from atelier_catalog.repository import CategoryRepository, PriceListRepository, ProductRepository
+from atelier_catalog.repository import CategoryRepository, LocationRepository, PriceListRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate, VariantCreate
 from atelier_catalog.service import CategoryService, ImageService, ProductService, VariantService
 from atelier_catalog.settings import CatalogSettings
@@ -266,6 +266,8 @@ async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH, context: 
                 await session.execute(text(_BULK_SQL), {"run": run, "start": done + 1, "stop": done + size,
                                                         "number": number,
                                                         "categories": [str(c) for c in leaf_ids]})
+            # Their stock is the default location's, as every product's first stock.
+            await LocationRepository(session).seed_numbered(number, number + size - 1)
         done += size
         if progress is not None:
             progress(done)

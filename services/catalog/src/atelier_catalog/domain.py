@@ -330,10 +330,59 @@ class ProductFilter:
     # LOW_STOCK units) or `out` (tracked, none left).
     active: bool | None = None
     stock: str | None = None
+    # A search in a language other than the storefront's default (`Language.translated`): its
+    # translations match too, read with that language's text search configuration.
+    locale: str | None = None
 
 
 # What the console's "low stock" filter means: tracked and at most this many units left.
 LOW_STOCK = 5
+
+
+# -- languages ---------------------------------------------------------------------------------
+
+# What has texts per locale (`models.Translation.subject`).
+TRANSLATED = ("product", "variant", "category")
+
+# PostgreSQL's text search configurations, by language; any other (Georgian, say) is read with
+# `simple`: words lower-cased, no stemming, no stop words.
+SEARCH_CONFIGS = {
+    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek", "en": "english",
+    "es": "spanish", "eu": "basque", "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi",
+    "hu": "hungarian", "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian",
+    "ne": "nepali", "nl": "dutch", "no": "norwegian", "nb": "norwegian", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}
+
+
+def search_config(locale: str) -> str:
+    """The text search configuration of `locale`'s language (`simple` where PostgreSQL has none)."""
+    return SEARCH_CONFIGS.get(locale.split("-")[0].lower(), "simple")
+
+
+@dataclass(frozen=True)
+class Language:
+    """The language a read answers in: the caller's negotiated `locale` on a storefront whose own
+    texts are in `default`."""
+
+    locale: str
+    default: str
+
+    @property
+    def translated(self) -> bool:
+        """Whether translations are read at all (in the default language the record's own texts are)."""
+        return self.locale != self.default
+
+
+def translatable_locales(storefronts: Iterable[Storefront]) -> set[str]:
+    """The locales a record shown on `storefronts` may be translated into: each one's languages
+    other than its default (its own texts are in that one)."""
+    return {tag for storefront in storefronts for tag in storefront.languages if tag != storefront.default_locale}
+
+
+def translated_text(own: str, translation: str | None) -> str:
+    """Per field: the translation where it has one, else the record's own text."""
+    return translation if translation else own
 
 
 # -- the category tree --------------------------------------------------------------------------
@@ -460,6 +509,64 @@ def stock_needs(lines: Iterable[OrderLineLike]) -> list[StockNeed]:
         totals[key] = totals.get(key, 0) + line.quantity
     ordered = sorted(totals.items(), key=lambda item: (str(item[0][0]), str(item[0][1] or "")))
     return [StockNeed(product_id, variant_id, quantity) for (product_id, variant_id), quantity in ordered]
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """One location's units of one product or variant, with what decides whether it serves an order."""
+
+    location_id: uuid.UUID
+    name: str
+    storefront: str
+    ships_to: tuple[str, ...]
+    priority: int
+    is_default: bool
+    quantity: int
+
+
+@dataclass(frozen=True)
+class LocationMove:
+    """A location's units of one product or variant before and after a change (low-stock alerts)."""
+
+    location_id: uuid.UUID
+    name: str
+    storefront: str
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    before: int
+    after: int
+
+
+def serves(storefront_of_location: str, ships_to: Iterable[str], *, storefront: str | None,
+           country: str | None) -> bool:
+    """A location serves an order of `storefront` to `country` when it is every storefront's (empty)
+    or that one's, and ships there (`ships_to` empty: everywhere). An unknown destination or
+    storefront is reached by every location (the total)."""
+    countries = {c.upper() for c in ships_to}
+    return ((storefront is None or storefront_of_location in ("", storefront))
+            and (country is None or not countries or country.upper() in countries))
+
+
+def serving_order(shelves: Iterable[Shelf], *, storefront: str | None, country: str | None) -> list[Shelf]:
+    """The shelves an order takes from, in the order it takes: lowest priority first, the default
+    location last among equals (a storefront's own stock goes first), then by name."""
+    return sorted((s for s in shelves if serves(s.storefront, s.ships_to, storefront=storefront, country=country)),
+                  key=lambda s: (s.priority, s.is_default, s.name, str(s.location_id)))
+
+
+def split_need(quantity: int, shelves: Sequence[Shelf]) -> list[tuple[Shelf, int]] | None:
+    """Take `quantity` from `shelves` in their order, splitting a line across locations when the
+    first cannot fill it: [(shelf, units)], or None when together they hold too few."""
+    taken: list[tuple[Shelf, int]] = []
+    left = quantity
+    for shelf in shelves:
+        if left <= 0:
+            break
+        units = min(left, shelf.quantity)
+        if units > 0:
+            taken.append((shelf, units))
+            left -= units
+    return taken if left <= 0 else None
 
 
 # -- reviews ------------------------------------------------------------------------------------

@@ -101,3 +101,21 @@ class PriceListNotFound(CatalogError):
 
 class InvalidPriceList(CatalogError):
     code, status, default_message = "VALIDATION_ERROR", 400, "The price list is not valid"
+
+
+class LocationNotFound(CatalogError):
+    code, status, default_message = "NOT_FOUND", 404, "Stock location not found"
+
+
+class LocationNotEmpty(CatalogError):
+    code, status, default_message = ("LOCATION_NOT_EMPTY", 409,
+                                     "The location holds stock (transfer it first), or is the default location")
+
+
+class InvalidTransfer(CatalogError):
+    code, status, default_message = "INVALID_TRANSFER", 400, "A transfer moves units between two locations"
+
+
+class LocaleNotOffered(CatalogError):
+    code, status, default_message = ("LOCALE_NOT_OFFERED", 422,
+                                     "None of the record's storefronts shows this language")

@@ -24,7 +24,8 @@ def _reservations(ctx: EventContext[CatalogContext]) -> ReservationService:
 
 
 async def on_order_placed(event: OrderPlaced, ctx: EventContext[CatalogContext]) -> None:
-    await _reservations(ctx).reserve(event.order_id, event.order_number, event.lines, settled=event.settled)
+    await _reservations(ctx).reserve(event.order_id, event.order_number, event.lines, settled=event.settled,
+                                     storefront=event.storefront, country=event.ship_country)
 
 
 async def on_order_paid(event: OrderPaid, ctx: EventContext[CatalogContext]) -> None:
@@ -36,7 +37,7 @@ async def on_order_cancelled(event: OrderCancelled, ctx: EventContext[CatalogCon
 
 
 async def on_return_received(event: ReturnReceived, ctx: EventContext[CatalogContext]) -> None:
-    await _reservations(ctx).restock_return(event.number, event.items)
+    await _reservations(ctx).restock_return(event.number, event.items, order_id=event.order_id)
 
 
 async def on_order_edited(event: OrderEdited, ctx: EventContext[CatalogContext]) -> None:

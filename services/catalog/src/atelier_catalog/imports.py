@@ -22,8 +22,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
-from atelier_catalog.models import CatalogImportRef, Product, ProductImage, ProductVariant, StockMovement
-from atelier_catalog.repository import ProductRepository
+from atelier_catalog.models import (
+    DEFAULT_LOCATION_ID,
+    CatalogImportRef,
+    Product,
+    ProductImage,
+    ProductVariant,
+    StockMovement,
+)
+from atelier_catalog.repository import LocationRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate
 from atelier_catalog.service import CategoryService
 from atelier_catalog.service._shared import product_changed, storefronts_key
@@ -186,7 +193,9 @@ class _Run:
         self.session.add_all([picture for _, pictures in made for picture in pictures])
         self.session.add_all([StockMovement(product_id=product.id, delta=product.stock_quantity,
                                             quantity_after=product.stock_quantity, reason=INITIAL_STOCK_REASON,
-                                            actor_id=None) for product, _ in made if product.stock_quantity])
+                                            actor_id=None, location_id=DEFAULT_LOCATION_ID)
+                              for product, _ in made if product.stock_quantity])
+        await LocationRepository(self.session).seed((product.id, None, product.stock_quantity) for product, _ in made)
         hidden: set[uuid.UUID] = set()
         for part in chunks(made):
             hidden |= await self.repository.hidden_by_category(product.id for product, _ in part)

@@ -14,17 +14,20 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
     Index,
+    Integer,
     Numeric,
     String,
     Text,
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_catalog.domain import ProductKind, TaxClass
@@ -183,6 +186,61 @@ class StockMovement(SQLModel, table=True):
     reason: str = Field(max_length=200)
     actor_id: uuid.UUID | None = None
     created_at: datetime = _created_at()
+    # The location whose units moved (NULL: before locations); `quantity_after` stays the total.
+    location_id: uuid.UUID | None = None
+
+
+# The default location's id, made by the migration: it holds the stock of every install from
+# before locations, and whatever staff add without naming a location.
+DEFAULT_LOCATION_ID = uuid.UUID("00000000-0000-4000-8000-00000000d0c1")
+DEFAULT_LOCATION_NAME = "Main stock"
+
+
+class StockLocation(SQLModel, table=True):
+    """Where stock is kept (a warehouse, a shop, a drop-shipper), for one storefront or, with
+    `storefront` empty, for every storefront. `ships_to`: the countries it ships to (empty: all);
+    an order takes from the locations that reach its destination, lowest `priority` first."""
+
+    __tablename__ = "stock_location"
+    __table_args__ = (
+        CheckConstraint("kind IN ('warehouse', 'shop', 'drop_ship')", name="ck_stock_location_kind"),
+        Index("ix_stock_location_storefront", "storefront"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    storefront: str = Field(default="", max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(default="warehouse", max_length=16)
+    country: str | None = Field(default=None, max_length=2)
+    ships_to: list[str] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    priority: int = 100
+    is_default: bool = False
+    is_active: bool = True
+    created_at: datetime = _created_at()
+
+
+class LocationStock(SQLModel, table=True):
+    """The units of one product (sold without variants) or variant at one location. The product's
+    or variant's `stock_quantity` is the sum over its locations, changed in the same transaction
+    and first: every location change queues on that row's lock, so each location's guarded
+    UPDATE sees the latest count, and the public reads keep their one column."""
+
+    __tablename__ = "location_stock"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="ck_location_stock_non_negative"),
+        Index("ix_location_stock_item_id", "item_id"),
+    )
+
+    location_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("stock_location.id", ondelete="CASCADE", name="fk_location_stock_location_id"), primary_key=True))
+    # The variant's id, or the product's for a product without variants.
+    item_id: uuid.UUID = Field(primary_key=True)
+    product_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_location_stock_product_id"), nullable=False))
+    variant_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("product_variant.id", ondelete="CASCADE", name="fk_location_stock_variant_id"), nullable=True))
+    quantity: int = 0
 
 
 class StockReservation(SQLModel, table=True):
@@ -208,6 +266,11 @@ class StockReservation(SQLModel, table=True):
     variant_id: uuid.UUID | None = Field(default=None, sa_column=Column(
         ForeignKey("product_variant.id", ondelete="CASCADE", name="fk_stock_reservation_variant_id"), nullable=True))
     quantity: int
+    # Where the units were taken (NULL: rows from before locations, the default location's); a
+    # line split across two locations has a row for each.
+    location_id: uuid.UUID | None = None
+    # Units a return put back (at `location_id`), so that a second return takes the rest.
+    returned: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     status: str = Field(default="reserved", max_length=16)
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     created_at: datetime = _created_at()
@@ -229,6 +292,10 @@ class StockOrder(SQLModel, table=True):
     paid_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     paid_by: uuid.UUID | None = None
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # Where it ships, from `order.placed` (NULL before it came, or from before locations): an
+    # edit that adds units takes them from the locations serving it.
+    storefront: str | None = Field(default=None, max_length=64)
+    ship_country: str | None = Field(default=None, max_length=2)
     created_at: datetime = _created_at()
     updated_at: datetime = Field(default_factory=utcnow,
                                  sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
@@ -367,3 +434,29 @@ class PriceListPrice(SQLModel, table=True):
     variant_id: uuid.UUID | None = Field(default=None, sa_column=Column(
         ForeignKey("product_variant.id", ondelete="CASCADE", name="fk_price_list_price_variant_id"), nullable=True))
     price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+
+
+class Translation(SQLModel, table=True):
+    """A product's, a variant's or a category's texts in one locale (docs/back-office.md#translations).
+    A field left null reads as the record's own text (the storefront's default language). Product and
+    variant rows carry their product (`product_id`: search reads a product's texts by it), category
+    rows their category; either goes with its record."""
+
+    __tablename__ = "translation"
+    __table_args__ = (
+        UniqueConstraint("subject", "subject_id", "locale", name="uq_translation_subject_locale"),
+        CheckConstraint("subject IN ('product', 'variant', 'category')", name="ck_translation_subject"),
+        Index("ix_translation_locale_product", "locale", "product_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subject: str = Field(max_length=16)
+    subject_id: uuid.UUID
+    locale: str = Field(max_length=12)
+    product_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_translation_product_id"), nullable=True))
+    category_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("category.id", ondelete="CASCADE", name="fk_translation_category_id"), nullable=True))
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from atelier_catalog.models import StockMovement
+from atelier_catalog.models import DEFAULT_LOCATION_ID, StockMovement
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.outbox import OutboxMessage
 from atelier_testing import ServiceHarness, TestKeys
@@ -261,7 +261,7 @@ class TestAdjustStock:
         response = await harness.client.post(url, headers=staff, json={"delta": -15, "reason": "sold in shop"})
         assert response.json() | {"created_at": None} == {
             "product_id": product["id"], "variant_id": None, "delta": -15, "reason": "sold in shop",
-            "stock_quantity": 0, "created_at": None}
+            "stock_quantity": 0, "location_id": str(DEFAULT_LOCATION_ID), "created_at": None}
         detail = (await harness.client.get(f"/api/v1/products/{product['id']}")).json()
         assert (detail["stock_quantity"], detail["in_stock"]) == (0, False)
         assert [e["stock_quantity"] for e in (await product_changed_events(harness))] == [5, 15, 0]

@@ -7,13 +7,23 @@ from atelier_testing.staff import assert_staff_roles
 MERCHANDISER = {"merchandiser"}
 P = "/api/v1/products/{product_ref}"
 V, IMG = f"{P}/variants", f"{P}/images"
+# Whose texts a translation is: a product's, a variant's, a category's.
+TRANSLATED = (P, f"{V}/{{variant_id}}", "/api/v1/categories/{category_ref}")
 EXPECTED = {
     **{("POST", path): MERCHANDISER for path in ("/api/v1/products", f"{P}/stock", V, IMG, f"{IMG}/upload",
                                                  "/api/v1/categories", "/api/v1/products/import")},
     ("GET", "/api/v1/products/export.csv"): MERCHANDISER,
     ("GET", "/api/v1/products/low-stock"): MERCHANDISER,
+    ("GET", "/api/v1/products/translations.csv"): MERCHANDISER,
+    ("POST", "/api/v1/products/translations/import"): MERCHANDISER,
+    **{("GET", f"{path}/translations"): MERCHANDISER for path in TRANSLATED},
+    **{(method, f"{path}/translations/{{locale}}"): MERCHANDISER for method in ("PUT", "DELETE") for path in TRANSLATED},
     **{(method, "/api/v1/staff/price-lists"): MERCHANDISER for method in ("GET", "POST")},
     **{(method, "/api/v1/staff/price-lists/{price_list_id}"): MERCHANDISER for method in ("GET", "PATCH", "DELETE")},
+    **{(method, "/api/v1/staff/locations"): MERCHANDISER for method in ("GET", "POST")},
+    **{(method, "/api/v1/staff/locations/{location_id}"): MERCHANDISER for method in ("GET", "PATCH", "DELETE")},
+    ("GET", "/api/v1/staff/locations/stock/{product_ref}"): MERCHANDISER,
+    ("POST", "/api/v1/staff/stock-transfers"): MERCHANDISER,
     **{(method, path): MERCHANDISER for method in ("PUT", "PATCH", "DELETE")
        for path in (P, f"{V}/{{variant_id}}", f"{IMG}/{{image_id}}", "/api/v1/categories/{category_ref}")},
 }
@@ -49,4 +59,5 @@ async def test_a_price_change_and_a_stock_adjustment_write_their_audit_rows(cata
                                                                            ["merchandiser"])
     assert price["before"] == {"price": "10.00"} and price["after"] == {"price": "12.50"}
     assert (stock["action"], stock["reason"]) == ("stock.adjust", "broken in storage")
-    assert stock["before"] == {"stock_quantity": 5} and stock["after"] == {"stock_quantity": 3, "delta": -2}
+    assert stock["before"] == {"stock_quantity": 5}
+    assert stock["after"] == {"stock_quantity": 3, "delta": -2, "location_id": "00000000-0000-4000-8000-00000000d0c1"}

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from atelier_catalog.models import DEFAULT_LOCATION_ID
 from atelier_common.contracts.identity import StorefrontPolicies
 from atelier_common.contracts.orders import OrderCancelled
 from atelier_testing import ServiceHarness, assert_error
@@ -17,6 +18,8 @@ from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import Catalog
 from .test_reservations import line, placed
+
+DEFAULT = str(DEFAULT_LOCATION_ID)
 
 # Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
 pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
@@ -32,10 +35,11 @@ def storefronts(harness: ServiceHarness) -> None:
                                                 policies=StorefrontPolicies(low_stock_threshold=10)))
 
 
-async def alerts(harness: ServiceHarness, product: dict[str, Any]) -> list[dict[str, Any]]:
+async def alerts(harness: ServiceHarness, product: dict[str, Any], *, locations: bool = False) -> list[dict[str, Any]]:
+    """The product's alerts; which location's units crossed (`location_id`, `location`) with `locations`."""
     await harness.drain()
-    return [e.data for e in harness.bus.published if e.type == "product.low_stock"
-            and e.data["product_id"] == product["id"]]
+    return [{k: v for k, v in e.data.items() if locations or k not in ("location_id", "location")}
+            for e in harness.bus.published if e.type == "product.low_stock" and e.data["product_id"] == product["id"]]
 
 
 async def adjust(harness: ServiceHarness, staff: dict[str, str], product: dict[str, Any], delta: int,
@@ -100,3 +104,46 @@ async def test_staff_read_what_is_low_on_a_storefront(harness: ServiceHarness, c
                  "PERMISSION_DENIED")
     assert_error(await harness.client.get("/api/v1/products/low-stock", params={"storefront": "nope"},
                                           headers=staff), 400, "UNKNOWN_STOREFRONT")
+
+
+class TestPerLocation:
+    """Each location's units are watched on their own: an order taking a shop's last units alerts
+    for the shop, whatever the total; a location of another storefront alerts nobody here."""
+
+    async def test_a_location_crossing_alerts_with_its_name(self, harness: ServiceHarness, catalog: Catalog,
+                                                            staff: dict[str, str]) -> None:
+        product = await catalog.product(stock_quantity=40)
+        r = await harness.client.post("/api/v1/staff/locations", headers=staff, json={
+            "name": "Shop", "kind": "shop", "storefront": "", "priority": 1})
+        shop = r.json()
+        r = await harness.client.post("/api/v1/staff/stock-transfers", headers=staff, json={
+            "product": product["id"], "from_location_id": DEFAULT, "to_location_id": shop["id"], "quantity": 12,
+            "reason": "stock the shop"})
+        assert r.status_code == 201, r.text
+        assert await alerts(harness, product) == []  # main stock 40 → 28, the shop 0 → 12
+
+        await harness.deliver(placed(line(product, 5)))  # the shop first: 12 → 7, the total 40 → 35
+        assert await alerts(harness, product, locations=True) == [{
+            "storefront": "low", "product_id": product["id"], "variant_id": None, "name": product["name"],
+            "sku": product["sku"], "stock_quantity": 7, "previous_stock_quantity": 12, "threshold": 10,
+            "location_id": shop["id"], "location": "Shop"}]
+
+        # A transfer out of main stock takes it from 28 to 8: its own alert.
+        r = await harness.client.post("/api/v1/staff/stock-transfers", headers=staff, json={
+            "product": product["id"], "from_location_id": DEFAULT, "to_location_id": shop["id"], "quantity": 20,
+            "reason": "move it all"})
+        assert r.status_code == 201, r.text
+        assert [(a["location"], a["previous_stock_quantity"], a["stock_quantity"])
+                for a in await alerts(harness, product, locations=True)] == [("Shop", 12, 7), ("Main stock", 28, 8)]
+
+    async def test_another_storefronts_location_alerts_nobody_here(self, harness: ServiceHarness, catalog: Catalog,
+                                                                   staff: dict[str, str]) -> None:
+        product = await catalog.product(stock_quantity=40)
+        r = await harness.client.post("/api/v1/staff/locations", headers=staff, json={
+            "name": "Quiet shop", "storefront": "quiet", "priority": 1})
+        shop = r.json()
+        await harness.client.post("/api/v1/staff/stock-transfers", headers=staff, json={
+            "product": product["id"], "from_location_id": DEFAULT, "to_location_id": shop["id"], "quantity": 12,
+            "reason": "stock the shop"})
+        await adjust(harness, staff, product, -5, location_id=shop["id"])  # 12 → 7 at quiet's shop
+        assert await alerts(harness, product) == []

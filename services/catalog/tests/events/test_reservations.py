@@ -55,7 +55,8 @@ async def reservations(harness: ServiceHarness, order_id: uuid.UUID) -> list[Sto
 
 
 def decisions(harness: ServiceHarness, order_id: uuid.UUID) -> list[tuple[str, dict[str, Any]]]:
-    return [(e.type, e.data) for e in harness.bus.published
+    # Where the units come from (`sources`) is test_locations.py's.
+    return [(e.type, {k: v for k, v in e.data.items() if k != "sources"}) for e in harness.bus.published
             if e.type in ("stock.reserved", "stock.rejected") and e.data["order_id"] == str(order_id)]
 
 

@@ -45,8 +45,9 @@ async def test_a_guest_checkout(harness: ServiceHarness, catalog: Catalog, catal
     assert [e.type for e in harness.bus.published if e.type.startswith("stock.")] == ["stock.reserved"]
     if db_backend != "postgres":
         return
-    # The inbox row, the order's lock, one read; the stock UPDATE; then the reservation with its
-    # movement and both events in one INSERT (no NOTIFY: the relay runs in this process).
+    # The inbox row, the order's lock, one read; the stock UPDATE; then the locations holding it and
+    # the one location's UPDATE, the reservation with its movement and both events in one INSERT
+    # (no NOTIFY: the relay runs in this process).
     after_lock = next(i for i, text in enumerate(placed) if text.startswith("UPDATE product SET stock_quantity"))
-    assert (len(placed), len(placed) - after_lock - 1) == (6, 2)
+    assert (len(placed), len(placed) - after_lock - 1) == (8, 4)
     assert (len(lookup), len(paid), len(claimed)) == (2, 6, 4)

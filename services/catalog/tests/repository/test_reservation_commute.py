@@ -15,6 +15,7 @@ from sqlmodel import select
 from atelier_catalog import sweeper
 from atelier_catalog.events import SUBSCRIPTIONS
 from atelier_catalog.models import Product, StockReservation
+from atelier_catalog.repository import LocationRepository
 from atelier_common.columns import utcnow
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.contracts.payments import OrderPaid
@@ -58,6 +59,7 @@ class TestPlacedAndPaidAtOnce:
             row = await session.get(Product, product.id)
             assert row is not None
             row.stock_quantity = ROUNDS * 2
+            await LocationRepository(session).change(None, product.id, None, ROUNDS * 2 - 10)
         try:
             for _ in range(ROUNDS):
                 order_id = uuid.uuid4()

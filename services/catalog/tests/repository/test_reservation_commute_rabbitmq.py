@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from atelier_catalog.app import create_app
 from atelier_catalog.models import Product, StockReservation
+from atelier_catalog.repository import LocationRepository
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.contracts.payments import OrderPaid
@@ -49,6 +50,8 @@ async def test_placed_and_paid_racing_through_rabbitmq_all_commit(service_databa
         async with db.transaction() as session:
             product = Product(name="Slab", slug="slab", sku="SLAB-1", price=Decimal("10.00"), stock_quantity=ORDERS * 2)
             session.add(product)
+            await session.flush()
+            await LocationRepository(session).seed([(product.id, None, ORDERS * 2)])
         envelopes: list[Envelope] = []
         for n in range(ORDERS):
             order_id = uuid.uuid4()

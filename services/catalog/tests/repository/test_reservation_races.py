@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from atelier_catalog.events import SUBSCRIPTIONS
 from atelier_catalog.models import Product, ProductVariant, StockReservation
+from atelier_catalog.repository import LocationRepository
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.contracts.orders import OrderCancelled, OrderLine, OrderPlaced
 from atelier_common.db import Database
@@ -63,6 +64,9 @@ async def _setup(service_database) -> tuple[Database, _State, Product, ProductVa
         await session.flush()
         variant = ProductVariant(product_id=product.id, name="Thick", sku="SLAB-1-T", stock_quantity=10)
         session.add(variant)
+        await session.flush()
+        # Their stock, at the default location (as creating them through the API puts it).
+        await LocationRepository(session).seed([(product.id, None, 10), (product.id, variant.id, 10)])
     return db, _State(CatalogSettings(database_url=url)), product, variant
 
 

@@ -46,7 +46,9 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     # username and a password make one. Its payment webhook registered every paying guest from the
     # delivery address: guest accounts "create".
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], "http://127.0.0.1:3000",
-          verified_email_optional=True, email_optional=True, guest_accounts="create"),
+          verified_email_optional=True, email_optional=True, guest_accounts="create",
+          # mycomics has Georgian texts beside the English ones.
+          locales=["en", "ka"], default_locale="en"),
     # The Marbelle frontend's reset page is /password-reset (its App.tsx routes). S1's access tokens
     # lived an hour; "1-99 items per product per cart".
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
-from atelier_common.contracts.orders import DraftOrderSent, OrderStatusChanged
+from atelier_common.contracts.orders import DraftOrderSent, OrderEditAwaitingPayment, OrderEdited, OrderStatusChanged
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.contracts.staff import StaffActionRecorded
 from atelier_common.inbox import EventContext, Filtered, Subscriptions
@@ -25,6 +25,14 @@ async def on_order_status_changed(event: OrderStatusChanged, ctx: EventContext[I
 
 async def on_draft_order_sent(event: DraftOrderSent, ctx: EventContext[IdentityContext]) -> None:
     await NotificationService(ctx.session, ctx.context).draft_order_sent(event)
+
+
+async def on_order_edited(event: OrderEdited, ctx: EventContext[IdentityContext]) -> None:
+    await NotificationService(ctx.session, ctx.context).order_edited(event)
+
+
+async def on_order_edit_awaiting_payment(event: OrderEditAwaitingPayment, ctx: EventContext[IdentityContext]) -> None:
+    await NotificationService(ctx.session, ctx.context).order_edit_awaiting_payment(event)
 
 
 async def on_job_completed(event: JobCompleted, ctx: EventContext[IdentityContext]) -> None:
@@ -48,6 +56,8 @@ SUBSCRIPTIONS: Subscriptions = {
     OrderPaid: Filtered(on_order_paid, wants=AutoRegistration.concerns),
     OrderStatusChanged: Filtered(on_order_status_changed, wants=NotificationService.mails_about),
     DraftOrderSent: on_draft_order_sent,
+    OrderEdited: on_order_edited,
+    OrderEditAwaitingPayment: on_order_edit_awaiting_payment,
     JobCompleted: on_job_completed,
     JobFailed: on_job_failed,
     ProductLowStock: on_product_low_stock,

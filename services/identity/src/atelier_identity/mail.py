@@ -153,6 +153,30 @@ def payment_link_mail(*, to: str, first_name: str | None, order_number: str, tot
                     action=("Pay your order", url))
 
 
+def order_edit_mail(*, to: str, first_name: str | None, order_number: str, version: int, changes: list[str],
+                    old_total: str, new_total: str, currency: str, refund: str | None = None,
+                    paid: str | None = None, due: str | None = None, payment_url: str | None = None,
+                    expires: str | None = None, url: str | None = None) -> Mail:
+    """An edit of the customer's order confirmed (`order.edited`, or `order.edit_awaiting_payment`
+    with `due` and the link that pays it): what changed, the new total, and the refund on its way,
+    what they paid, or what is left to pay."""
+    lines = [f"Your order {order_number} was changed (version {version}):", *(f"- {c}" for c in changes),
+             f"Total: {old_total} {currency} → {new_total} {currency}."]
+    if due is not None:
+        lines += [f"{due} {currency} is left to pay for the change. Pay it with the link below, until {expires} "
+                  "(UTC); the items added are held for you until then, and the change is cancelled if it is not "
+                  "paid in time."]
+        return _compose(to=to, kind="order_edit_payment", subject=f"Your order {order_number}: {due} {currency} to "
+                        "pay for your change", greeting=_hello(first_name), lines=lines,
+                        action=("Pay the difference", payment_url or ""))
+    if refund is not None:
+        lines.append(f"{refund} {currency} is refunded to your payment method.")
+    if paid is not None:
+        lines.append(f"We received your payment of {paid} {currency} for the change.")
+    return _compose(to=to, kind="order_edited", subject=f"Your order {order_number} was changed",
+                    greeting=_hello(first_name), lines=lines, action=("See your order", url) if url else None)
+
+
 def job_mail(*, to: str, first_name: str | None, kind: str, succeeded: bool, reason: str | None) -> Mail:
     if succeeded:
         lines, subject = [f"Your {kind} job is complete."], "Your images are ready"
@@ -162,11 +186,14 @@ def job_mail(*, to: str, first_name: str | None, kind: str, succeeded: bool, rea
                     greeting=_hello(first_name), lines=lines)
 
 
-def low_stock_mail(*, to: str, storefront: str, product: str, sku: str, stock: int, threshold: int) -> Mail:
-    """To a storefront's alert addresses when a product it sells runs low (`product.low_stock`)."""
-    return _compose(to=to, kind="low_stock", subject=f"Low stock: {product}", greeting="Hello",
-                    lines=[f"{product} (SKU {sku}) is down to {stock} in stock on {storefront}, at or below its "
-                           f"low-stock threshold of {threshold}.", "Restock it before it sells out."])
+def low_stock_mail(*, to: str, storefront: str, product: str, sku: str, stock: int, threshold: int,
+                   location: str | None = None) -> Mail:
+    """To a storefront's alert addresses when a product it sells runs low (`product.low_stock`), at
+    one stock location when the event names it."""
+    where = f" at {location}" if location else ""
+    return _compose(to=to, kind="low_stock", subject=f"Low stock: {product}{where}", greeting="Hello",
+                    lines=[f"{product} (SKU {sku}) is down to {stock} in stock{where} on {storefront}, at or below "
+                           f"its low-stock threshold of {threshold}.", "Restock it before it sells out."])
 
 
 def webhook_disabled_mail(*, to: str, url: str, endpoint_id: str, reason: str) -> Mail:

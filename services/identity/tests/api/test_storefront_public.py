@@ -44,7 +44,8 @@ class TestCurrentStorefront:
             "slug": "default", "name": "Atelier", "currency": settings.default_currency,
             "tax": {"rate": str(settings.tax_rate), "inclusive": False, "tax_rates": {}},
             "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
-            "auth_methods": ["password", "magic_link", "passkey"], "guest_accounts": "offer"}
+            "auth_methods": ["password", "magic_link", "passkey"], "guest_accounts": "offer",
+            "locales": ["en"], "default_locale": "en"}
 
     async def test_a_storefront_created_a_moment_ago_answers_after_its_event(self, api, staff) -> None:
         created = await api.client.post(URL, json=storefront(
@@ -57,7 +58,7 @@ class TestCurrentStorefront:
         assert response.json() == {"slug": "b", "name": "Storefront B", "currency": "EUR",
                                    "tax": {"rate": "0.20", "inclusive": False, "tax_rates": {"reduced": "0.055"}},
                                    "sells": ["physical", "credit_pack"], "auth_methods": ["password", "magic_link", "passkey"],
-                                   "guest_accounts": "offer"}
+                                   "guest_accounts": "offer", "locales": ["en"], "default_locale": "en"}
 
     async def test_a_change_reaches_identity_s_copy(self, api, staff) -> None:
         await api.client.post(URL, json=storefront("b"), headers=staff)

@@ -36,7 +36,7 @@ class TestWrite:
         assert (us["countries"], us["tax_rate"], ca["regions"], world["countries"]) == (
             ["US"], "0.0725", ["US-CA"], ["*"])
         assert {k: v for k, v in us["methods"][0].items() if k != "id"} == {"code": "standard", "name": "Standard", "kind": "flat", "amount": "5.00",
-                                    "tiers": [], "free_over": None}
+                                    "tiers": [], "free_over": None, "names": {}}
         assert us["methods"][1]["tiers"] == [{"min": "0.00", "amount": "5.00"}, {"min": "2000.00", "amount": "9.50"}]
         [event] = await outbox_events(api)
         assert event.data["storefront"]["shipping_zones"] == body["shipping_zones"]

@@ -55,3 +55,12 @@ async def test_without_addresses_the_merchandisers_and_admins_hear_it(api, harne
     assert "Stone Sealer 1 L" in alert["text"]
     for nobody in ("sam@example.com", "cus@example.com"):
         assert not [m for m in await api.mailbox_after_delivery(nobody) if m["subject"].startswith("Low stock")]
+
+
+async def test_an_alert_for_one_location_names_it(api, harness) -> None:
+    event = _low("alerting").model_copy(update={"location_id": uuid.uuid4(), "location": "Lyon shop"})
+    await harness.bus.publish([Envelope.wrap(event, producer="catalog")])
+    await harness.drain()
+    [mail] = await api.wait_for_mail("stock@alerting.example")
+    assert mail["subject"] == "Low stock: Stone Sealer 1 L at Lyon shop"
+    assert "down to 7 in stock at Lyon shop on Alerting" in mail["text"]

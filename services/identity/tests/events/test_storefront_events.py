@@ -11,7 +11,14 @@ import pytest
 from sqlmodel import select
 
 from atelier_common.contracts.generation import JobCompleted
-from atelier_common.contracts.orders import DraftOrderSent, OrderStatusChanged
+from atelier_common.contracts.orders import (
+    DraftOrderSent,
+    OrderEditAwaitingPayment,
+    OrderEditChange,
+    OrderEdited,
+    OrderEditLine,
+    OrderStatusChanged,
+)
 from atelier_common.contracts.payments import BuyerAddress, OrderPaid
 from atelier_identity.models import User
 from atelier_testing.storefronts import add_storefront, make_storefront
@@ -47,6 +54,37 @@ class TestPaymentLinkMail:
         assert mail["from"] == B_FROM
         assert "79.50 EUR" in mail["subject"] and url in mail["text"]
         assert "2026-12-04 10:00" in mail["text"]
+
+
+class TestOrderEditMail:
+    async def test_an_edit_that_leaves_an_amount_due_mails_the_link_that_pays_it(self, api, harness,
+                                                                               storefront_b) -> None:
+        order_id, edit_id = uuid.uuid4(), uuid.uuid4()
+        url = f"https://b.example/pay?order_id={order_id}&edit_id={edit_id}&token=123.abc"
+        await harness.deliver(OrderEditAwaitingPayment(
+            storefront="b", edit_id=edit_id, edit_version=2, order_id=order_id, order_number="ORD-20261201-E00001",
+            owner_id=uuid.uuid4(), email=BUYER, reason="Customer asked", old_total=Decimal("30.00"),
+            new_total=Decimal("42.00"), amount_due=Decimal("12.00"), currency="EUR",
+            lines=[OrderEditChange(product_id=uuid.uuid4(), sku="HAT-1", name="Felt hat", old_quantity=0,
+                                   new_quantity=1)],
+            payment_url=url, expires_at=datetime(2026, 12, 4, 10, 0, tzinfo=UTC)))
+        [mail] = await api.wait_for_mail(BUYER)
+        assert mail["from"] == B_FROM and "12.00 EUR" in mail["subject"]
+        assert url in mail["text"] and "Felt hat: 1 added" in mail["text"] and "42.00 EUR" in mail["text"]
+        assert "2026-12-04 10:00" in mail["text"]
+
+    async def test_an_applied_edit_says_what_changed_and_the_refund(self, api, harness, storefront_b) -> None:
+        order_id = uuid.uuid4()
+        await harness.deliver(OrderEdited(
+            storefront="b", edit_id=uuid.uuid4(), edit_version=1, order_id=order_id,
+            order_number="ORD-20261201-E00002", owner_id=uuid.uuid4(), email=BUYER, reason="Fewer",
+            old_total=Decimal("60.00"), new_total=Decimal("30.00"), refund=Decimal("30.00"), currency="EUR",
+            lines=[OrderEditLine(order_item_id=uuid.uuid4(), product_id=uuid.uuid4(), sku="LAMP-1", old_quantity=2,
+                                 new_quantity=1)]))
+        [mail] = await api.wait_for_mail(BUYER)
+        assert mail["from"] == B_FROM and "was changed" in mail["subject"]
+        assert "LAMP-1: 2 → 1" in mail["text"] and "30.00 EUR is refunded" in mail["text"]
+        assert f"https://b.example/account/orders/{order_id}" in mail["text"]
 
 
 class TestOrderStatusMail:

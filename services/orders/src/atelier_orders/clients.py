@@ -76,14 +76,18 @@ class ServiceClients:
         self.internal = internal
 
     async def lookup_products(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = (),
-                              storefront: str | None = None, group: str | None = None) -> list[ProductSnapshot]:
+                              storefront: str | None = None, group: str | None = None,
+                              locale: str | None = None) -> list[ProductSnapshot]:
         """Products by id and/or SKU, active or not; unknown ones are absent. With a customer `group`,
-        priced at what that group pays on `storefront` (catalog's price lists)."""
+        priced at what that group pays on `storefront` (catalog's price lists); with a `locale`,
+        named in it where catalog has a translation."""
         body: dict[str, Any] = {"ids": [str(i) for i in dict.fromkeys(ids)], "skus": list(dict.fromkeys(skus))}
         if not body["ids"] and not body["skus"]:
             return []
         if group is not None:
             body |= {"storefront": storefront, "customer_group": group}
+        if locale is not None:
+            body["locale"] = locale
         response = await self.internal.call("catalog", "POST", "/internal/products/lookup", json=body)
         return _read("catalog", response, ProductSnapshots).results
 

@@ -91,6 +91,32 @@ SHIPPED_KINDS: frozenset[str] = frozenset({ProductKind.PHYSICAL, ProductKind.PRI
 CONTENT_TYPES: frozenset[str] = frozenset({"CHARACTER", "COVER", "PAGE"})
 
 
+def ship_country(address: Mapping[str, Any] | None) -> str | None:
+    """The country an order ships to, as catalog picks its stock locations by (upper case)."""
+    country = (address or {}).get("country")
+    return str(country).strip().upper() or None if country else None
+
+
+def ships_from(items: Iterable[Any], sources: Iterable[Any]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """Catalog's sources (units per product or variant per location, its lines summed) shared out
+    over the order's lines, in line order: {item id: [{location_id, location, quantity}]}."""
+    left: dict[tuple[uuid.UUID, uuid.UUID | None], list[list[Any]]] = {}
+    for source in sources:
+        left.setdefault((source.product_id, source.variant_id), []).append(
+            [str(source.location_id), source.location, source.quantity])
+    shares: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for item in items:
+        wanted = item.quantity
+        for entry in left.get((item.product_id, item.variant_id), []):
+            units = min(wanted, entry[2])
+            if units <= 0:
+                continue
+            shares.setdefault(item.id, []).append({"location_id": entry[0], "location": entry[1], "quantity": units})
+            entry[2] -= units
+            wanted -= units
+    return shares
+
+
 def requires_shipping(kinds: Iterable[str]) -> bool:
     return any(kind in SHIPPED_KINDS for kind in kinds)
 

@@ -199,3 +199,8 @@ class OrderEditUnsupported(OrdersError):
 
 class InvalidEditLine(OrdersError):
     code, status, default_message = "VALIDATION_ERROR", 400, "A change of this edit is not valid"
+
+
+class LocaleNotOffered(OrdersError):
+    code, status, default_message = ("LOCALE_NOT_OFFERED", 422,
+                                     "The storefront shows no such language besides its default")

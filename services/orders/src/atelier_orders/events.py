@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from atelier_common.contracts.catalog import StockEditRejected, StockEditReserved, StockRejected, StockReserved
 from atelier_common.contracts.identity import AnonymousClaimed, CustomerGroupChanged, CustomerGroupDeleted, UserDeleted
-from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
+from atelier_common.contracts.payments import (
+    OrderEditPaid,
+    OrderPaid,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentReturned,
+)
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.edits.service import OrderEdits
@@ -21,7 +27,7 @@ from atelier_orders.service.status import StatusService
 
 
 async def on_stock_reserved(event: StockReserved, ctx: EventContext[OrdersContext]) -> None:
-    await StatusService(ctx.session, ctx.context).mark_stock_reserved(event.order_id)
+    await StatusService(ctx.session, ctx.context).mark_stock_reserved(event.order_id, event.sources)
 
 
 async def on_stock_rejected(event: StockRejected, ctx: EventContext[OrdersContext]) -> None:
@@ -41,6 +47,12 @@ async def on_order_paid(event: OrderPaid, ctx: EventContext[OrdersContext]) -> N
     await PaymentRecords(ctx.session, ctx.context).record(event.order_id, "payment", event.payment_id,
                                                           amount=event.amount, currency=event.currency,
                                                           provider=event.provider)
+
+
+async def on_order_edit_paid(event: OrderEditPaid, ctx: EventContext[OrdersContext]) -> None:
+    await OrderEdits(ctx.session, ctx.context).edit_paid(event.order_id, event.edit_id, payment_id=event.payment_id,
+                                                         amount=event.amount, currency=event.currency,
+                                                         provider=event.provider)
 
 
 async def on_payment_failed(event: PaymentFailed, ctx: EventContext[OrdersContext]) -> None:
@@ -94,6 +106,7 @@ SUBSCRIPTIONS: Subscriptions = {
     StockEditReserved: on_stock_edit_reserved,
     StockEditRejected: on_stock_edit_rejected,
     OrderPaid: on_order_paid,
+    OrderEditPaid: on_order_edit_paid,
     PaymentFailed: on_payment_failed,
     PaymentRefunded: on_payment_refunded,
     PaymentReturned: on_payment_returned,

@@ -100,6 +100,10 @@ class Order(SQLModel, table=True):
     # (`domain.registers_buyer`: the storefront's `guest_accounts`, the buyer's `create_account`);
     # payments carries it to identity on `order.paid`. False for a signed-in buyer.
     register_buyer: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # The buyer's language when it was placed (`Storefront.locale_for`): its lines' names were
+    # snapshotted in it, and its mails and invoices name them so. None: placed before languages
+    # were kept, or in the storefront's default.
+    locale: str | None = Field(default=None, max_length=12)
     # How it ships and the tax applied, as placed: the storefront zone's method (code and
     # name; None: a storefront without zones, or nothing shipped), the zone, and the tax rate.
     # None on orders placed before they were kept.
@@ -182,6 +186,9 @@ class OrderItem(SQLModel, table=True):
     book_id: uuid.UUID | None = None
     content_type: str | None = Field(default=None, max_length=20)
     content_id: uuid.UUID | None = None
+    # Where its units ship from, as catalog reserved them (`stock.reserved`'s sources): a list of
+    # {location_id, location, quantity}; None until then, or for an order from before locations.
+    ships_from: list[dict[str, Any]] | None = json_field(nullable=True)
 
 
 class OrderStatusHistory(SQLModel, table=True):
@@ -263,8 +270,12 @@ class Invoice(SQLModel, table=True):
     __tablename__ = "invoice"
     __table_args__ = (
         UniqueConstraint("number", name="uq_invoice_number"),
-        # One invoice per order, whatever delivers the payment twice.
-        UniqueConstraint("order_id", name="uq_invoice_order_id"),
+        # One original invoice per order, whatever delivers the payment twice; and one
+        # supplementary invoice per paid edit, whatever delivers its payment twice.
+        Index("uq_invoice_order_original", "order_id", unique=True,
+              postgresql_where=text("kind = 'invoice'"), sqlite_where=text("kind = 'invoice'")),
+        Index("uq_invoice_edit_id", "edit_id", unique=True),
+        CheckConstraint("kind IN ('invoice', 'supplementary')", name="ck_invoice_kind"),
         # Accounting's list (`GET /staff/invoices`).
         Index("ix_invoice_issued", "issued_at", "id"),
     )
@@ -306,6 +317,11 @@ class Invoice(SQLModel, table=True):
     taxes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
     issued_at: datetime = _timestamp()
+    # `invoice`: the order's own, for what its payment paid. `supplementary`: what a paid edit added
+    # (`edit_id`), its lines and totals the difference, referring to the original (`original_number`).
+    kind: str = Field(default="invoice", max_length=16, sa_column_kwargs={"server_default": "invoice"})
+    edit_id: uuid.UUID | None = None
+    original_number: str | None = Field(default=None, max_length=100)
 
 
 class CreditNote(SQLModel, table=True):
@@ -466,6 +482,9 @@ class Promotion(SQLModel, table=True):
     usage_limit: int | None = None
     uses: int = 0
     usage_limit_per_customer: int | None = None
+    # Its name in its storefront's other languages (locale → name; `PromotionTerms.names`).
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'{}'")))
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -594,7 +613,9 @@ class OrderEdit(SQLModel, table=True):
         UniqueConstraint("order_id", "version", name="uq_order_edit_order_version"),
         CheckConstraint("version > 0", name="ck_order_edit_version"),
         CheckConstraint("refund_amount >= 0", name="ck_order_edit_refund"),
-        CheckConstraint("status IN ('pending', 'applied', 'refused')", name="ck_order_edit_status"),
+        CheckConstraint("status IN ('pending', 'awaiting_payment', 'applied', 'refused')", name="ck_order_edit_status"),
+        # The edits waiting for their payment, by deadline (the expiry sweep).
+        Index("ix_order_edit_expires", "status", "expires_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -619,3 +640,10 @@ class OrderEdit(SQLModel, table=True):
     refund_id: uuid.UUID | None = None
     refunded_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
+    # An edit of a paid order that raised its total: what it leaves due (its supplementary payment),
+    # until when its link pays it (`awaiting_payment`; then refused), and the payment once it came.
+    amount_due: Decimal = Field(default=Decimal("0.00"), sa_column=Column(
+        Numeric(12, 2), nullable=False, server_default="0"))
+    expires_at: datetime | None = _timestamp(nullable=True)
+    payment_id: uuid.UUID | None = None
+    paid_at: datetime | None = _timestamp(nullable=True)

@@ -216,11 +216,23 @@ class InvoiceQueries:
 
     async def of_order(self, order_id: uuid.UUID, *, owner_id: uuid.UUID | None = None,
                        reader: uuid.UUID | None = None) -> Invoice | None:
-        stmt = select(Invoice).where(col(Invoice.order_id) == order_id)
+        """The order's original invoice, if the caller may read the order (`owner_id`, `reader`)."""
+        stmt = select(Invoice).where(col(Invoice.order_id) == order_id, col(Invoice.kind) == "invoice")
         if owner_id is not None:
             readable = OrderQueries(self.session).readable_statement(owner_id, reader).with_only_columns(
                 col(Order.id))
             stmt = stmt.where(col(Invoice.order_id).in_(readable))
+        return (await self.session.exec(stmt)).first()
+
+    async def supplementary(self, order_id: uuid.UUID) -> Sequence[Invoice]:
+        """The order's supplementary invoices (its paid edits'), oldest first."""
+        stmt = (select(Invoice).where(col(Invoice.order_id) == order_id, col(Invoice.kind) == "supplementary")
+                .order_by(col(Invoice.issued_at), col(Invoice.number)))
+        return (await self.session.exec(stmt)).all()
+
+    async def supplementary_one(self, order_id: uuid.UUID, number: str) -> Invoice | None:
+        stmt = select(Invoice).where(col(Invoice.order_id) == order_id, col(Invoice.kind) == "supplementary",
+                                     col(Invoice.number) == number)
         return (await self.session.exec(stmt)).first()
 
     async def credit_notes(self, order_id: uuid.UUID) -> Sequence[CreditNote]:

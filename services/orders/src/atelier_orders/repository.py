@@ -97,9 +97,11 @@ _INSERT_ORDER_AND_ENTRY = Statement(_placed_statement())
 
 @functools.lru_cache(maxsize=32)
 def _insert_items(count: int) -> Statement:
-    """`count` items in one multi-row INSERT, every column given (`i<n>_<column>`), answering the rows."""
+    """`count` items in one multi-row INSERT, every column given (`i<n>_<column>`) but `ships_from`
+    (catalog says it later), answering the rows."""
     return Statement(insert(_ITEM).values([{column.name: bindparam(f"i{n}_{column.name}", type_=column.type)
-                                            for column in _ITEM.c} for n in range(count)]).returning(*_ITEM.c))
+                                            for column in _ITEM.c if column.name != "ships_from"}
+                                           for n in range(count)]).returning(*_ITEM.c))
 _MOVE_OWNER = Statement(update(_ORDER).where(_ORDER.c.owner_id == bindparam("anon_id")).values(
     owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched"),
     anon_reader_id=bindparam("anon_id"), claimed_at=bindparam("touched")))
@@ -167,6 +169,7 @@ class OrderRepository:
         rows = await _INSERT_ORDER_AND_ENTRY.rows(self.session, {
             "o_anon_reader_id": None, "o_claimed_at": None,  # a new order has not been claimed
             "o_imported_from": None,  # placed here, not moved in
+            "o_locale": None,  # the storefront's default language unless the placing names one
             **{f"o_{name}": value for name, value in values.items()},
             "note": first_entry["note"], "actor": first_entry["actor"], "actor_id": first_entry["actor_id"]})
         if not rows:
@@ -189,6 +192,14 @@ class OrderRepository:
     async def insert_history(self, order: OrderDetails, entry: Mapping[str, Any]) -> None:
         row = (await self.session.execute(_INSERT_HISTORY_RETURNING, entry)).one()
         order.status_history.append(StatusEntry(**dict(zip(_HISTORY_NAMES, row, strict=True))))
+
+    async def items_of(self, order_id: uuid.UUID) -> Sequence[OrderItem]:
+        stmt = select(OrderItem).where(col(OrderItem.order_id) == order_id).order_by(col(OrderItem.position))
+        return (await self.session.exec(stmt)).all()
+
+    async def set_ships_from(self, shares: Mapping[uuid.UUID, list[dict[str, Any]]]) -> None:
+        for item_id, value in shares.items():
+            await self.session.execute(update(_ITEM).where(_ITEM.c.id == item_id).values(ships_from=value))
 
     async def move_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID, *, now: datetime) -> int:
         """Give every order of an anonymous id to the user who claimed it; one guarded UPDATE."""
@@ -235,7 +246,9 @@ class InvoiceRepository:
         await self.session.execute(_INSERT_CREDIT_NOTE, values)
 
     async def invoice_of(self, order_id: uuid.UUID) -> Invoice | None:
-        return (await self.session.exec(select(Invoice).where(col(Invoice.order_id) == order_id))).first()
+        """The order's original invoice (not a paid edit's supplementary one)."""
+        return (await self.session.exec(select(Invoice).where(col(Invoice.order_id) == order_id,
+                                                              col(Invoice.kind) == "invoice"))).first()
 
     async def credit_note_of_return(self, return_id: uuid.UUID) -> CreditNote | None:
         """An exchange's credit note (the lines that came back)."""

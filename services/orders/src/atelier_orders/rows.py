@@ -38,6 +38,8 @@ class OrderItemRow:
     book_id: uuid.UUID | None
     content_type: str | None
     content_id: uuid.UUID | None
+    # Where its units ship from (`OrderItem.ships_from`); None until catalog reserved them.
+    ships_from: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -95,6 +97,7 @@ class OrderDetails:
     discounts: list[dict[str, Any]] = field(default_factory=list)
     buyer_tax_number: str | None = None
     register_buyer: bool = False
+    locale: str | None = None
     refunded_amount: Decimal = Decimal("0.00")  # from payments' refund records, filled by the reads that show it
     items: list[OrderItemRow] = field(default_factory=list)
     status_history: list[StatusEntry] = field(default_factory=list)

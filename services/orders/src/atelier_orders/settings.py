@@ -22,6 +22,9 @@ class OrdersSettings(PricingSettings):
     check_stock_on_place: bool = True
     # How long the payment link of a draft order staff sent pays it (docs/back-office.md#draft-orders).
     draft_payment_link_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # How long an edit of a paid order that left an amount due waits for it (its payment link, the
+    # units catalog holds for it); then it is refused and the units go back (docs/back-office.md#order-edits).
+    edit_payment_hours: int = Field(default=48, ge=1, le=24 * 30)
     # Staff's order search counts matches exactly up to this many; past it (PostgreSQL) the count
     # is the planner's estimate and the response carries `X-Count-Estimated: true`.
     exact_count_limit: int = Field(default=1_000, ge=1)

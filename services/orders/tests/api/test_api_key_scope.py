@@ -22,6 +22,7 @@ SCOPED_IN = {
                     ("GET", f"{ORDER}/edits"), ("GET", R), ("GET", f"{R}/{{return_id}}")},
     "invoices:read": {("GET", f"{ORDER}/invoice"), ("GET", f"{ORDER}/invoice.pdf"),
                       ("GET", f"{ORDER}/credit-notes/{{number}}.pdf"), ("GET", "/api/v1/staff/invoices"),
+                      ("GET", f"{ORDER}/supplementary-invoices/{{number}}.pdf"),
                       ("GET", "/api/v1/staff/credit-notes")},
 }
 

@@ -7,19 +7,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 
+from atelier_common import payment_links
 from atelier_common.contracts.catalog import StockEditRejected, StockEditReserved, StockLine, StockReserved
-from atelier_common.contracts.payments import PaymentRefunded
+from atelier_common.contracts.identity import StorefrontPolicies
+from atelier_common.contracts.payments import OrderEditPaid, PaymentRefunded
+from atelier_orders.edits.service import OrderEdits
+from atelier_orders.models import utcnow
+from atelier_orders.settings import OrdersSettings
 from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error
 from ..events.test_saga import paid
-from .test_invoices import _invoice
+from .test_invoices import _assert_pdf, _invoice
 from .test_promotions import promotions
 from .test_returns import opened, published, receive
 
@@ -200,8 +208,6 @@ class TestRefusals:
         assert_error(await edit(harness, customer.headers, order, (0, 1)), 403, "PERMISSION_DENIED")
         assert_error(await edit(harness, test_keys.staff_headers("merchandiser"), order, (0, 1)), 403,
                      "PERMISSION_DENIED")
-        error = assert_error(await edit(harness, staff.headers, order, (0, 3)), 409, "ORDER_EDIT_UNSUPPORTED")
-        assert error["details"]["reason"] == "quantity_increase"
         assert_error(await edit(harness, staff.headers, order, (0, 2)), 400, "VALIDATION_ERROR")  # nothing changes
         assert_error(await edit(harness, staff.headers, order, (0, 0), (1, 0)), 400, "VALIDATION_ERROR")
         stranger = {**order, "items": [{"id": str(uuid.uuid4())}]}
@@ -272,7 +278,7 @@ class TestRaisingAndAdding:
     """Raising a line and adding a catalog line are previewed, priced by the same function, with the
     amount they leave due; confirming them is refused until their stock is reserved and charged."""
 
-    async def test_a_raised_paid_order_shows_the_difference_due_and_is_not_confirmed_yet(
+    async def test_a_raised_paid_order_previews_the_difference_due(
             self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
         order = await paid_order(harness, customer, platform, ("30.00", 1), ("12.00", 2))
         preview = await edited(harness, staff, order, (0, 3), (1, 1), preview=True)
@@ -287,13 +293,7 @@ class TestRaisingAndAdding:
         # A mixed edit: the net difference decides; here it is due, nothing refunded.
         assert Decimal(preview["amount_due"]) == difference and preview["refund"] == "0.00"
         assert [(line["old_quantity"], line["new_quantity"]) for line in preview["lines"]] == [(1, 3), (2, 1)]
-        error = assert_error(await edit(harness, staff.headers, order, (0, 3), (1, 1)), 409, "ORDER_EDIT_UNSUPPORTED")
-        assert error["details"] == {"reason": "quantity_increase", "changes": {order["items"][0]["id"]: 2}}
-        after = await customer.order(order["id"])
-        assert after["total_amount"] == order["total_amount"] and [i["quantity"] for i in after["items"]] == [1, 2]
         assert (await harness.client.get(edits_url(order), headers=staff.headers)).json() == []
-        await harness.drain()
-        assert published(harness, "order.edited", order["id"]) == []
 
     async def test_an_added_variant_is_priced_as_placing_it_and_an_unpaid_order_owes_nothing_more(
             self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
@@ -396,7 +396,7 @@ class TestAddingToAnUnpaidOrder:
         # The next edit may go ahead: a later version.
         assert (await edited(harness, staff, order, (0, 1)))["edit"]["version"] == 2
 
-    async def test_an_order_paid_before_its_units_are_held_refuses_the_edit_and_gives_them_back(
+    async def test_an_order_paid_before_its_units_are_held_charges_the_difference(
             self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
         order = await self.unpaid(harness, customer, platform)
         answer = await self.requested(harness, staff, order)
@@ -406,20 +406,12 @@ class TestAddingToAnUnpaidOrder:
         assert after["status"] == "paid" and after["total_amount"] == order["total_amount"]
         assert [i["quantity"] for i in after["items"]] == [2]
         [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
-        assert version["status"] == "refused" and "paid" in version["note"]
+        assert version["status"] == "awaiting_payment"
+        assert Decimal(version["amount_due"]) == Decimal(answer["total"]) - Decimal(order["total_amount"])
         await harness.drain()
-        [back] = published(harness, "order.edit_refused", order["id"])
-        assert back["lines"] == [{"product_id": order["items"][0]["product_id"], "variant_id": None, "quantity": 1}]
+        assert published(harness, "order.edit_refused", order["id"]) == []
         assert published(harness, "order.edited", order["id"]) == []
-
-    async def test_a_paid_order_is_not_edited_up_yet(
-            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
-        order = await paid_order(harness, customer, platform, ("30.00", 1))
-        body = {"additions": [{"product_id": platform.product(price="5.00")["id"], "quantity": 1}], "reason": "More"}
-        error = assert_error(await harness.client.post(edits_url(order), json=body, headers=staff.headers), 409,
-                             "ORDER_EDIT_UNSUPPORTED")
-        assert error["details"]["reason"] == "quantity_increase"
-        assert (await harness.client.get(edits_url(order), headers=staff.headers)).json() == []
+        assert len(published(harness, "order.edit_awaiting_payment", order["id"])) == 1
 
     @pytest.mark.databases("sqlite", "postgres", why="parallel deliveries against the order's row lock")
     async def test_held_units_racing_the_payment_apply_first_or_go_back(
@@ -434,11 +426,12 @@ class TestAddingToAnUnpaidOrder:
         applied, refused = (published(harness, "order.edited", order["id"]),
                             published(harness, "order.edit_refused", order["id"]))
         assert after["status"] == "paid"
+        assert refused == []
         if version["status"] == "applied":  # the edit took the lock first: the order was paid as edited
-            assert [i["quantity"] for i in after["items"]] == [3] and len(applied) == 1 and refused == []
-        else:
-            assert version["status"] == "refused" and [i["quantity"] for i in after["items"]] == [2]
-            assert applied == [] and len(refused) == 1
+            assert [i["quantity"] for i in after["items"]] == [3] and len(applied) == 1
+        else:  # paid first: the edit charges the difference
+            assert version["status"] == "awaiting_payment" and [i["quantity"] for i in after["items"]] == [2]
+            assert applied == [] and len(published(harness, "order.edit_awaiting_payment", order["id"])) == 1
 
 
     async def test_an_addition_must_be_new_goods_from_stock_on_sale(
@@ -459,3 +452,241 @@ class TestAddingToAnUnpaidOrder:
         empty = await harness.client.post(edits_url(order, preview=True), json={"reason": "Nothing"},
                                           headers=staff.headers)
         assert_error(empty, 400, "VALIDATION_ERROR")
+
+
+def edit_paid(order: dict[str, Any], version: dict[str, Any], **fields: Any) -> OrderEditPaid:
+    return OrderEditPaid(**{"order_id": order["id"], "order_number": order["order_number"], "edit_id": version["id"],
+                            "owner_id": uuid.uuid4(), "amount": Decimal(version["amount_due"]),
+                            "currency": order["currency"], "payment_id": uuid.uuid4(), "provider": "local", **fields})
+
+
+class TestChargingTheDifference:
+    """An edit that raises a paid order's total waits for the customer to pay the difference through a
+    payment link (`awaiting_payment`); paid, it applies once and gets a supplementary invoice; not paid
+    in time, or overtaken by the shipment, it is refused and its units go back."""
+
+    @staticmethod
+    async def awaiting(harness: ServiceHarness, staff: Staff, order: dict[str, Any], *lines: tuple[int, int],
+                       additions: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+        body = {"changes": [{"order_item_id": order["items"][i]["id"], "quantity": q} for i, q in lines],
+                "additions": list(additions), "reason": "Customer wants more"}
+        response = await harness.client.post(edits_url(order), json=body, headers=staff.headers)
+        assert response.status_code == 201, response.text
+        assert response.json()["edit"]["status"] == "pending"
+        await harness.deliver(StockEditReserved(order_id=order["id"], edit_id=response.json()["edit"]["id"]))
+        version: dict[str, Any] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()[-1]
+        assert version["status"] == "awaiting_payment", version
+        return version
+
+    async def test_a_paid_order_gains_units_pays_the_difference_once_and_gets_a_supplementary_invoice(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform,
+            orders_settings: OrdersSettings, service_headers: dict[str, str], other_customer: Customer) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 1))
+        original = await _invoice(customer, order["id"])
+        hat = platform.product(price="12.00")
+        preview = await harness.client.post(edits_url(order, preview=True), headers=staff.headers, json={
+            "changes": [{"order_item_id": order["items"][0]["id"], "quantity": 2}],
+            "additions": [{"product_id": hat["id"], "quantity": 1}], "reason": "x"})
+        version = await self.awaiting(harness, staff, order, (0, 2),
+                                      additions=({"product_id": hat["id"], "quantity": 1},))
+        due = Decimal(version["amount_due"])
+        assert due == Decimal(preview.json()["amount_due"]) > 0
+        assert due == Decimal(version["new_total"]) - Decimal(order["total_amount"])
+        # The link pays this edit's difference: its token is signed for the edit, not the order.
+        url = urlparse(version["payment_url"])
+        query = parse_qs(url.query)
+        assert query["order_id"] == [order["id"]] and query["edit_id"] == [version["id"]]
+        assert payment_links.verify(orders_settings.service_token, uuid.UUID(version["id"]), query["token"][0])
+        assert not payment_links.verify(orders_settings.service_token, uuid.UUID(order["id"]), query["token"][0])
+        # Nothing changes until it is paid, and no other edit goes meanwhile.
+        waiting = await customer.order(order["id"])
+        assert waiting["total_amount"] == order["total_amount"] and [i["quantity"] for i in waiting["items"]] == [1]
+        error = assert_error(await edit(harness, staff.headers, order, (0, 1)), 409, "ORDER_EDIT_UNSUPPORTED")
+        assert (error["details"]["reason"], error["details"]["status"]) == ("edit_pending", "awaiting_payment")
+        await harness.drain()
+        [mail] = published(harness, "order.edit_awaiting_payment", order["id"])
+        assert (Decimal(mail["amount_due"]), mail["payment_url"]) == (due, version["payment_url"])
+        assert sorted((line["sku"], line["old_quantity"], line["new_quantity"]) for line in mail["lines"]) == sorted(
+            [(order["items"][0]["sku"], 1, 2), (hat["sku"], 0, 1)])
+        # Payments reads what it charges from orders.
+        internal = await harness.client.get(f"/internal/orders/{order['id']}/edits/{version['id']}",
+                                            headers=service_headers)
+        assert internal.status_code == 200, internal.text
+        assert (internal.json()["status"], Decimal(internal.json()["amount_due"])) == ("awaiting_payment", due)
+        assert internal.json()["order"]["id"] == order["id"]
+        # Paid: applied once, whatever redelivers or repeats the payment.
+        event = edit_paid(order, version)
+        envelope = await harness.deliver(event)
+        await harness.deliver(event, envelope_id=envelope.id)
+        await harness.deliver(edit_paid(order, version))
+        after = await customer.order(order["id"])
+        assert Decimal(after["total_amount"]) == Decimal(version["new_total"]) and after["status"] == "paid"
+        assert [(i["sku"], i["quantity"]) for i in after["items"]] == [(order["items"][0]["sku"], 2), (hat["sku"], 1)]
+        [applied] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert (applied["status"], applied["payment_id"], applied["payment_url"]) == (
+            "applied", str(event.payment_id), None)
+        await harness.drain()
+        [edited_event] = published(harness, "order.edited", order["id"])
+        assert (edited_event["refund"], Decimal(edited_event["paid"])) == ("0.00", due)
+        # The supplementary invoice: the next number of the storefront's invoices, the difference.
+        invoice = await _invoice(customer, order["id"])
+        assert invoice["number"] == original["number"] and invoice["total_amount"] == original["total_amount"]
+        [supplementary] = invoice["supplementary"]
+        assert supplementary["number"] == "INV-DEFAULT-000002" and Decimal(supplementary["total_amount"]) == due
+        issued = [e for e in published(harness, "invoice.issued", order["id"]) if e["kind"] == "supplementary"]
+        assert [(e["number"], e["original_number"]) for e in issued] == [("INV-DEFAULT-000002", original["number"])]
+        pdf = await customer.client.get(supplementary["url"], headers=customer.headers)
+        _assert_pdf(pdf, supplementary["number"])
+        assert b"Supplementary invoice" in pdf.content and original["number"].encode() in pdf.content
+        staff_pdf = await harness.client.get(
+            f"/api/v1/staff/orders/{order['id']}/supplementary-invoices/{supplementary['number']}.pdf",
+            headers=staff.headers)
+        assert staff_pdf.status_code == 200
+        # Accounting's list has it as any invoice, with its own PDF.
+        listed = (await harness.client.get("/api/v1/staff/invoices", headers=staff.headers)).json()["results"]
+        [row] = [r for r in listed if r["number"] == supplementary["number"]]
+        assert row["pdf_url"].endswith(f"/supplementary-invoices/{supplementary['number']}.pdf")
+        assert Decimal(row["total_amount"]) == due
+        # The next order's invoice keeps the sequence gap-free.
+        other = await paid_order(harness, customer, platform, ("5.00", 1))
+        assert (await _invoice(customer, other["id"]))["number"] == "INV-DEFAULT-000003"
+        # Another customer sees none of it.
+        assert (await other_customer.client.get(supplementary["url"], headers=other_customer.headers)).status_code == 404
+
+    async def test_a_mixed_edit_nets_out_to_a_refund_applied_once_its_units_are_held(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 2), ("12.00", 1))
+        response = await edit(harness, staff.headers, order, (0, 1), (1, 2))
+        assert response.status_code == 201 and response.json()["edit"]["status"] == "pending"
+        expected = Decimal(order["total_amount"]) - Decimal(response.json()["total"])
+        assert expected > 0 and response.json()["amount_due"] == "0.00"
+        await harness.deliver(StockEditReserved(order_id=order["id"], edit_id=response.json()["edit"]["id"]))
+        [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert (version["status"], Decimal(version["refund_amount"]), version["amount_due"]) == (
+            "applied", expected, "0.00")
+        await harness.drain()
+        [edited_event] = published(harness, "order.edited", order["id"])
+        assert Decimal(edited_event["refund"]) == expected and edited_event["paid"] == "0.00"
+        assert published(harness, "order.edit_awaiting_payment", order["id"]) == []
+
+    async def test_an_edit_not_paid_in_time_is_refused_and_gives_its_units_back(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 1))
+        version = await self.awaiting(harness, staff, order, (0, 3))
+        runtime = harness.runtime
+        async with runtime.db.transaction() as session:
+            assert await OrderEdits(session, runtime.context).expire_waiting(utcnow(), 10) == 0  # not yet
+        later = utcnow() + timedelta(hours=49)
+        async with runtime.db.transaction() as session:
+            assert await OrderEdits(session, runtime.context).expire_waiting(later, 10) == 1
+        async with runtime.db.transaction() as session:
+            assert await OrderEdits(session, runtime.context).expire_waiting(later, 10) == 0  # once
+        [refused] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert refused["status"] == "refused" and "in time" in refused["note"]
+        await harness.drain()
+        [back] = published(harness, "order.edit_refused", order["id"])
+        assert back["edit_id"] == version["id"] and back["lines"][0]["quantity"] == 2
+        # A payment arriving after that changes nothing here (payments gives it back).
+        await harness.deliver(edit_paid(order, version))
+        after = await customer.order(order["id"])
+        assert after["total_amount"] == order["total_amount"] and [i["quantity"] for i in after["items"]] == [1]
+        assert (await _invoice(customer, order["id"]))["supplementary"] == []
+
+    @pytest.mark.databases("sqlite", "postgres", why="parallel deliveries against the order's row lock")
+    async def test_the_payment_racing_the_shipment_applies_first_or_is_given_back(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await paid_order(harness, customer, platform, ("30.00", 1))
+        await staff.moved(order["id"], "processing")
+        version = await self.awaiting(harness, staff, order, (0, 2))
+        _, shipping = await asyncio.gather(harness.deliver(edit_paid(order, version)),
+                                           staff.set_status(order["id"], "shipped", tracking_number="TRK-1"))
+        assert shipping.status_code == 200, shipping.text
+        after = await customer.order(order["id"])
+        [final] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        await harness.drain()
+        applied, refused = (published(harness, "order.edited", order["id"]),
+                            published(harness, "order.edit_refused", order["id"]))
+        assert after["status"] == "shipped"
+        if final["status"] == "applied":  # paid first: the order shipped as edited
+            assert [i["quantity"] for i in after["items"]] == [2] and len(applied) == 1 and refused == []
+        else:  # shipped first: the edit is refused, its units and its payment given back
+            assert final["status"] == "refused" and [i["quantity"] for i in after["items"]] == [1]
+            assert applied == [] and len(refused) == 1
+            assert after["total_amount"] == order["total_amount"]
+
+
+class TestCustomersOwnEdits:
+    """Where the storefront allows it (`customer_order_edits`), a customer lowers their own order before
+    it is processing, through the native API, with the same preview and confirmation as staff's."""
+
+    @staticmethod
+    async def own_order(harness: ServiceHarness, customer: Customer, platform: FakePlatform, *, allowed: bool,
+                        paid_too: bool = True) -> tuple[Customer, dict[str, Any]]:
+        slug = f"edits{'on' if allowed else 'off'}"
+        add_storefront(harness.app, make_storefront(slug, currency="USD", policies=StorefrontPolicies(
+            customer_order_edits=allowed or None)))
+        buyer = customer.on(slug)
+        lamp, hat = platform.product(price="30.00"), platform.product(price="12.00")
+        order = await buyer.placed(items=[{"product_id": lamp["id"], "quantity": 2}, {"product_id": hat["id"]}],
+                                   shipping_address_id=platform.address(customer.owner_id))
+        await harness.deliver(StockReserved(order_id=order["id"]))
+        if paid_too:
+            await harness.deliver(paid(order))
+        return buyer, await buyer.order(order["id"])
+
+    @staticmethod
+    async def own_edit(buyer: Customer, order: dict[str, Any], *lines: tuple[int, int],
+                       preview: bool = False) -> httpx.Response:
+        body = {"changes": [{"order_item_id": order["items"][i]["id"], "quantity": q} for i, q in lines]}
+        url = f"/api/v1/orders/{order['id']}/edits" + ("/preview" if preview else "")
+        return await buyer.client.post(url, json=body, headers=buyer.headers)
+
+    async def test_a_customer_lowers_their_paid_order_and_is_refunded_the_difference(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        buyer, order = await self.own_order(harness, customer, platform, allowed=True)
+        shown = await self.own_edit(buyer, order, (0, 1), (1, 0), preview=True)
+        assert shown.status_code == 200, shown.text
+        assert Decimal(shown.json()["refund"]) == Decimal(order["total_amount"]) - Decimal(shown.json()["total"]) > 0
+        assert (await buyer.order(order["id"]))["total_amount"] == order["total_amount"]  # nothing yet
+        done = await self.own_edit(buyer, order, (0, 1), (1, 0))
+        assert done.status_code == 201, done.text
+        assert (done.json()["edit"]["status"], done.json()["edit"]["staff_id"]) == ("applied", None)
+        after = await buyer.order(order["id"])
+        assert after["total_amount"] == shown.json()["total"] and [i["quantity"] for i in after["items"]] == [1]
+        assert after["status_history"][-1]["actor"] == "customer"
+        await harness.drain()
+        [event] = published(harness, "order.edited", order["id"])
+        assert event["refund"] == shown.json()["refund"]
+        [version] = (await harness.client.get(edits_url(order), headers=staff.headers)).json()
+        assert version["reason"] == "Changed by the customer"
+
+    async def test_refusals(self, harness: ServiceHarness, customer: Customer, other_customer: Customer,
+                            staff: Staff, platform: FakePlatform) -> None:
+        buyer, order = await self.own_order(harness, customer, platform, allowed=True)
+        # Another customer's order is not found; raising a line is staff's (it needs stock and money).
+        stranger = other_customer.on("editson")
+        assert_error(await self.own_edit(stranger, order, (0, 1)), 404, "NOT_FOUND")
+        assert_error(await self.own_edit(stranger, order, (0, 1), preview=True), 404, "NOT_FOUND")
+        assert_error(await self.own_edit(buyer, order, (0, 3)), 400, "VALIDATION_ERROR")
+        assert_error(await self.own_edit(buyer, order, (0, 0), (1, 0)), 400, "VALIDATION_ERROR")
+        # Too far along: processing.
+        await staff.moved(order["id"], "processing")
+        error = assert_error(await self.own_edit(buyer, order, (0, 1)), 409, "ORDER_NOT_EDITABLE")
+        assert (error["details"]["reason"], error["details"]["status"]) == ("status", "processing")
+        # The policy off (the default): refused, even for an unpaid order.
+        off_buyer, off = await self.own_order(harness, customer, platform, allowed=False, paid_too=False)
+        error = assert_error(await self.own_edit(off_buyer, off, (0, 1)), 409, "ORDER_NOT_EDITABLE")
+        assert error["details"]["reason"] == "policy"
+        assert_error(await self.own_edit(off_buyer, off, (0, 1), preview=True), 409, "ORDER_NOT_EDITABLE")
+        assert [i["quantity"] for i in (await off_buyer.order(off["id"]))["items"]] == [2, 1]
+        await harness.drain()
+        assert published(harness, "order.edited", order["id"]) == []
+
+    async def test_an_unpaid_order_lowered_by_its_customer_costs_its_new_total(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        buyer, order = await self.own_order(harness, customer, platform, allowed=True, paid_too=False)
+        done = await self.own_edit(buyer, order, (1, 0))
+        assert done.status_code == 201, done.text
+        assert done.json()["refund"] == "0.00"
+        after = await buyer.order(order["id"])
+        assert (after["status"], after["total_amount"]) == ("awaiting_payment", done.json()["total"])

@@ -21,6 +21,7 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("GET", "/api/v1/staff/orders/{order_id}/invoice"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}/invoice.pdf"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}/credit-notes/{number}.pdf"): {"support", "finance"},
+            ("GET", "/api/v1/staff/orders/{order_id}/supplementary-invoices/{number}.pdf"): {"support", "finance"},
             # Returns: support opens, receives and rejects them; support and finance read them.
             ("POST", "/api/v1/staff/orders/{order_id}/returns"): {"support"},
             ("POST", "/api/v1/staff/orders/{order_id}/claims"): {"support", "finance"},

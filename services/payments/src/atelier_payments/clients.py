@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from atelier_common.internal import InternalApi, error_code
-from atelier_payments.domain import CountedQuota, OrderView, order_view
+from atelier_common.money import quantize
+from atelier_payments.domain import CountedQuota, EditView, OrderView, order_view
 from atelier_payments.errors import (
     InsufficientStock,
     InvalidSku,
@@ -31,6 +33,24 @@ class OrdersClient:
         if response.status_code == 404:
             return None
         return self._order(response, 200)
+
+    async def edit(self, order_id: uuid.UUID, edit_id: uuid.UUID) -> EditView | None:
+        """An edit of the order as orders reads it now (what it leaves due, whether it waits for
+        its payment), with its order; None: no such edit of that order."""
+        response = await self.internal.call("orders", "GET", f"/internal/orders/{order_id}/edits/{edit_id}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            log.warning("orders answered %s: %s", response.status_code, response.text[:500])
+            raise OrdersUnavailable()
+        try:
+            data = response.json()
+            return EditView(id=uuid.UUID(str(data["id"])), version=int(data["version"]), status=str(data["status"]),
+                            amount_due=quantize(Decimal(str(data["amount_due"]))),
+                            currency=str(data["currency"]).upper(), order=order_view(data["order"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("orders sent an edit payments cannot read: %s", exc)
+            raise OrdersUnavailable() from exc
 
     async def create_for_sku(self, *, owner_id: uuid.UUID, user_id: uuid.UUID | None, sku: str,
                              storefront: str) -> OrderView:

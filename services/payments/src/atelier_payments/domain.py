@@ -131,6 +131,23 @@ class OrderView:
     register_buyer: bool = False
 
 
+@dataclass(frozen=True)
+class EditView:
+    """What payments reads from orders' internal API to charge an edit of a paid order: what it
+    leaves due, and whether it still waits for that payment (`awaiting_payment`)."""
+
+    id: uuid.UUID
+    version: int
+    status: str
+    amount_due: Decimal
+    currency: str
+    order: OrderView
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status == "awaiting_payment" and self.amount_due > 0
+
+
 def order_view(data: dict[str, Any]) -> OrderView:
     """Parse orders' JSON; the fields named in orders' internal API, unknown ones ignored."""
     return OrderView(
@@ -347,6 +364,10 @@ class _Paying(Protocol):  # a `Payment` or a `PaymentRow`
     def pays_order(self) -> bool: ...
     @property
     def status(self) -> str: ...
+    @property
+    def edit_id(self) -> uuid.UUID | None: ...
+    @property
+    def created_at(self) -> datetime: ...
 
 
 class _Refunding(Protocol):
@@ -362,8 +383,16 @@ P = TypeVar("P", bound=_Paying)
 
 
 def paying_payment(payments: Iterable[P]) -> P | None:
-    """The payment that paid the order, while it can still give money back."""
-    return next((p for p in payments if p.pays_order and p.status in REFUNDS_FROM), None)
+    """The payment that paid the order (not an edit's supplementary one), while it can still give
+    money back."""
+    return next((p for p in payments if p.pays_order and p.status in REFUNDS_FROM and p.edit_id is None), None)
+
+
+def paying_payments(payments: Iterable[P]) -> list[P]:
+    """Every payment that paid the order or one of its edits, while it can still give money back: the
+    order's own first, then the edits' supplementary ones oldest first (the order a refund draws on them)."""
+    paying = [p for p in payments if p.pays_order and p.status in REFUNDS_FROM]
+    return sorted(paying, key=lambda p: (p.edit_id is not None, p.created_at))
 
 
 def still_refundable(paid: _Paying, refunds: Iterable[_Refunding]) -> Decimal:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from atelier_common.contracts.generation import CreditConsumed
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
-from atelier_common.contracts.orders import OrderCancelled, OrderEdited, ReturnReceived
+from atelier_common.contracts.orders import OrderCancelled, OrderEdited, OrderEditRefused, ReturnReceived
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.service import CancellationService, LedgerService
@@ -30,6 +30,10 @@ async def on_order_edited(event: OrderEdited, ctx: EventContext[PaymentsContext]
                                                              reason=f"Order edit v{event.edit_version}: {event.reason}")
 
 
+async def on_order_edit_refused(event: OrderEditRefused, ctx: EventContext[PaymentsContext]) -> None:
+    await CancellationService(ctx.session, ctx.context).edit_refused(event.order_id, event.edit_id)
+
+
 async def on_credit_consumed(event: CreditConsumed, ctx: EventContext[PaymentsContext]) -> None:
     await LedgerService(ctx.session, ctx.context).credits_consumed(user_id=event.user_id, credits=event.credits,
                                                       reason=event.reason, reference_id=event.reference_id,
@@ -48,6 +52,7 @@ SUBSCRIPTIONS: Subscriptions = {
     OrderCancelled: on_order_cancelled,
     ReturnReceived: on_return_received,
     OrderEdited: on_order_edited,
+    OrderEditRefused: on_order_edit_refused,
     CreditConsumed: on_credit_consumed,
     AnonymousClaimed: on_anonymous_claimed,
     UserDeleted: on_user_deleted,

@@ -48,6 +48,8 @@ class Payment(SQLModel, table=True):
         Index("uq_payment_session", "provider", "provider_session_id", unique=True),
         # A provider event that names only the charge (a refund, a dispute) finds its payment here.
         Index("ix_payment_charge", "provider", "provider_charge_id"),
+        # An edit's supplementary payments (docs/back-office.md#order-edits).
+        Index("ix_payment_edit_id", "edit_id"),
         Index("uq_payment_open_intent", "order_id", "provider", unique=True,
               postgresql_where=text(OPEN_INTENT_WHERE), sqlite_where=text(OPEN_INTENT_WHERE)),
     )
@@ -81,6 +83,10 @@ class Payment(SQLModel, table=True):
     # the provider is asked for the rest. `amount` stays the order's total: what `order.paid` says.
     gift_card_amount: Decimal = Field(default=Decimal("0.00"), sa_column=Column(
         Numeric(12, 2), nullable=False, server_default="0"))
+    # A supplementary payment: what the order edit of this id left due on a paid order, charged on
+    # its own (`amount` is that difference); its success is `order.edit_paid`, not `order.paid`, and
+    # `pays_order` says it paid its edit. None: a payment of the order's total.
+    edit_id: uuid.UUID | None = None
 
 
 class ProcessedWebhook(SQLModel, table=True):
@@ -138,8 +144,9 @@ class Refund(SQLModel, table=True):
         Index("ix_refund_payment_id", "payment_id"),
         Index("ix_refund_order_id", "order_id"),
         Index("uq_refund_provider_id", "provider", "provider_refund_id", unique=True),
-        # A return is refunded once, whatever delivers `return.received` twice.
-        Index("uq_refund_return_id", "return_id", unique=True),
+        # A return is refunded once per payment, whatever delivers `return.received` twice (an order
+        # with supplementary payments may refund one return from several).
+        Index("uq_refund_payment_return_id", "payment_id", "return_id", unique=True),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -261,17 +261,19 @@ class PaymentRepository:
 
     async def settled_of(self, order_id: uuid.UUID, provider: str) -> PaymentRow | None:
         """The order's payment at `provider` that took the money (refunded since or not): the one
-        that paid the order, else the first."""
+        that paid the order, else the first (an edit's supplementary payment is never it)."""
         return await self._one(
             sa_select(_PAYMENT)
-            .where(_PAYMENT.c.order_id == order_id, _PAYMENT.c.provider == provider,
+            .where(_PAYMENT.c.order_id == order_id, _PAYMENT.c.provider == provider, _PAYMENT.c.edit_id.is_(None),
                    _PAYMENT.c.status.in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value]))
             .order_by(_PAYMENT.c.pays_order.desc(), _PAYMENT.c.created_at, _PAYMENT.c.id).limit(1))
 
     async def newest_open(self, order_id: uuid.UUID, provider: str) -> PaymentRow | None:
+        """The order's own payment still open at `provider` (a provider that names only the order
+        pays the order, not one of its edits' supplementary payments)."""
         return await self._one(
             sa_select(_PAYMENT)
-            .where(_PAYMENT.c.order_id == order_id, _PAYMENT.c.provider == provider,
+            .where(_PAYMENT.c.order_id == order_id, _PAYMENT.c.provider == provider, _PAYMENT.c.edit_id.is_(None),
                    _PAYMENT.c.status.in_([s.value for s in OPEN_STATUSES]))
             .order_by(_PAYMENT.c.created_at.desc()).limit(1))
 

@@ -40,6 +40,8 @@ class PaymentRow:
     created_at: datetime
     updated_at: datetime
     gift_card_amount: Decimal
+    # A supplementary payment's order edit (`models.Payment.edit_id`).
+    edit_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)

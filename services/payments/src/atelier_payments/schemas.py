@@ -72,7 +72,11 @@ class CheckoutCreate(_Input):
     success_url: RedirectUrl
     cancel_url: RedirectUrl
     payment_token: str | None = Field(default=None, max_length=200, description=(
-        "the token of a payment link staff sent (a draft order's): pays that order without being its owner"))
+        "the token of a payment link staff sent (a draft order's): pays that order without being its owner; with "
+        "`edit_id`, the token of that edit's link"))
+    edit_id: uuid.UUID | None = Field(default=None, description=(
+        "an edit of the (paid) order that left an amount due: the checkout charges that difference, once, as a "
+        "supplementary payment of the order (docs/back-office.md#order-edits)"))
     # Gift card codes that pay first, in this order, each up to its balance; the provider's page
     # is for the rest (none left: the order is paid at once).
     gift_cards: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(default=[], max_length=5)
@@ -252,6 +256,8 @@ class PaymentRead(BaseModel):
     updated_at: datetime
     # The part of `amount` gift cards paid; the provider (`gift_card` when they paid it all) took the rest.
     gift_card_amount: Money = Decimal("0.00")
+    # A supplementary payment: the order edit whose difference it pays (None: the order's own payment).
+    edit_id: uuid.UUID | None = None
 
 
 class StaffRefundRead(BaseModel):

@@ -49,12 +49,16 @@ class Entry:
         return next((v for k, v in self.headers if k == b"etag"), b"")
 
 
-def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str, storefront: bytes) -> str:
+def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str, storefront: bytes,
+              locale: str = "") -> str:
     """The key of a GET response: the same in the gateway and in the service. The scheme and the
     host are part of it because answers carry absolute links (pagination) built from them; the
-    storefront (the slug the gateway resolved) because each one sees its own catalog and prices."""
-    return (f"GET {scheme}://{host.decode('latin-1')}{path}?{query.decode('latin-1')}|{audience}"
-            f"|{storefront.decode('latin-1')}")
+    storefront (the slug the gateway resolved) because each one sees its own catalog and prices;
+    the caller's negotiated locale (`Storefront.cache_locale`) because each language reads its own
+    texts — empty on a single-language storefront, whose keys stay as they were."""
+    key = (f"GET {scheme}://{host.decode('latin-1')}{path}?{query.decode('latin-1')}|{audience}"
+           f"|{storefront.decode('latin-1')}")
+    return f"{key}|{locale}" if locale else key
 
 
 def audience_of(roles: Iterable[str], group: object = None, group_storefront: object = None,

@@ -28,8 +28,10 @@ from atelier_common.cache.entries import (
 )
 from atelier_common.cache.stores import CacheStore, store_failed
 from atelier_common.contracts.identity import STOREFRONT_HEADER
+from atelier_common.locales import query_locale
 from atelier_common.settings import AtelierSettings
 from atelier_common.state import app_state
+from atelier_common.storefronts import StorefrontDirectory
 
 # Response headers never stored with an entry (the serving side adds its own).
 _NOT_STORED = frozenset({b"content-length", b"set-cookie", b"date", b"server", b"x-request-id", b"traceparent",
@@ -43,6 +45,17 @@ async def _audience(request: Request) -> str:
     principal = await app_state(request.app, "verifier", TokenVerifier).principal_from_access(token)
     return audience_of(principal.roles, principal.customer_group, principal.group_storefront,
                        None if principal.storefronts is None else sorted(principal.storefronts))
+
+
+async def _locale(request: Request, slug: str, query: bytes) -> str:
+    """The key's locale, derived as the gateway derives it (`Storefront.cache_locale`)."""
+    directory = getattr(request.app.state, "storefronts", None)
+    if not isinstance(directory, StorefrontDirectory):
+        return ""
+    record = directory.known(slug) if slug else directory.default
+    if record is None:
+        return ""
+    return record.cache_locale(query_locale(query), request.headers.get("accept-language"))
 
 
 def _entry_response(entry: Entry, if_none_match: str | None) -> Response:
@@ -72,8 +85,9 @@ async def _serve(request: Request, handler: Callable[[Request], Awaitable[Respon
     audience = await _audience(request) if shared else PUBLIC_AUDIENCE
     if store is not None and shared:
         host = request.headers.get("host", "").encode("latin-1")
-        key = entry_key(request.scope.get("scheme", "http"), host, request.scope["path"],
-                        request.scope.get("query_string", b""), audience, storefront.encode("latin-1"))
+        query = request.scope.get("query_string", b"")
+        key = entry_key(request.scope.get("scheme", "http"), host, request.scope["path"], query, audience,
+                        storefront.encode("latin-1"), await _locale(request, storefront, query))
         entry = await lookup(store, key)
         if entry is not None:
             return _entry_response(entry, if_none_match)

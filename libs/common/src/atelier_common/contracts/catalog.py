@@ -211,15 +211,15 @@ class ProductChanged(IntegrationEvent):
 
 
 class ProductLowStock(IntegrationEvent):
-    """A stock change took a product (or variant) from above a storefront's low-stock threshold to
-    at or below it (`StorefrontPolicies.low_stock_threshold`): once per crossing and storefront that
+    """A stock change took a product's (or variant's) units at one stock location from above a
+    storefront's low-stock threshold to at or below it (`StorefrontPolicies.low_stock_threshold`): once per crossing and storefront that
     sells it, again only after the stock went back above. Identity mails the storefront's
     `alert_emails` (none: its active merchandisers and admins)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "shop", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None,
          "name": "Stone Sealer 1 L", "sku": "SEAL-PRO-1L", "stock_quantity": 7, "previous_stock_quantity": 12,
-         "threshold": 10}]})
+         "threshold": 10, "location_id": "00000000-0000-4000-8000-00000000d0c1", "location": "Main stock"}]})
 
     type = "product.low_stock"
     storefront: str
@@ -231,6 +231,10 @@ class ProductLowStock(IntegrationEvent):
     stock_quantity: int
     previous_stock_quantity: int
     threshold: int
+    # Added by catalog (optional): the stock location whose units crossed the threshold (the counts
+    # above are that location's). None: the product's total, as in events from before locations.
+    location_id: uuid.UUID | None = None
+    location: str | None = None
 
 
 class StockLine(ContractModel):
@@ -242,11 +246,24 @@ class StockLine(ContractModel):
     available: int
 
 
+class StockSource(ContractModel):
+    """Units of one product (or variant) an order takes from one stock location."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    location_id: uuid.UUID
+    location: str
+    quantity: int
+
+
 class StockReserved(IntegrationEvent):
     """Every line of the order is held for it (or needed no stock)."""
 
     type = "stock.reserved"
     order_id: uuid.UUID
+    # Added by catalog (optional): where the units come from, a line split across locations
+    # having one entry per location. Events from before locations: none.
+    sources: list[StockSource] = []
 
 
 class StockEditReserved(IntegrationEvent):

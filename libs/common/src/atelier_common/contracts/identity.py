@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 
 from pydantic import model_validator
 
+from atelier_common import locales
 from atelier_common.contracts.catalog import ProductKind
 from atelier_common.contracts.examples import CUSTOMER_ID, EMAIL, webhook_example
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
@@ -133,9 +134,11 @@ DEFAULT_LINK_PATHS: dict[str, str] = {
     "set_password": "/set-password?token={token}",
     # A draft order staff sent: the page starts the checkout with the link's token (docs/back-office.md).
     "pay_order": "/pay?order_id={order_id}&token={token}",
+    # What an edit of a paid order leaves due: the page starts the edit's checkout with the link's token.
+    "pay_edit": "/pay?order_id={order_id}&edit_id={edit_id}&token={token}",
 }
 # The placeholders a link path may hold; each value is URL-encoded when it is put in.
-LINK_PLACEHOLDERS = ("token", "code", "email", "order_id")
+LINK_PLACEHOLDERS = ("token", "code", "email", "order_id", "edit_id")
 ALL_KINDS: tuple[str, ...] = tuple(kind.value for kind in ProductKind)
 
 
@@ -209,6 +212,12 @@ class ShippingMethod(ContractModel):
     amount: Decimal = Decimal("0")
     tiers: list[ShippingTier] = []
     free_over: Decimal | None = None
+    # Its name in the storefront's other languages (locale → name); a language without one: `name`.
+    names: dict[str, str] = {}
+
+    def name_in(self, locale: str | None) -> str:
+        """The name a customer reading in `locale` is shown (and an order placed in it keeps)."""
+        return self.names.get(locale, self.name) if locale else self.name
 
     @model_validator(mode="before")
     @classmethod
@@ -307,6 +316,9 @@ class StorefrontPolicies(ContractModel):
     alert_emails: list[str] = []
     # orders: True refuses a move to `shipped` without a tracking number (S3 ships with one).
     tracking_number_required: bool | None = None
+    # orders: True lets customers lower quantities or remove lines of their own orders before they
+    # are processing (docs/back-office.md#order-edits); None or False: only staff edit orders.
+    customer_order_edits: bool | None = None
 
 
 # -- The seller's legal details (docs/storefronts.md#legal-details): what an invoice prints ------------
@@ -376,8 +388,38 @@ class Storefront(ContractModel):
     # Who sells, as invoices name the seller (docs/storefronts.md#legal-details); None: the
     # storefront's `name` alone.
     legal: StorefrontLegal | None = None
+    # The languages its texts are shown in (docs/storefronts.md#languages); empty: the default alone.
+    locales: list[str] = []
+    # The language of the catalog's own texts there, and of a caller who asks for none it has.
+    default_locale: str = "en"
     is_default: bool = False
     revision: int = 0
+
+    @property
+    def languages(self) -> list[str]:
+        """Every locale it shows, the default first."""
+        return [self.default_locale, *(tag for tag in self.locales if tag != self.default_locale)]
+
+    @property
+    def multilingual(self) -> bool:
+        return any(tag != self.default_locale for tag in self.locales)
+
+    def locale_for(self, requested: str | None, accept_language: bytes | str | None) -> str:
+        """The caller's language here: `?locale=` (`requested`), then `Accept-Language`
+        negotiated against `languages`, else `default_locale` (`atelier_common.locales`)."""
+        if not self.locales:
+            return self.default_locale
+        return locales.negotiate((self.slug, self.revision, self.default_locale), requested, accept_language,
+                                 self._offered)
+
+    def cache_locale(self, requested: str | None, accept_language: bytes | str | None) -> str:
+        """What a cached answer's key holds of the language: the negotiated locale where the
+        storefront lists languages, else nothing (the keys of a storefront without are as they
+        were). A cache hit pays for an attribute and, with languages, a dictionary look-up."""
+        return self.locale_for(requested, accept_language) if self.locales else ""
+
+    def _offered(self) -> tuple[list[str], str]:
+        return self.languages, self.default_locale
 
     def sells_kind(self, kind: str) -> bool:
         return kind in self.sells

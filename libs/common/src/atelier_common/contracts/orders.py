@@ -51,7 +51,7 @@ class OrderPlaced(StorefrontEvent):
 
     model_config = webhook_example({
         **ORDER, "lines": [LINE], "from_cart": True, "currency": "USD", "total_amount": "32.24", "email": EMAIL,
-        "shipping_method": "standard", "register_buyer": False, "settled": False})
+        "shipping_method": "standard", "register_buyer": False, "settled": False, "ship_country": "US"})
 
     type = "order.placed"
     order_id: uuid.UUID
@@ -74,6 +74,9 @@ class OrderPlaced(StorefrontEvent):
     # Nothing will be paid for it (a claim's replacement, sent at no charge): catalog takes its
     # stock for good at once, with no reservation to expire. Events from before claims: False.
     settled: bool = False
+    # The country the order ships to (ISO 3166-1 alpha-2), by which catalog picks the stock
+    # locations that serve it. None: nothing shipped, or events from before locations.
+    ship_country: str | None = None
 
 
 class OrderCancelled(StorefrontEvent):
@@ -127,11 +130,13 @@ class DraftOrderSent(StorefrontEvent):
 
 
 class InvoiceIssued(StorefrontEvent):
-    """A paid order's invoice was issued, numbered in its storefront's gap-free sequence."""
+    """A paid order's invoice was issued, numbered in its storefront's gap-free sequence; or
+    (`kind` `supplementary`) a paid edit's, for the difference it charged, naming the original."""
 
     model_config = webhook_example({
         **ORDER, "invoice_id": _INVOICE_ID, "number": INVOICE_NUMBER, "email": EMAIL, "currency": "USD",
-        "total_amount": "32.24", "tax_amount": "2.25", "issued_at": "2026-11-26T02:15:38.205697Z"})
+        "total_amount": "32.24", "tax_amount": "2.25", "issued_at": "2026-11-26T02:15:38.205697Z",
+        "kind": "invoice", "original_number": None, "edit_id": None})
 
     type = "invoice.issued"
     invoice_id: uuid.UUID
@@ -145,6 +150,10 @@ class InvoiceIssued(StorefrontEvent):
     total_amount: Decimal
     tax_amount: Decimal
     issued_at: datetime
+    # `invoice`, or `supplementary`: a paid edit's (`edit_id`), supplementing `original_number`.
+    kind: str = "invoice"
+    original_number: str | None = None
+    edit_id: uuid.UUID | None = None
 
 
 class CreditNoteIssued(StorefrontEvent):
@@ -321,6 +330,18 @@ class OrderEditLine(ContractModel):
     new_quantity: int
 
 
+class OrderEditChange(ContractModel):
+    """One line an edit waiting for its payment changes (`order_item_id` None: a line it adds)."""
+
+    order_item_id: uuid.UUID | None = None
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    sku: str
+    name: str | None = None
+    old_quantity: int
+    new_quantity: int
+
+
 class OrderEditUnits(ContractModel):
     """Units an order edit adds to one product (or variant): a line raised, or a line added."""
 
@@ -366,7 +387,7 @@ class OrderEdited(StorefrontEvent):
         "old_total": "54.48", "new_total": "27.24", "refund": "27.24", "currency": "USD",
         "lines": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
                    "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
-                   "old_quantity": 2, "new_quantity": 1}]})
+                   "old_quantity": 2, "new_quantity": 1}], "email": EMAIL, "paid": "0.00"})
 
     type = "order.edited"
     edit_id: uuid.UUID
@@ -384,6 +405,36 @@ class OrderEdited(StorefrontEvent):
     refund: Decimal
     currency: str
     lines: list[OrderEditLine]
+    # The buyer's address, for identity's mail of the change (None: an event from before it was sent).
+    email: str | None = None
+    # What the customer paid for the edit through its payment link (0: nothing was due).
+    paid: Decimal = Decimal("0.00")
+
+
+class OrderEditAwaitingPayment(StorefrontEvent):
+    """An edit of a paid order raised its total (docs/back-office.md#order-edits): catalog holds the
+    units it adds, and the edit applies once the customer pays `amount_due` through `payment_url`
+    (payments' `order.edit_paid`), before `expires_at` (else it is refused and the units go back).
+    Identity mails the link. Not sent to webhook endpoints: the link pays without signing in."""
+
+    type = "order.edit_awaiting_payment"
+    edit_id: uuid.UUID
+    edit_version: int
+    order_id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+    reason: str
+    old_total: Decimal
+    new_total: Decimal
+    amount_due: Decimal
+    currency: str
+    # Every line the edit changes, those it adds with a null `order_item_id`.
+    lines: list[OrderEditChange]
+    # The storefront's page that starts the edit's checkout with the link's token (`pay_edit`).
+    payment_url: str
+    expires_at: datetime
 
 
 class ReturnRejected(ReturnEvent):

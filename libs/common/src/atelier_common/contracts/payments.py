@@ -33,6 +33,23 @@ class BuyerAddress(ContractModel):
     phone: str | None = None
 
 
+class OrderEditPaid(StorefrontEvent):
+    """The provider confirmed the money an edit of a paid order left due (docs/back-office.md#order-edits):
+    a supplementary payment of the order, one per edit (`edit_id`). Orders applies the edit and
+    issues its supplementary invoice."""
+
+    type = "order.edit_paid"
+    order_id: uuid.UUID
+    order_number: str | None = None
+    edit_id: uuid.UUID
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    amount: Decimal
+    currency: str
+    payment_id: uuid.UUID
+    provider: str
+
+
 class OrderPaid(StorefrontEvent):
     """The provider confirmed the money for an order."""
 

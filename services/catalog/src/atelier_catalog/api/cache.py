@@ -21,7 +21,7 @@ from atelier_common.contracts.catalog import PRODUCT_LIST_KEY
 NAMESPACE = "catalog"
 TABLES = {table: (NAMESPACE,) for table in (
     "category", "product", "product_variant", "product_image", "review", "purchase", "price_list",
-    "price_list_price")}
+    "price_list_price", "translation")}
 # A price list's rows change only what its customer group is shown: answers that are never public
 # (`audience_of`), so a CDN has nothing of theirs to purge.
 GROUP_ONLY = frozenset({"price_list", "price_list_price"})
@@ -56,7 +56,9 @@ def row_keys(table: str, row: Any) -> list[str]:
         return [product_key(row.id), PRODUCT_LIST, CATEGORY_LIST]
     if table == "category":  # the category and the lists filtered by it
         return [category_key(row.id), CATEGORY_LIST, PRODUCT_LIST]
-    if (product_id := getattr(row, "product_id", None)) is not None:  # variants, images, ratings
+    if table == "translation" and row.category_id is not None:  # a category's texts in one language
+        return [category_key(row.category_id), CATEGORY_LIST, PRODUCT_LIST]
+    if (product_id := getattr(row, "product_id", None)) is not None:  # variants, images, ratings, texts
         return [product_key(product_id), PRODUCT_LIST]
     return [PRODUCT_LIST, CATEGORY_LIST]
 

@@ -15,6 +15,7 @@ from atelier_catalog.api.deps import (
     STAFF_ONLY,
     CategoryReaderDep,
     CategoryServiceDep,
+    LanguageDep,
     PriceGroupDep,
     ProductQueryDep,
     ProductReaderDep,
@@ -33,29 +34,33 @@ STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 
 @public.get("/categories", summary="List categories", response_model=Page[CategoryTreeRead])
-async def list_categories(visibility: VisibilityDep, categories: CategoryReaderDep) -> dict[str, Any]:
-    """The active category tree (top-level categories with their children) offered on the request's storefront."""
+async def list_categories(visibility: VisibilityDep, language: LanguageDep,
+                          categories: CategoryReaderDep) -> dict[str, Any]:
+    """The active category tree (top-level categories with their children) offered on the request's storefront,
+    in the caller's language."""
     # The whole tree in one answer: `results` are the roots, `count` how many there are.
-    roots = await categories.tree(visibility)
+    roots = await categories.tree(visibility, language)
     return {"count": len(roots), "next": None, "previous": None, "results": roots}
 
 
 @public.get("/categories/{category_ref}", summary="Get a category",
             response_model=CategoryTreeRead, responses=NOT_FOUND)
-async def get_category(category_ref: str, visibility: VisibilityDep, categories: CategoryReaderDep) -> CategoryNode:
-    """One category by id or slug, with its children."""
-    return await categories.get(category_ref, visibility)
+async def get_category(category_ref: str, visibility: VisibilityDep, language: LanguageDep,
+                       categories: CategoryReaderDep) -> CategoryNode:
+    """One category by id or slug, with its children, in the caller's language."""
+    return await categories.get(category_ref, visibility, language)
 
 
 @public.get("/categories/{category_ref}/products", summary="List a category's products",
             response_model=Page[ProductRead], responses=NOT_FOUND)
 async def list_category_products(request: Request, category_ref: str, query: ProductQueryDep, page: PageParamsDep,
-                                 visibility: VisibilityDep, group: PriceGroupDep, products: ProductReaderDep,
-                                 response: Response) -> dict[str, Any]:
+                                 visibility: VisibilityDep, group: PriceGroupDep, language: LanguageDep,
+                                 products: ProductReaderDep, response: Response) -> dict[str, Any]:
     """The products of a category and its subcategories, with the same filters and ordering as `GET
     /api/v1/products`."""
     count, estimated, results = await products.list_in_category(category_ref, query, visibility,
-                                                                limit=page.limit, offset=page.offset, group=group)
+                                                                limit=page.limit, offset=page.offset, group=group,
+                                                                language=language)
     if estimated:
         response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, page, count, list(results))

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 
 from atelier_catalog import domain
-from atelier_catalog.domain import PriceGroup, Visibility
+from atelier_catalog.domain import Language, PriceGroup, Visibility
 from atelier_catalog.schemas import ProductQuery
 from atelier_catalog.service import (
     CategoryService,
     ImageService,
+    LocationService,
     PriceListService,
     PricingService,
     ProductService,
     ProductTransferService,
     ReviewService,
     StockService,
+    TranslationService,
+    TranslationTransferService,
     VariantService,
     WishlistService,
 )
@@ -56,6 +59,21 @@ async def _price_group(viewer: OptionalPrincipal, storefront: CurrentStorefront)
     return domain.price_group(storefront.slug, viewer.group_on(storefront.slug), is_staff=viewer.is_staff)
 
 
+async def _language(request: Request, response: Response, storefront: CurrentStorefront,
+                    locale: Annotated[str | None, Query(max_length=35, description=(
+                        "The language to answer in, one of the storefront's `locales` (else `Accept-Language` "
+                        "decides, else its `default_locale`)"))] = None) -> Language:
+    """The caller's language on the request's storefront (`Storefront.locale_for`, as the gateway's
+    cache key derives it); the answer says which (`Content-Language`)."""
+    chosen = storefront.locale_for(locale, request.headers.get("accept-language"))
+    response.headers["content-language"] = chosen
+    if storefront.multilingual:  # the same URL answers in each of its languages
+        response.headers["vary"] = "Accept-Language"
+    return Language(chosen, storefront.default_locale)
+
+
+# The language a public read answers in: `_language`.
+LanguageDep = Annotated[Language, Depends(_language)]
 # What a read shows: `_visibility` (products, categories, reviews, pricing).
 VisibilityDep = Annotated[Visibility, Depends(_visibility)]
 # Whose prices a product read shows (the cache keeps each group's answers apart: `audience_of`).
@@ -70,6 +88,11 @@ VariantServiceDep = Annotated[VariantService, use_case(VariantService)]
 ImageServiceDep = Annotated[ImageService, use_case(ImageService)]
 StockServiceDep = Annotated[StockService, use_case(StockService)]
 StockReaderDep = Annotated[StockService, use_case(StockService, read_only=True)]
+TranslationServiceDep = Annotated[TranslationService, use_case(TranslationService)]
+TranslationReaderDep = Annotated[TranslationService, use_case(TranslationService, read_only=True)]
+TranslationTransferServiceDep = Annotated[TranslationTransferService, use_case(TranslationTransferService)]
+TranslationTransferReaderDep = Annotated[TranslationTransferService,
+                                         use_case(TranslationTransferService, read_only=True)]
 
 
 async def _staff_storefront(request: Request, storefront: CurrentStorefront, slug: Annotated[str | None, Query(
@@ -81,6 +104,8 @@ async def _staff_storefront(request: Request, storefront: CurrentStorefront, slu
 # A staff read about one storefront: `?storefront=<slug>`, else the request's.
 StaffStorefrontDep = Annotated[Storefront, Depends(_staff_storefront)]
 PricingServiceDep = Annotated[PricingService, use_case(PricingService)]
+LocationServiceDep = Annotated[LocationService, use_case(LocationService)]
+LocationReaderDep = Annotated[LocationService, use_case(LocationService, read_only=True)]
 PriceListServiceDep = Annotated[PriceListService, use_case(PriceListService)]
 PriceListReaderDep = Annotated[PriceListService, use_case(PriceListService, read_only=True)]
 ReviewServiceDep = Annotated[ReviewService, use_case(ReviewService)]

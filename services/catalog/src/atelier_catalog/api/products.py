@@ -13,6 +13,7 @@ from atelier_catalog.api.deps import (
     NOT_FOUND,
     STAFF_ONLY,
     ImageServiceDep,
+    LanguageDep,
     PriceGroupDep,
     ProductQueryDep,
     ProductReaderDep,
@@ -50,23 +51,27 @@ STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 @public.get("/products", summary="List products", response_model=Page[ProductRead])
 async def list_products(request: Request, query: ProductQueryDep, page: PageParamsDep, visibility: VisibilityDep,
-                        group: PriceGroupDep, products: ProductReaderDep, response: Response) -> dict[str, Any]:
+                        group: PriceGroupDep, language: LanguageDep, products: ProductReaderDep,
+                        response: Response) -> dict[str, Any]:
     """Search and filter the products the request's storefront offers (`search`, `category`, price range,
     `in_stock`, `featured`, `kind`), ordered by `ordering`. Staff see inactive ones with `include_inactive`.
     A customer group's member (its token's group on this storefront) sees the group's prices (`price`, with
-    `list_price` and `price_list`)."""
+    `list_price` and `price_list`). Names and descriptions are in the caller's language (`?locale=`, else
+    `Accept-Language`; `Content-Language` says which), each falling back to the default text, and a search
+    matches them too."""
     count, estimated, results = await products.list(query, visibility, limit=page.limit, offset=page.offset,
-                                                    group=group)
+                                                    group=group, language=language)
     if estimated:
         response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, page, count, list(results))
 
 
 @public.get("/products/{product_ref}", summary="Get a product", response_model=ProductRead, responses=NOT_FOUND)
-async def get_product(product_ref: str, visibility: VisibilityDep, group: PriceGroupDep,
+async def get_product(product_ref: str, visibility: VisibilityDep, group: PriceGroupDep, language: LanguageDep,
                       products: ProductReaderDep) -> dict[str, Any]:
-    """One product by id or slug, with its variants, images and stock; priced for the caller's customer group."""
-    return await products.get(product_ref, visibility, group=group)
+    """One product by id or slug, with its variants, images and stock; priced for the caller's customer group,
+    in the caller's language (`?locale=`, else `Accept-Language`)."""
+    return await products.get(product_ref, visibility, group=group, language=language)
 
 
 @router.post("/products", summary="Create a product",

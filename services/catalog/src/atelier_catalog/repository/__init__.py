@@ -6,7 +6,8 @@
 - `categories`: the category tree;
 - `stock`: stock counts and the reservations that hold them for orders;
 - `reviews`: purchases, reviews and wishlists;
-- `price_lists`: customer groups' price lists, and the copy of the groups they may name.
+- `price_lists`: customer groups' price lists, and the copy of the groups they may name;
+- `translations`: texts per locale.
 
 What is on sale is `atelier_catalog.visibility`'s; a row the caller may not see is simply not found.
 """
@@ -20,6 +21,7 @@ from atelier_catalog.repository.facts import (
     product_facts,
     variant_facts,
 )
+from atelier_catalog.repository.locations import LocationRepository
 from atelier_catalog.repository.price_lists import CustomerGroupCopies, PriceListRepository
 from atelier_catalog.repository.products import ProductRepository
 from atelier_catalog.repository.reviews import (
@@ -30,9 +32,12 @@ from atelier_catalog.repository.reviews import (
 )
 from atelier_catalog.repository.search import SEARCH_CONFIG, SEARCH_WALK_ROWS, SEARCH_WALK_ROWS_PER_RESULT
 from atelier_catalog.repository.stock import Movement, ReservationRepository
+from atelier_catalog.repository.translations import TranslationRepository
 from atelier_common.counting import CountEstimates
 
 __all__ = ["SEARCH_CONFIG", "SEARCH_WALK_ROWS", "SEARCH_WALK_ROWS_PER_RESULT", "CategoryRepository",
-           "CountEstimates", "CustomerGroupCopies", "Movement", "OrderFacts", "OwnerRepository", "PriceListRepository", "ProductFacts", "ProductFactsRepository",
-           "ProductRepository", "PurchaseRepository", "ReservationRepository", "ReviewRepository", "VariantFacts",
+           "CountEstimates", "CustomerGroupCopies", "LocationRepository", "Movement", "OrderFacts",
+           "OwnerRepository", "PriceListRepository", "ProductFacts", "ProductFactsRepository", "ProductRepository",
+           "PurchaseRepository", "ReservationRepository", "ReviewRepository", "TranslationRepository",
+           "VariantFacts",
            "WishlistRepository", "product_facts", "variant_facts"]

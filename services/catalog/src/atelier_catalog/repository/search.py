@@ -41,13 +41,16 @@ from atelier_catalog.domain import (
     Visibility,
     parse_number,
     parse_uuid,
+    search_config,
 )
 from atelier_catalog.models import (
     Product,
+    Translation,
 )
 from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, SessionRepository, ref_condition
 from atelier_catalog.repository.categories import CategoryRepository
 from atelier_catalog.visibility import CATEGORY_ON_SALE, readable
+from atelier_common.columns import table_of
 from atelier_common.counting import CountEstimates, capped_count, planned_rows
 from atelier_common.db import Statement
 
@@ -62,6 +65,7 @@ SEARCH_WALK_ROWS_PER_RESULT = 200
 _SEARCH_VECTOR = literal_column("product.search_vector", type_=TSVECTOR)
 # The names' own tsvector, as the migration indexes it (GIN on this very expression).
 _NAME_VECTOR = func.to_tsvector(literal_column(f"'{SEARCH_CONFIG}'::regconfig"), _PRODUCT.c.name)
+_TRANSLATION = table_of(Translation)
 _SKU_TEXT = re.compile(r"[A-Za-z0-9_.\-]+")  # the characters a SKU is made of (schemas.Sku)
 _ORDER_FIELDS = {"name": "name", "price": "price", "created_at": "created_at",
                  "stock_quantity": "stock_quantity", "rating": "rating_avg"}
@@ -171,10 +175,32 @@ def _matcher(f: ProductFilter, columns: Any, vector: Any | None, *, names: Any |
             name_only = names.op("@@", return_type=Boolean)(_prefixes(config, f.terms))
         else:
             name_only = matches(_prefixes(config, f.terms, "A"))
-        return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
-    name_only = and_(*(_contains(columns.name, t) for t in f.terms))
-    any_field = and_(*(or_(_contains(columns.name, t), _contains(columns.description, t)) for t in f.terms))
+    else:
+        name_only = and_(*(_contains(columns.name, t) for t in f.terms))
+        any_field = and_(*(or_(_contains(columns.name, t), _contains(columns.description, t)) for t in f.terms))
+    if f.locale is not None:
+        translated_name, translated_any = _translated(f, columns, postgres=vector is not None)
+        name_only, any_field = or_(name_only, translated_name), or_(any_field, translated_any)
     return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
+
+
+def _translated(f: ProductFilter, columns: Any, *, postgres: bool) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """A search in `f.locale`: the product's translation there matches as its own texts do (the
+    name tier, then name or description), read on PostgreSQL with the locale's text search
+    configuration (`domain.search_config`; `simple` for a language PostgreSQL has none for)."""
+    t = _TRANSLATION.c
+    name, description = func.coalesce(t.name, ""), func.coalesce(t.description, "")
+    if postgres:
+        config: Any = literal_column(f"'{search_config(f.locale or '')}'::regconfig")
+        query = _prefixes(config, f.terms)
+        name_match: Any = func.to_tsvector(config, name).op("@@", return_type=Boolean)(query)
+        any_match: Any = func.to_tsvector(config, name.op("||")(" ").op("||")(description)).op(
+            "@@", return_type=Boolean)(query)
+    else:
+        name_match = and_(*(_contains(name, term) for term in f.terms))
+        any_match = and_(*(or_(_contains(name, term), _contains(description, term)) for term in f.terms))
+    rows = sa_select(t.product_id).where(t.locale == f.locale, t.subject == "product")
+    return columns.id.in_(rows.where(name_match)), columns.id.in_(rows.where(any_match))
 
 
 def _prefixes(config: Any, terms: Sequence[str], weight: str = "") -> Any:
@@ -308,7 +334,9 @@ class ProductPages(SessionRepository):
         full-text index and rank every match."""
         ranked = not f.ordering
         ordering = f.ordering or DEFAULT_ORDERING
-        if self._is_postgres:
+        # A search in another language than the default reads translations too: no walk (it
+        # knows the products' own vectors only), the ranked statement below.
+        if self._is_postgres and f.locale is None:
             wanted = offset + limit
             # A first page comes with its views from the walk itself: one statement, not two.
             walked = await self._walk(f, visibility, wanted, tier="best" if ranked else "any",

@@ -52,17 +52,18 @@ _CHANGE_STOCK = {Product: Statement(_change_stock(_PRODUCT, PRODUCT_ROW)),
 _INSERT_MOVEMENT = insert(_MOVEMENT).values(
     id=bindparam("movement"), product_id=bindparam("product"), variant_id=bindparam("variant"),
     delta=bindparam("change"), quantity_after=bindparam("after"), reason=bindparam("why"), actor_id=None,
-    created_at=bindparam("now"))
+    created_at=bindparam("now"), location_id=bindparam("location"))
 _INSERT_RESERVATION = insert(_RESERVATION).values(
     id=bindparam("reservation"), order_id=bindparam("order"), line_no=bindparam("line"),
     product_id=bindparam("product"), variant_id=bindparam("variant"), quantity=bindparam("units"),
     status=bindparam("state"), expires_at=bindparam("expires"), created_at=bindparam("now"),
-    updated_at=bindparam("now"))
+    updated_at=bindparam("now"), location_id=bindparam("location"))
 # The values of a held line that differ from line to line, as `ReservationRepository.hold` names
 # them, with the column each goes to.
 _LINE_VALUES = {"reservation": _RESERVATION.c.id, "line": _RESERVATION.c.line_no, "product": _RESERVATION.c.product_id,
                 "variant": _RESERVATION.c.variant_id, "units": _RESERVATION.c.quantity, "movement": _MOVEMENT.c.id,
-                "change": _MOVEMENT.c.delta, "after": _MOVEMENT.c.quantity_after}
+                "change": _MOVEMENT.c.delta, "after": _MOVEMENT.c.quantity_after,
+                "location": _RESERVATION.c.location_id}
 
 
 def _hold_lines() -> Any:
@@ -76,15 +77,16 @@ def _hold_lines() -> Any:
 
     now = same("now", _RESERVATION.c.created_at)
     moved = insert(_MOVEMENT).from_select(
-        ["id", "product_id", "variant_id", "delta", "quantity_after", "reason", "actor_id", "created_at"],
+        ["id", "product_id", "variant_id", "delta", "quantity_after", "reason", "actor_id", "created_at",
+         "location_id"],
         sa_select(line.c.movement, line.c.product, line.c.variant, line.c.change, line.c.after,
-                  same("why", _MOVEMENT.c.reason), null(), now))
+                  same("why", _MOVEMENT.c.reason), null(), now, line.c.location))
     return insert(_RESERVATION).from_select(
         ["id", "order_id", "line_no", "product_id", "variant_id", "quantity", "status", "expires_at", "created_at",
-         "updated_at"],
+         "updated_at", "location_id"],
         sa_select(line.c.reservation, same("order", _RESERVATION.c.order_id), line.c.line, line.c.product,
                   line.c.variant, line.c.units, same("state", _RESERVATION.c.status),
-                  same("expires", _RESERVATION.c.expires_at), now, now)).add_cte(moved.cte("moved"))
+                  same("expires", _RESERVATION.c.expires_at), now, now, line.c.location)).add_cte(moved.cte("moved"))
 
 
 _HOLD_LINES = Statement(_hold_lines())
@@ -97,7 +99,7 @@ def _move(postgres: bool, *, expired: bool) -> Any:
                    one_of(_RESERVATION.c.status, "from_statuses", postgres=postgres))
             .values(status=bindparam("to_status"), updated_at=bindparam("now"))
             .returning(_RESERVATION.c.id, _RESERVATION.c.product_id, _RESERVATION.c.variant_id,
-                       _RESERVATION.c.quantity))
+                       _RESERVATION.c.quantity, _RESERVATION.c.location_id))
     return stmt.where(_RESERVATION.c.expires_at < bindparam("expired_before")) if expired else stmt
 
 
@@ -117,12 +119,13 @@ class Movement:
     quantity_after: int
     reason: str
     created_at: datetime
+    location_id: uuid.UUID | None = None
 
 
 def _movement_params(movement: Movement) -> dict[str, Any]:
     return {"movement": uuid.uuid4(), "product": movement.product_id, "variant": movement.variant_id,
             "change": movement.delta, "after": movement.quantity_after, "why": movement.reason,
-            "now": movement.created_at}
+            "now": movement.created_at, "location": movement.location_id}
 
 
 class MovedReservation(NamedTuple):
@@ -132,6 +135,7 @@ class MovedReservation(NamedTuple):
     product_id: uuid.UUID
     variant_id: uuid.UUID | None
     quantity: int
+    location_id: uuid.UUID | None
 
 
 class LockedStockOrder(NamedTuple):
@@ -141,18 +145,27 @@ class LockedStockOrder(NamedTuple):
     paid_at: datetime | None
     paid_by: uuid.UUID | None
     cancelled_at: datetime | None
+    # Where the order ships, as `order.placed` said (its stock locations); None before it came.
+    storefront: str | None
+    ship_country: str | None
 
 
 @functools.cache
-def _lock_order_statement(paid: bool, cancelled: bool) -> Statement:
+def _lock_order_statement(paid: bool, cancelled: bool, placed: bool) -> Statement:
     """`ReservationRepository.lock_order`'s upsert, built once per kind."""
-    return Statement(_lock_order_upsert(True, paid, cancelled), sqlite=_lock_order_upsert(False, paid, cancelled))
+    return Statement(_lock_order_upsert(True, paid, cancelled, placed),
+                     sqlite=_lock_order_upsert(False, paid, cancelled, placed))
 
 
-def _lock_order_upsert(postgres: bool, paid: bool, cancelled: bool) -> Any:
+def _lock_order_upsert(postgres: bool, paid: bool, cancelled: bool, placed: bool) -> Any:
     now = bindparam("now", type_=_ORDER.c.updated_at.type)
     values: dict[str, Any] = {"order_id": bindparam("order"), "created_at": now, "updated_at": now}
     changes: dict[str, Any] = {"updated_at": now}
+    if placed:
+        where = {"storefront": bindparam("storefront", type_=_ORDER.c.storefront.type),
+                 "ship_country": bindparam("country", type_=_ORDER.c.ship_country.type)}
+        values |= where
+        changes |= where
     if paid:
         payer = bindparam("payer", type_=_ORDER.c.paid_by.type)
         values |= {"paid_at": now, "paid_by": payer}
@@ -163,7 +176,8 @@ def _lock_order_upsert(postgres: bool, paid: bool, cancelled: bool) -> Any:
     insert_ = pg_insert if postgres else sqlite_insert
     return (insert_(_ORDER).values(**values)
             .on_conflict_do_update(index_elements=["order_id"], set_=changes)
-            .returning(_ORDER.c.order_id, _ORDER.c.paid_at, _ORDER.c.paid_by, _ORDER.c.cancelled_at))
+            .returning(_ORDER.c.order_id, _ORDER.c.paid_at, _ORDER.c.paid_by, _ORDER.c.cancelled_at,
+                       _ORDER.c.storefront, _ORDER.c.ship_country))
 
 
 @dataclass(frozen=True)
@@ -234,14 +248,18 @@ class ReservationRepository(SessionRepository):
     cancel racing the expiry sweep gives the stock back once."""
 
     async def lock_order(self, order_id: uuid.UUID, *, paid_by: uuid.UUID | None = None,
-                         cancelled: bool = False) -> LockedStockOrder:
+                         cancelled: bool = False, destination: tuple[str | None, str | None] | None = None
+                         ) -> LockedStockOrder:
         """Upsert the order's `stock_order` row and hold its lock to the end of the transaction:
         reserve, commit and release of one order run one after the other whatever the delivery
         order or the number of consumers. `paid_by` records the payment (the first one stays),
-        `cancelled` the cancellation. The row after the change (order_id, paid_at, paid_by,
-        cancelled_at), the latest committed one: an upsert waits for a concurrent holder."""
-        stmt = _lock_order_statement(paid_by is not None, cancelled)
+        `cancelled` the cancellation, `destination` the (storefront, country) the order ships to
+        (its placement: an edit adding units takes from the same locations). The row after the
+        change, the latest committed one: an upsert waits for a concurrent holder."""
+        stmt = _lock_order_statement(paid_by is not None, cancelled, destination is not None)
         params: dict[str, Any] = {"order": order_id, "now": utcnow()}
+        if destination is not None:
+            params["storefront"], params["country"] = destination
         if paid_by is not None:
             params["payer"] = paid_by
         [row] = await stmt.rows(self.session, params)
@@ -251,19 +269,21 @@ class ReservationRepository(SessionRepository):
         stmt = select(col(StockReservation.id)).where(col(StockReservation.order_id) == order_id).limit(1)
         return (await self.session.exec(stmt)).first() is not None
 
-    async def hold(self, order_id: uuid.UUID, taken: Sequence[tuple[StockNeed, int]], *, status: ReservationStatus,
-                   expires_at: datetime, reason: str, now: datetime, first_line: int = 0) -> None:
-        """A reservation row per line (numbered in `taken`'s order from `first_line`: an order edit's
-        rows follow the order's) with its stock movement; each line is a need and the quantity left
-        after it was taken. One statement on PostgreSQL, two on SQLite."""
+    async def hold(self, order_id: uuid.UUID, taken: Sequence[tuple[StockNeed, int, uuid.UUID | None]], *,
+                   status: ReservationStatus, expires_at: datetime, reason: str, now: datetime,
+                   first_line: int = 0) -> None:
+        """A reservation row per line and location (numbered in `taken`'s order from `first_line`: an
+        order edit's rows follow the order's) with its stock movement; each is the units taken at
+        one location, the total left after them, and that location. One statement on PostgreSQL,
+        two on SQLite."""
         if not taken:
             return
         shared = {"order": order_id, "state": status.value, "expires": expires_at}
         lines = [{"reservation": uuid.uuid4(), "line": first_line + line_no, "units": need.quantity,
                   **_movement_params(Movement(product_id=need.product_id, variant_id=need.variant_id,
                                               delta=-need.quantity, quantity_after=after, reason=reason,
-                                              created_at=now))}
-                 for line_no, (need, after) in enumerate(taken)]
+                                              created_at=now, location_id=location))}
+                 for line_no, (need, after, location) in enumerate(taken)]
         if on_postgres(self.session):
             await _HOLD_LINES.execute(self.session, {
                 **shared, "why": reason, "now": now, **{name: [line[name] for line in lines] for name in _LINE_VALUES}})
@@ -299,6 +319,13 @@ class ReservationRepository(SessionRepository):
             status=case((row.quantity > quantity, row.status), else_=ReservationStatus.RELEASED.value),
             updated_at=utcnow()).execution_options(synchronize_session=False))
         await self.session.execute(stmt)
+
+    async def mark_returned(self, reservation_id: uuid.UUID, units: int) -> bool:
+        """`units` of the row came back in a return (guarded: never more than it holds)."""
+        row = _RESERVATION.c
+        stmt = (update(_RESERVATION).where(row.id == reservation_id, row.quantity - row.returned >= units)
+                .values(returned=row.returned + units).returning(row.id))
+        return (await self.session.execute(stmt)).first() is not None
 
     async def set_status(self, reservation_id: uuid.UUID, status: ReservationStatus) -> None:
         stmt = (update(StockReservation).where(col(StockReservation.id) == reservation_id)

@@ -9,7 +9,8 @@
 - `transfer`: the import report;
 - `pricing`: the digital offers;
 - `price_lists`: customer groups' price lists;
-- `reviews`: reviews and wishlists.
+- `reviews`: reviews and wishlists;
+- `translations`: texts per locale.
 """
 
 from atelier_catalog.schemas._shared import (
@@ -26,6 +27,17 @@ from atelier_catalog.schemas._shared import (
 )
 from atelier_catalog.schemas.categories import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate
 from atelier_catalog.schemas.images import ImageCreate, ImageRead, ImageUpdate, ImageUrl
+from atelier_catalog.schemas.locations import (
+    ItemStockRead,
+    LocationCreate,
+    LocationRead,
+    LocationsRead,
+    LocationUnits,
+    LocationUpdate,
+    ProductLocationsRead,
+    StockTransferCreate,
+    StockTransferRead,
+)
 from atelier_catalog.schemas.price_lists import (
            PRICE_LIST_EXAMPLE,
            CustomerGroup,
@@ -55,6 +67,7 @@ from atelier_catalog.schemas.reviews import (
 )
 from atelier_catalog.schemas.stock import LowStockItem, LowStockRead, StockAdjustment, StockRead
 from atelier_catalog.schemas.transfer import ImportReportRead, ImportRowRead
+from atelier_catalog.schemas.translations import TranslationRead, TranslationsRead, TranslationWrite
 from atelier_catalog.schemas.variants import VariantCreate, VariantRead, VariantUpdate
 
 __all__ = [
@@ -73,6 +86,12 @@ __all__ = [
            "ImageUrl",
            "ImportReportRead",
            "ImportRowRead",
+           "ItemStockRead",
+           "LocationCreate",
+           "LocationRead",
+           "LocationUnits",
+           "LocationUpdate",
+           "LocationsRead",
            "LowStockItem",
            "LowStockRead",
            "Name",
@@ -88,6 +107,7 @@ __all__ = [
            "PriceListsRead",
            "PricingRead",
            "ProductCreate",
+           "ProductLocationsRead",
            "ProductLookup",
            "ProductQuery",
            "ProductRead",
@@ -99,8 +119,13 @@ __all__ = [
            "Slug",
            "StockAdjustment",
            "StockRead",
+           "StockTransferCreate",
+           "StockTransferRead",
            "StorefrontSlug",
            "Storefronts",
+           "TranslationRead",
+           "TranslationWrite",
+           "TranslationsRead",
            "VariantCreate",
            "VariantRead",
            "VariantUpdate",

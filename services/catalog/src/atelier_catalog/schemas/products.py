@@ -191,3 +191,5 @@ class ProductLookup(_Input):
     # Both given: the prices are what that customer group pays on that storefront.
     storefront: Annotated[str | None, Field(max_length=64)] = None
     customer_group: Annotated[str | None, Field(max_length=32)] = None
+    # The names in this locale where they have a translation (an order's snapshot in its language).
+    locale: Annotated[str | None, Field(max_length=35)] = None

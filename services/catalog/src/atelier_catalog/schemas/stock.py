@@ -18,6 +18,8 @@ class StockAdjustment(_Input):
     delta: Annotated[int, Field(strict=True, ge=-10_000_000, le=10_000_000)]
     reason: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
     variant_id: uuid.UUID | None = Field(default=None, description="Adjust this variant's stock instead")
+    location_id: uuid.UUID | None = Field(default=None, description=(
+        "The stock location whose units change (`/staff/locations`); none: the default location"))
 
     @field_validator("delta")
     @classmethod
@@ -61,5 +63,6 @@ class StockRead(BaseModel):
     variant_id: uuid.UUID | None
     delta: int
     reason: str
-    stock_quantity: int = Field(validation_alias="quantity_after")
+    stock_quantity: int = Field(validation_alias="quantity_after", description="The total over every location")
+    location_id: uuid.UUID | None = None
     created_at: datetime

@@ -165,34 +165,47 @@ def stock_changes(products: Mapping[uuid.UUID, ProductFacts], variants: Mapping[
     return events
 
 
-def low_stock_alerts(storefronts: Iterable[Storefront], changes: Iterable[ProductChanged]) -> list[ProductLowStock]:
-    """`product.low_stock` for each stock change (a `ProductChanged` with its stock before) that
-    took an active product or variant counting stock from above a storefront's threshold to at or
-    below it, per storefront with a threshold that sells it (`Storefront.offers`)."""
+def low_stock_alerts(storefronts: Iterable[Storefront], changes: Iterable[ProductChanged],
+                     moves: Iterable[domain.LocationMove] = ()) -> list[ProductLowStock]:
+    """`product.low_stock` for each stock change (a `ProductChanged` with its stock before) of an
+    active product or variant counting stock, per storefront with a threshold that sells it
+    (`Storefront.offers`): for each location whose units it moved (`moves`) and that serves that
+    storefront, when they went from above the threshold to at or below it; a change with no
+    location named, by its total."""
+    by_item: dict[tuple[uuid.UUID, uuid.UUID | None], list[domain.LocationMove]] = {}
+    for move in moves:
+        by_item.setdefault((move.product_id, move.variant_id), []).append(move)
     events = []
     for change in changes:
         before = change.previous_stock_quantity
         if before is None or not change.track_inventory or not change.is_active:
             continue
+        counts: list[tuple[int, int, domain.LocationMove | None]] = [
+            (m.before, m.after, m) for m in by_item.get((change.product_id, change.variant_id), [])]
+        counts = counts or [(before, change.stock_quantity, None)]
         for storefront in storefronts:
             threshold = storefront.policies.low_stock_threshold
             if threshold is None or not storefront.offers(change.kind, change.storefronts):
                 continue
-            if domain.crossed_low_stock(before, change.stock_quantity, threshold):
-                events.append(ProductLowStock(
-                    storefront=storefront.slug, product_id=change.product_id, variant_id=change.variant_id,
-                    name=domain.stock_item_name(change.name, change.variant_name), sku=change.sku,
-                    stock_quantity=change.stock_quantity, previous_stock_quantity=before, threshold=threshold))
+            for was, now, where in counts:
+                if where is not None and where.storefront not in ("", storefront.slug):
+                    continue
+                if domain.crossed_low_stock(was, now, threshold):
+                    events.append(ProductLowStock(
+                        storefront=storefront.slug, product_id=change.product_id, variant_id=change.variant_id,
+                        name=domain.stock_item_name(change.name, change.variant_name), sku=change.sku,
+                        stock_quantity=now, previous_stock_quantity=was, threshold=threshold,
+                        location_id=where.location_id if where else None, location=where.name if where else None))
     return events
 
 
 async def announce_low_stock(session: AsyncSession, directory: StorefrontDirectory,
-                             changes: Iterable[ProductChanged]) -> None:
+                             changes: Iterable[ProductChanged], moves: Iterable[domain.LocationMove] = ()) -> None:
     """Queue `low_stock_alerts` of `changes` in this transaction, by this process's copy of the
     storefronts (loaded first if it never was: a consumer may start before identity answers)."""
     changes = [change for change in changes if change.previous_stock_quantity is not None]
     if not changes:
         return
     await directory.get()
-    for event in low_stock_alerts(directory.all(), changes):
+    for event in low_stock_alerts(directory.all(), changes, moves):
         await outbox.add(session, event)

@@ -8,12 +8,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
-from atelier_catalog.domain import EVERYTHING, CategoryForest, CategoryNode, Visibility
+from atelier_catalog.domain import EVERYTHING, CategoryForest, CategoryNode, Language, Visibility
 from atelier_catalog.errors import CategoryCycle, CategoryNotEmpty, CategoryNotFound, SlugExists, UnknownParentCategory
 from atelier_catalog.models import Category
 from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, CategoryUpdate
 from atelier_catalog.service._shared import flush_unique, publish_changes, storefronts_key
+from atelier_catalog.service.translations import Texts
 from atelier_common.service import UseCase
 
 
@@ -22,13 +23,17 @@ class CategoryService(UseCase[CatalogContext]):
         super().__init__(session, context)
         self.categories = CategoryRepository(session)
 
-    async def tree(self, visibility: Visibility) -> list[CategoryNode]:
-        return (await self._forest(visibility)).roots
+    async def tree(self, visibility: Visibility, language: Language | None = None) -> list[CategoryNode]:
+        forest = await self._forest(visibility)
+        await Texts(self.session).localize_categories(language, forest.by_id.values())
+        return forest.roots
 
-    async def get(self, ref: str, visibility: Visibility) -> CategoryNode:
-        node = (await self._forest(visibility)).find(ref)
+    async def get(self, ref: str, visibility: Visibility, language: Language | None = None) -> CategoryNode:
+        forest = await self._forest(visibility)
+        node = forest.find(ref)
         if node is None:
             raise CategoryNotFound()
+        await Texts(self.session).localize_categories(language, forest.by_id.values())
         return node
 
     async def _forest(self, visibility: Visibility) -> CategoryForest:

@@ -11,11 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
 from atelier_catalog.context import CatalogContext
-from atelier_catalog.domain import ListPrices, PriceGroup, ProductFilter, ProductKind, TaxClass, Visibility
+from atelier_catalog.domain import Language, ListPrices, PriceGroup, ProductFilter, ProductKind, TaxClass, Visibility
 from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
-from atelier_catalog.models import Product, StockMovement
+from atelier_catalog.models import DEFAULT_LOCATION_ID, Product, StockMovement
 from atelier_catalog.repository import (
     CategoryRepository,
+    LocationRepository,
     ProductFacts,
     ProductFactsRepository,
     ProductRepository,
@@ -36,6 +37,7 @@ from atelier_catalog.service._shared import (
     storefronts_key,
 )
 from atelier_catalog.service.price_lists import GroupPrices
+from atelier_catalog.service.translations import Texts
 from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
@@ -57,37 +59,46 @@ class ProductService(UseCase[CatalogContext]):
     # With a `group` (a business customer), prices are that group's where its lists have one
     # (`GroupPrices.apply_to_views`); filters and ordering by price use the catalog's own prices.
 
+    # With a `language` other than the storefront's default, names and descriptions are its
+    # translations where they have one (`Texts`), and a search matches them too.
+
     async def list(self, query: ProductQuery, visibility: Visibility, *, limit: int, offset: int,
-                   group: PriceGroup | None = None) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
+                   group: PriceGroup | None = None, language: Language | None = None,
+                   ) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
         """(count, whether the count is an estimate, the page as product views)."""
-        count, estimated, views = await self.products.list(self._filter(query), visibility, limit=limit,
+        count, estimated, views = await self.products.list(self._filter(query, language), visibility, limit=limit,
                                                            offset=offset, exact_count_limit=self.exact_count_limit)
         await GroupPrices(self.session).apply_to_views(group, views)
+        await Texts(self.session).localize_products(language, views)
         return count, estimated, views
 
     async def list_in_category(self, ref: str, query: ProductQuery, visibility: Visibility, *, limit: int,
-                               offset: int, group: PriceGroup | None = None,
+                               offset: int, group: PriceGroup | None = None, language: Language | None = None,
                                ) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
         category = await self.categories.get_readable(ref, visibility)
         if category is None:
             raise CategoryNotFound()
-        filters = replace(self._filter(query), category=str(category.id))
+        filters = replace(self._filter(query, language), category=str(category.id))
         count, estimated, views = await self.products.list(filters, visibility, limit=limit, offset=offset,
                                                            exact_count_limit=self.exact_count_limit)
         await GroupPrices(self.session).apply_to_views(group, views)
+        await Texts(self.session).localize_products(language, views)
         return count, estimated, views
 
-    async def get(self, ref: str, visibility: Visibility, *, group: PriceGroup | None = None) -> dict[str, Any]:
+    async def get(self, ref: str, visibility: Visibility, *, group: PriceGroup | None = None,
+                  language: Language | None = None) -> dict[str, Any]:
         product = await self.products.get_view(ref, visibility)
         if product is None:
             raise ProductNotFound()
         await GroupPrices(self.session).apply_to_views(group, [product])
+        await Texts(self.session).localize_products(language, [product])
         return product
 
     @staticmethod
-    def _filter(query: ProductQuery) -> ProductFilter:
+    def _filter(query: ProductQuery, language: Language | None = None) -> ProductFilter:
         search = query.search.strip() if query.search else None
-        return ProductFilter(
+        translated = search and language is not None and language.translated
+        return ProductFilter(locale=language.locale if translated and language is not None else None,
             search=search or None, terms=domain.search_terms(search), category=query.category,
             min_price=query.min_price, max_price=query.max_price, in_stock=query.in_stock,
             featured=query.featured, kind=query.kind, ordering=domain.parse_ordering(query.ordering),
@@ -118,9 +129,10 @@ class ProductService(UseCase[CatalogContext]):
         self.session.add(product)
         await flush_unique(self.session)
         if product.stock_quantity:
+            await LocationRepository(self.session).seed([(product.id, None, product.stock_quantity)])
             self.products.add_movement(StockMovement(
                 product_id=product.id, delta=product.stock_quantity, quantity_after=product.stock_quantity,
-                reason=INITIAL_STOCK_REASON, actor_id=actor_id))
+                reason=INITIAL_STOCK_REASON, actor_id=actor_id, location_id=DEFAULT_LOCATION_ID))
             await self.session.flush()
         product = await load_product(self.products, str(product.id))
         await publish_changes(self.session, product)
@@ -214,7 +226,20 @@ class ProductService(UseCase[CatalogContext]):
         if data.storefront and data.customer_group and products:
             group = domain.PriceGroup(storefront=data.storefront, customer_group=data.customer_group)
             prices = await GroupPrices(self.session).of(group, {p.id: p.currency for p in products})
-        return [_snapshot(p, variants.get(p.id, []), prices) for p in products]
+        snapshots = [_snapshot(p, variants.get(p.id, []), prices) for p in products]
+        if data.locale and snapshots:
+            return await self._translated_names(data.locale, snapshots)
+        return snapshots
+
+    async def _translated_names(self, locale: str, snapshots: builtins.list[ProductSnapshot],
+                                ) -> builtins.list[ProductSnapshot]:
+        """Names in `locale` where they have one, each falling back to the product's own."""
+        names, variant_names = await Texts(self.session).names(
+            locale, (s.id for s in snapshots), (v.id for s in snapshots for v in s.variants))
+        return [snapshot.model_copy(update={
+            "name": domain.translated_text(snapshot.name, names.get(snapshot.id)),
+            "variants": [v.model_copy(update={"name": domain.translated_text(v.name, variant_names.get(v.id))})
+                         for v in snapshot.variants]}) for snapshot in snapshots]
 
 
 def _snapshot(product: ProductFacts, variants: builtins.list[VariantFacts], prices: ListPrices | None = None,

@@ -16,16 +16,18 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ReservationStatus, StockNeed
-from atelier_catalog.models import Product, ProductVariant
+from atelier_catalog.models import DEFAULT_LOCATION_ID, DEFAULT_LOCATION_NAME, Product, ProductVariant
 from atelier_catalog.repository import (
+    LocationRepository,
     Movement,
     OrderFacts,
     OwnerRepository,
@@ -37,6 +39,8 @@ from atelier_catalog.repository import (
     product_facts,
     variant_facts,
 )
+from atelier_catalog.repository.locations import item_of
+from atelier_catalog.repository.stock import MovedReservation
 from atelier_catalog.service._shared import announce_low_stock, stock_changes
 from atelier_common import outbox
 from atelier_common.columns import utcnow
@@ -46,6 +50,7 @@ from atelier_common.contracts.catalog import (
     StockLine,
     StockRejected,
     StockReserved,
+    StockSource,
 )
 from atelier_common.contracts.orders import OrderEditLine, OrderEditUnits, OrderLine, ReturnLine
 from atelier_common.service import UseCase
@@ -58,6 +63,34 @@ REJECTED_INSUFFICIENT = "insufficient_stock"
 REJECTED_NOT_HELD = "not_held"
 HELD = (ReservationStatus.RESERVED, ReservationStatus.COMMITTED)
 Target = tuple[type[Product] | type[ProductVariant], uuid.UUID]
+
+
+class Units(NamedTuple):
+    """Units of a product or variant at one location (None: the default location's)."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    quantity: int
+    location_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Taken:
+    """One need's units taken: the item's row after its stock UPDATE, and how many at which
+    locations (a line split across two locations has two)."""
+
+    need: StockNeed
+    row: Mapping[str, Any]
+    splits: list[tuple[domain.Shelf, int]]
+
+    def held(self) -> list[tuple[StockNeed, int, uuid.UUID | None]]:
+        """`ReservationRepository.hold`'s lines: one per location, the total left after each."""
+        left = int(self.row["stock_quantity"]) + self.need.quantity
+        lines: list[tuple[StockNeed, int, uuid.UUID | None]] = []
+        for shelf, units in self.splits:
+            left -= units
+            lines.append((StockNeed(self.need.product_id, self.need.variant_id, units), left, shelf.location_id))
+        return lines
 
 
 def _target(product_id: uuid.UUID, variant_id: uuid.UUID | None) -> Target:
@@ -74,17 +107,22 @@ class ReservationService(UseCase[CatalogContext]):
         self.reservations = ReservationRepository(session)
         self.purchases = PurchaseRepository(session)
         self.owners = OwnerRepository(session)
+        self.locations = LocationRepository(session)
 
     async def reserve(self, order_id: uuid.UUID, order_number: str, lines: Sequence[OrderLine],
-                      *, now: datetime | None = None, settled: bool = False) -> bool:
+                      *, now: datetime | None = None, settled: bool = False, storefront: str | None = None,
+                      country: str | None = None) -> bool:
         """Hold every line's stock, or none of it; announce the decision. Whether it was held.
+        Units come from the locations that serve the order's `storefront` and destination
+        `country` (`domain.serving_order`; unknown: every location), a line split across two
+        when the first cannot fill it.
         Paid already (`order.paid` came first), or `settled` (nothing will be paid: a claim's
         replacement): the units are taken for good at once.
 
         Eight checkouts of one product queue on its stock row: everything that can be read is read
         before the first stock UPDATE takes that lock, and after it come only the writes (the
         reservation rows with their movements, then the events), so the lock is held briefly."""
-        order = await self.reservations.lock_order(order_id)
+        order = await self.reservations.lock_order(order_id, destination=(storefront, country))
         needs = domain.stock_needs(lines)
         # After the lock above, so that a concurrent placement of the same order is seen.
         facts = await self.facts.for_order(order_id, {n.product_id for n in needs},
@@ -99,7 +137,7 @@ class ReservationService(UseCase[CatalogContext]):
             await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_UNAVAILABLE,
                                                          lines=unavailable))
             return False
-        taken, short = await self._take_all(counted)
+        taken, short = await self._take_all(counted, storefront=storefront, country=country)
         if short:
             await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_INSUFFICIENT,
                                                          lines=short))
@@ -107,7 +145,7 @@ class ReservationService(UseCase[CatalogContext]):
         status = ReservationStatus.COMMITTED if paid else ReservationStatus.RESERVED
         moment = utcnow()
         await self.reservations.hold(
-            order_id, [(need, row["stock_quantity"]) for need, row in taken], status=status,
+            order_id, [line for t in taken for line in t.held()], status=status,
             expires_at=(now or moment) + self.ttl, reason=f"{status.value} for order {order_number}", now=moment)
         if paid and order.paid_by is not None and (buyer := await self.owners.buyer(order.paid_by)) is not None:
             # The payment found no reservation to read its products from: its buyer's purchases.
@@ -116,20 +154,20 @@ class ReservationService(UseCase[CatalogContext]):
         # category and image are as read above.
         products = dict(facts.products)
         variants: dict[uuid.UUID, VariantFacts] = {}
-        for need, row in taken:
-            if need.variant_id is None:
-                before = products[need.product_id]
-                products[need.product_id] = product_facts(row, category_hidden=before.category_hidden,
-                                                          image_url=before.image_url)
+        for t in taken:
+            if t.need.variant_id is None:
+                before = products[t.need.product_id]
+                products[t.need.product_id] = product_facts(t.row, category_hidden=before.category_hidden,
+                                                            image_url=before.image_url)
             else:
-                variants[need.variant_id] = variant_facts(row)
-        changes = stock_changes(products, variants, ((need.product_id, need.variant_id,
-                                                      row["stock_quantity"] + need.quantity) for need, row in taken))
+                variants[t.need.variant_id] = variant_facts(t.row)
+        changes = stock_changes(products, variants, ((t.need.product_id, t.need.variant_id,
+                                                      t.row["stock_quantity"] + t.need.quantity) for t in taken))
         # Added, not yet written: the events go out in one INSERT at commit.
-        await outbox.add(self.session, StockReserved(order_id=order_id))
+        await outbox.add(self.session, StockReserved(order_id=order_id, sources=_sources(taken)))
         for event in changes:
             await outbox.add(self.session, event)
-        await announce_low_stock(self.session, self.context.storefronts, changes)
+        await announce_low_stock(self.session, self.context.storefronts, changes, _moves(taken))
         return True
 
     async def commit(self, order_id: uuid.UUID, *, owner_id: uuid.UUID, lines: Sequence[OrderLine]) -> None:
@@ -158,14 +196,33 @@ class ReservationService(UseCase[CatalogContext]):
             to=ReservationStatus.RELEASED)
         await self._give_back(rows, reason="order cancelled")
 
-    async def restock_return(self, number: str, lines: Sequence[ReturnLine]) -> None:
-        """A received return: its `resaleable` lines of products that count stock go
-        back on the shelf. Once per event (the inbox); orders announces a return received once."""
+    async def restock_return(self, number: str, lines: Sequence[ReturnLine], *,
+                             order_id: uuid.UUID | None = None) -> None:
+        """A received return: its `resaleable` lines of products that count stock go back on the
+        shelf, at the locations the order's units came from (its rows in order, each at most what
+        it took less what earlier returns gave back); units no row accounts for go to the default
+        location. Once per event (the inbox); orders announces a return received once."""
         wanted = [line for line in lines if line.resaleable and line.quantity > 0]
         products = await self.facts.of({line.product_id for line in wanted})
         counted = [line for line in wanted if (product := products.get(line.product_id)) is not None
                    and domain.needs_stock(product.kind, product.track_inventory)]
-        await self._give_back(counted, reason=f"return {number}")
+        rows = list(await self.reservations.for_order(order_id)) if order_id is not None and counted else []
+        back: list[Units] = []
+        for line in counted:
+            units = line.quantity
+            for row in rows:
+                if units <= 0:
+                    break
+                if row.product_id != line.product_id or row.variant_id != line.variant_id:
+                    continue
+                share = min(units, row.quantity - row.returned)
+                if share > 0 and await self.reservations.mark_returned(row.id, share):
+                    row.returned += share
+                    back.append(Units(row.product_id, row.variant_id, share, row.location_id))
+                    units -= share
+            if units > 0:
+                back.append(Units(line.product_id, line.variant_id, units, None))
+        await self._give_back(back, reason=f"return {number}")
 
     async def release_edited(self, order_id: uuid.UUID, order_number: str, version: int,
                              lines: Sequence[OrderEditLine]) -> None:
@@ -201,7 +258,9 @@ class ReservationService(UseCase[CatalogContext]):
             await outbox.add(self.session, StockEditRejected(order_id=order_id, edit_id=edit_id,
                                                              reason=REJECTED_UNAVAILABLE, lines=unavailable))
             return False
-        taken, short = await self._take_all(counted)
+        # From the locations serving the order's destination, as its placement (an order from
+        # before locations: every location).
+        taken, short = await self._take_all(counted, storefront=order.storefront, country=order.ship_country)
         if short:
             await outbox.add(self.session, StockEditRejected(order_id=order_id, edit_id=edit_id,
                                                              reason=REJECTED_INSUFFICIENT, lines=short))
@@ -209,17 +268,17 @@ class ReservationService(UseCase[CatalogContext]):
         status = ReservationStatus.COMMITTED if order.paid_at is not None else ReservationStatus.RESERVED
         moment = utcnow()
         await self.reservations.hold(
-            order_id, [(need, row["stock_quantity"]) for need, row in taken], status=status,
+            order_id, [line for t in taken for line in t.held()], status=status,
             expires_at=min(row.expires_at for row in held), now=moment, first_line=max(r.line_no for r in rows) + 1,
             reason=f"{status.value} for order {order_number} edit v{version}")
         await outbox.add(self.session, StockEditReserved(order_id=order_id, edit_id=edit_id))
-        products = await self.facts.of({need.product_id for need, _ in taken})
-        variants = await self.facts.variants({need.variant_id for need, _ in taken if need.variant_id is not None})
-        changes = stock_changes(products, variants, ((need.product_id, need.variant_id,
-                                                      row["stock_quantity"] + need.quantity) for need, row in taken))
+        products = await self.facts.of({t.need.product_id for t in taken})
+        variants = await self.facts.variants({t.need.variant_id for t in taken if t.need.variant_id is not None})
+        changes = stock_changes(products, variants, ((t.need.product_id, t.need.variant_id,
+                                                      t.row["stock_quantity"] + t.need.quantity) for t in taken))
         for event in changes:
             await outbox.add(self.session, event)
-        await announce_low_stock(self.session, self.context.storefronts, changes)
+        await announce_low_stock(self.session, self.context.storefronts, changes, _moves(taken))
         return True
 
     async def release_refused_edit(self, order_id: uuid.UUID, order_number: str, version: int,
@@ -231,32 +290,55 @@ class ReservationService(UseCase[CatalogContext]):
                                                 quantity=line.quantity) for line in lines],
                            reason=f"order {order_number} edit v{version} refused")
 
-    async def _take_all(self, counted: Sequence[StockNeed]
-                        ) -> tuple[list[tuple[StockNeed, Mapping[str, Any]]], list[StockLine]]:
-        """Take every need's units, or none: (what was taken, the lines short of stock). With a line
-        short, what was taken is given back at once: the same transaction still holds those rows'
-        locks, so no one else has seen the units gone."""
-        taken: list[tuple[StockNeed, Mapping[str, Any]]] = []
+    async def _take_all(self, counted: Sequence[StockNeed], *, storefront: str | None, country: str | None
+                        ) -> tuple[list[Taken], list[StockLine]]:
+        """Take every need's units, or none: (what was taken, the lines short of stock). Each need
+        first takes the item's total (its row lock, which every change of the item queues on), then
+        its units from the locations that serve the order, in their order. With a line short, what
+        was taken is given back at once: the same transaction still holds those rows' locks, so no
+        one else has seen the units gone."""
+        taken: list[Taken] = []
         short: list[StockLine] = []
         for need in counted:
             model, row_id = _target(need.product_id, need.variant_id)
+            item = item_of(need.product_id, need.variant_id)
             row = await self.products.change_stock(model, row_id, -need.quantity)
-            if row is None:
-                short.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
-                                       requested=need.quantity, available=await self.products.stock_of(model, row_id)))
-            else:
-                taken.append((need, row))
+            shelves = domain.serving_order(await self.locations.shelves(item, lock=row is not None),
+                                           storefront=storefront, country=country)
+            splits = domain.split_need(need.quantity, shelves) if row is not None else None
+            if row is not None and splits is not None and await self._take_at(need, splits):
+                taken.append(Taken(need, row, splits))
+                continue
+            if row is not None:  # the total was there, but not at the locations that reach the order
+                await self.products.add_stock(model, row_id, need.quantity)
+            short.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
+                                   requested=need.quantity, available=sum(shelf.quantity for shelf in shelves)))
         if short:
-            for need, _ in taken:
-                await self.products.add_stock(*_target(need.product_id, need.variant_id), need.quantity)
+            for t in taken:
+                await self.products.add_stock(*_target(t.need.product_id, t.need.variant_id), t.need.quantity)
+                for shelf, units in t.splits:
+                    await self.locations.change(shelf.location_id, t.need.product_id, t.need.variant_id, units)
             taken = []
         return taken, short
 
+    async def _take_at(self, need: StockNeed, splits: Sequence[tuple[domain.Shelf, int]]) -> bool:
+        """Each location's guarded UPDATE; under the item's lock they hold, but were one to find too
+        few, what this need took is put back and it counts as short."""
+        done: list[tuple[domain.Shelf, int]] = []
+        for shelf, units in splits:
+            if await self.locations.change(shelf.location_id, need.product_id, need.variant_id, -units) is None:
+                for back, n in done:
+                    await self.locations.change(back.location_id, need.product_id, need.variant_id, n)
+                return False
+            done.append((shelf, units))
+        return True
+
     async def _shrink(self, order_id: uuid.UUID, needs: Sequence[StockNeed], *, reason: str) -> None:
-        """`needs`' units off the order's held rows (the latest first: an edit's own), back on the shelf."""
+        """`needs`' units off the order's held rows (the latest first: an edit's own), back on the
+        shelf they came from."""
         rows = [row for row in reversed(await self.reservations.for_order(order_id)) if row.status in HELD]
         left = {row.id: row.quantity for row in rows}
-        back: list[StockNeed] = []
+        back: list[Units] = []
         for need in needs:
             units = need.quantity
             for row in rows:
@@ -268,7 +350,7 @@ class ReservationService(UseCase[CatalogContext]):
                 await self.reservations.shrink(row.id, taken)
                 left[row.id] -= taken
                 units -= taken
-                back.append(StockNeed(product_id=row.product_id, variant_id=row.variant_id, quantity=taken))
+                back.append(Units(row.product_id, row.variant_id, taken, row.location_id))
         await self._give_back(back, reason=reason)
 
     async def expire_due(self, *, now: datetime | None = None, limit: int = 100) -> int:
@@ -287,29 +369,52 @@ class ReservationService(UseCase[CatalogContext]):
         rows = await self.reservations.move(order_id, from_statuses=(ReservationStatus.EXPIRED,),
                                             to=ReservationStatus.COMMITTED)
         moved: list[tuple[Any, int]] = []
+        moves: list[domain.LocationMove] = []
+        described = await self._describe(rows)
         for row in rows:
             model, row_id = _target(row.product_id, row.variant_id)
             after = await self.products.add_stock(model, row_id, -row.quantity)
-            if after is None:
+            left = None
+            if after is not None:
+                left = await self.locations.change(row.location_id, row.product_id, row.variant_id, -row.quantity)
+                if left is None:
+                    await self.products.add_stock(model, row_id, row.quantity)  # its location has none left
+                    after = None
+            if after is None or left is None:
                 log.warning("order %s paid after its reservation expired and stock ran out "
                             "(product %s, variant %s, %s units)", order_id, row.product_id, row.variant_id,
                             row.quantity)
                 await self.reservations.set_status(row.id, ReservationStatus.EXPIRED)
                 continue
             moved.append((row, after))
-        await self._record_and_announce(moved, sign=-1, reason="reserved again: paid after expiry")
+            moves.append(_move(row, described, before=left + row.quantity, after=left))
+        await self._record_and_announce(moved, sign=-1, reason="reserved again: paid after expiry", moves=moves)
 
-    async def _give_back(self, rows: Sequence[Any], *, reason: str) -> None:
+    async def _give_back(self, rows: Sequence[Units] | Sequence[MovedReservation], *, reason: str) -> None:
+        """Each row's units back at the location they came from (one staff deleted since: the
+        default location)."""
+        described = await self._describe(rows)
         moved: list[tuple[Any, int]] = []
+        moves: list[domain.LocationMove] = []
         for row in rows:
             model, row_id = _target(row.product_id, row.variant_id)
             after = await self.products.add_stock(model, row_id, row.quantity)
             if after is None:  # the product or variant is gone (deleted rows cascade); nothing to return
                 continue
-            moved.append((row, after))
-        await self._record_and_announce(moved, sign=1, reason=reason)
+            location = row.location_id if row.location_id in described else None
+            units = Units(row.product_id, row.variant_id, row.quantity, location)
+            now = await self.locations.change(location, row.product_id, row.variant_id, row.quantity) or 0
+            moved.append((units, after))
+            moves.append(_move(units, described, before=now - row.quantity, after=now))
+        await self._record_and_announce(moved, sign=1, reason=reason, moves=moves)
 
-    async def _record_and_announce(self, moved: Sequence[tuple[Any, int]], *, sign: int, reason: str) -> None:
+    async def _describe(self, rows: Sequence[Units] | Sequence[MovedReservation]) -> dict[uuid.UUID, tuple[str, str]]:
+        """The (name, storefront) of the locations rows name that still exist, the default's always."""
+        return {DEFAULT_LOCATION_ID: (DEFAULT_LOCATION_NAME, "")} | await self.locations.describe(
+            {row.location_id for row in rows if row.location_id is not None})
+
+    async def _record_and_announce(self, moved: Sequence[tuple[Any, int]], *, sign: int, reason: str,
+                                   moves: Sequence[domain.LocationMove] = ()) -> None:
         """The stock movements of reservation rows whose units moved (`sign` 1: back on the shelf),
         then `catalog.product_changed` for each product (or variant): carts check stock against
         their read-model."""
@@ -318,14 +423,34 @@ class ReservationService(UseCase[CatalogContext]):
         now = utcnow()
         await self.products.insert_movements([Movement(
             product_id=row.product_id, variant_id=row.variant_id, delta=sign * row.quantity, quantity_after=after,
-            reason=reason, created_at=now) for row, after in moved])
+            reason=reason, created_at=now, location_id=row.location_id) for row, after in moved])
         changed = [(row.product_id, row.variant_id, after - sign * row.quantity) for row, after in moved]
         products = await self.facts.of({product_id for product_id, _, _ in changed})
         variants = await self.facts.variants({variant_id for _, variant_id, _ in changed if variant_id is not None})
         changes = stock_changes(products, variants, changed)
         for event in changes:
             await outbox.add(self.session, event)
-        await announce_low_stock(self.session, self.context.storefronts, changes)
+        await announce_low_stock(self.session, self.context.storefronts, changes, moves)
+
+
+def _moves(taken: Sequence[Taken]) -> list[domain.LocationMove]:
+    """Each location's units before and after the order took some (low-stock alerts)."""
+    return [domain.LocationMove(shelf.location_id, shelf.name, shelf.storefront, t.need.product_id, t.need.variant_id,
+                                before=shelf.quantity, after=shelf.quantity - units)
+            for t in taken for shelf, units in t.splits]
+
+
+def _move(row: Units | MovedReservation, described: Mapping[uuid.UUID, tuple[str, str]], *, before: int,
+          after: int) -> domain.LocationMove:
+    location = row.location_id if row.location_id is not None and row.location_id in described else DEFAULT_LOCATION_ID
+    name, storefront = described[location]
+    return domain.LocationMove(location, name, storefront, row.product_id, row.variant_id, before=before, after=after)
+
+
+def _sources(taken: Sequence[Taken]) -> list[StockSource]:
+    """Where each line's units come from, for `stock.reserved` (orders shows where a line ships from)."""
+    return [StockSource(product_id=t.need.product_id, variant_id=t.need.variant_id, location_id=shelf.location_id,
+                        location=shelf.name, quantity=units) for t in taken for shelf, units in t.splits]
 
 
 def _check_sellable(needs: Sequence[StockNeed], facts: OrderFacts) -> tuple[list[StockLine], list[StockNeed]]:

@@ -110,10 +110,7 @@ class ProductTransferService(UseCase[CatalogContext]):
     async def import_csv(self, read: Callable[[int], Awaitable[bytes]], *, dry_run: bool, staff: Principal) -> ImportReport:
         """Apply a CSV of products (the export's columns; `sku` required), row by row: a SKU's first
         row sets the product, each of its rows its variant and image."""
-        data = await read(MAX_CSV_BYTES + 1)
-        if len(data) > MAX_CSV_BYTES:
-            raise FileTooLarge(details={"max_bytes": MAX_CSV_BYTES})
-        header, rows = _parse(data)
+        header, rows = await read_csv(read, COLUMNS, required="sku")
         report = ImportReport(dry_run=dry_run)
         categories = await self.categories.ids_by_slug() if "category" in header else {}
         first_lines: dict[str, int] = {}  # each product's first row: the one with its own columns
@@ -263,7 +260,17 @@ def _product_cells(product: Product, category_slug: str | None) -> list[str]:
             "true" if product.is_active else "false", product.kind, product.tax_class]
 
 
-def _parse(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+async def read_csv(read: Callable[[int], Awaitable[bytes]], columns: tuple[str, ...], *, required: str,
+                   ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """An uploaded CSV of `columns` (`required` among its header) as (the header, [(line number,
+    cells)]): `FileTooLarge` past MAX_CSV_BYTES, `InvalidCsv` for a file that is no such CSV."""
+    data = await read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise FileTooLarge(details={"max_bytes": MAX_CSV_BYTES})
+    return _parse(data, columns, required)
+
+
+def _parse(data: bytes, columns: tuple[str, ...], required: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """(the header, [(line number, cells)]); a file that is no CSV of these columns is `InvalidCsv`."""
     try:
         text = data.decode("utf-8-sig")
@@ -276,13 +283,13 @@ def _parse(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
         header = [name.strip().lower() for name in next(reader, [])]
         if not header or header == [""]:
             raise InvalidCsv("The file is empty: its first line must name the columns")
-        unknown = [name for name in header if name not in COLUMNS]
+        unknown = [name for name in header if name not in columns]
         if unknown:
-            raise InvalidCsv("Unknown columns", details={"unknown": unknown, "allowed": list(COLUMNS)})
+            raise InvalidCsv("Unknown columns", details={"unknown": unknown, "allowed": list(columns)})
         if len(set(header)) != len(header):
             raise InvalidCsv("A column is named twice", details={"columns": header})
-        if "sku" not in header:
-            raise InvalidCsv("The file has no sku column", details={"allowed": list(COLUMNS)})
+        if required not in header:
+            raise InvalidCsv(f"The file has no {required} column", details={"allowed": list(columns)})
         rows: list[tuple[int, list[str]]] = []
         for cells in reader:
             if not any(cell.strip() for cell in cells):

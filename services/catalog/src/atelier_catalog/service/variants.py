@@ -9,8 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.errors import SkuExists, VariantNotFound
-from atelier_catalog.models import Product, ProductVariant, StockMovement
-from atelier_catalog.repository import ProductRepository
+from atelier_catalog.models import DEFAULT_LOCATION_ID, Product, ProductVariant, StockMovement
+from atelier_catalog.repository import LocationRepository, ProductRepository
 from atelier_catalog.schemas import VariantCreate, VariantUpdate
 from atelier_catalog.service._shared import flush_unique, load_product, publish_changes
 from atelier_catalog.service.products import INITIAL_STOCK_REASON
@@ -34,9 +34,11 @@ class VariantService(UseCase[CatalogContext]):
         self.session.add(variant)
         await flush_unique(self.session)
         if variant.stock_quantity:
+            await LocationRepository(self.session).seed([(product.id, variant.id, variant.stock_quantity)])
             self.products.add_movement(StockMovement(
                 product_id=product.id, variant_id=variant.id, delta=variant.stock_quantity,
-                quantity_after=variant.stock_quantity, reason=INITIAL_STOCK_REASON, actor_id=actor_id))
+                quantity_after=variant.stock_quantity, reason=INITIAL_STOCK_REASON, actor_id=actor_id,
+                location_id=DEFAULT_LOCATION_ID))
             await self.session.flush()
         return await self._announce(product, variant.id)
 

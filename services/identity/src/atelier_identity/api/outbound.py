@@ -61,8 +61,8 @@ WHAT: dict[str, str] = {
     "job.completed": "A generation job finished; `asset_ids` are what it made.",
     "job.failed": "A generation job failed; its credits went back to the customer (`refunded_credits`).",
     "identity.user_registered": "An account was created (`via`: password, magic_link, oauth, passkey, order or cli).",
-    "product.low_stock": "A product (or variant) fell from above its storefront's `low_stock_threshold` to at or "
-                         "below it: once per crossing.",
+    "product.low_stock": "A product's (or variant's) units at one stock location (`location`) fell from above its "
+                         "storefront's `low_stock_threshold` to at or below it: once per crossing.",
 }
 DELIVERY = (
     "Sent as a `POST` to every enabled endpoint subscribed to this type (and, for an endpoint with a "

@@ -36,8 +36,10 @@ _CONFLICTS: dict[int | str, dict[str, Any]] = {409: {"description": "Conflicts w
 async def get_current_storefront(storefront: CurrentStorefront, context: ContextDep) -> PublicStorefront:
     """The storefront of this request (from its origin or the `X-Atelier-Storefront` header): its name, currency,
     the sign-in methods it offers and whether a guest's checkout offers an account (`guest_accounts`)."""
-    shown = storefront.model_dump(include={"slug", "name", "currency", "tax", "sells", "guest_accounts"})
-    return PublicStorefront.model_validate({**shown, "auth_methods": auth_methods(storefront, context.settings)})
+    shown = storefront.model_dump(include={"slug", "name", "currency", "tax", "sells", "guest_accounts",
+                                           "default_locale"})
+    return PublicStorefront.model_validate({**shown, "locales": storefront.languages,
+                                            "auth_methods": auth_methods(storefront, context.settings)})
 
 
 @router.get("/storefronts", summary="List storefronts", response_model=StorefrontList)

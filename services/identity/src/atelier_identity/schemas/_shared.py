@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from atelier_common import locales
 from atelier_common.contracts.catalog import TAX_CLASSES, TaxClass
 from atelier_common.contracts.identity import TAX_NUMBER_MAX_LENGTH, TAX_NUMBER_PATTERN
 from atelier_common.inputs import InputModel
@@ -60,3 +61,14 @@ def _tax_rates(rates: dict[str, Decimal] | None) -> dict[str, Decimal] | None:
 
 
 TaxRates = Annotated[dict[str, TaxRate], AfterValidator(_tax_rates)]
+
+
+def _locale(value: str) -> str:
+    tag = locales.normalize(value)
+    if tag is None:
+        raise ValueError("Not a language tag (en, ka, pt-BR)")
+    return tag
+
+
+# A language tag, written back in its canonical case (`EN_gb` → `en-GB`).
+LocaleTag = Annotated[str, Field(max_length=12), AfterValidator(_locale)]

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from atelier_common.contracts.identity import EVERY_COUNTRY
-from atelier_identity.schemas._shared import Request, ShippingRate, TaxRate, TaxRates, _two_places
+from atelier_identity.schemas._shared import LocaleTag, Request, ShippingRate, TaxRate, TaxRates, _two_places
 
 ShippingCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 ShippingName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -48,6 +48,8 @@ class ShippingMethodIn(Request):
     id: uuid.UUID | None = None
     code: ShippingCode
     name: ShippingName
+    # Its name in the storefront's other languages (docs/storefronts.md#languages).
+    names: Annotated[dict[LocaleTag, ShippingName], Field(max_length=20)] = {}
     # flat: `amount`; weight / subtotal: the tier the shipped lines' weight (grams) / subtotal reaches.
     kind: Literal["flat", "weight", "subtotal"] = "flat"
     amount: Annotated[ShippingRate, AfterValidator(_two_places)] = Decimal("0.00")
@@ -158,6 +160,8 @@ class ShippingMethodWrite(Request):
     model_config = ConfigDict(json_schema_extra={"examples": [{"price": "6.50"}]})
 
     name: ShippingName | None = None
+    # Its name in the storefront's other languages, replaced whole ({} removes them).
+    names: Annotated[dict[LocaleTag, ShippingName], Field(max_length=20)] | None = None
     kind: Literal["flat", "weight", "subtotal"] | None = None
     price: ShippingPrice | None = None
     free_over: ShippingPrice | None = None
@@ -176,6 +180,7 @@ class ShippingMethodRead(BaseModel):
 
     id: uuid.UUID
     name: str
+    names: dict[str, str] = Field(default={}, description="Its name in the storefront's other languages")
     kind: str
     price: Decimal
     free_over: Decimal | None

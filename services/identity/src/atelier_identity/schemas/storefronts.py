@@ -30,7 +30,15 @@ from atelier_common.contracts.identity import (
 )
 from atelier_identity import storefronts
 from atelier_identity.currencies import ISO_4217_CURRENCIES
-from atelier_identity.schemas._shared import Request, ShippingRate, TaxRate, TaxRates, _blank_to_none, _two_places
+from atelier_identity.schemas._shared import (
+    LocaleTag,
+    Request,
+    ShippingRate,
+    TaxRate,
+    TaxRates,
+    _blank_to_none,
+    _two_places,
+)
 from atelier_identity.schemas.shipping_zones import ShippingZones
 
 
@@ -39,6 +47,9 @@ def _currency(value: str) -> str:
     if code not in ISO_4217_CURRENCIES:
         raise ValueError("Not an ISO 4217 currency code")
     return code
+
+
+Locales = Annotated[list[LocaleTag], Field(max_length=20), AfterValidator(lambda tags: list(dict.fromkeys(tags)))]
 
 
 def _distinct_origins(values: list[str]) -> list[str]:
@@ -170,6 +181,8 @@ class StorefrontPoliciesIn(Request):
         default=[], description="Empty: no low-stock mail is sent.")
     tracking_number_required: bool | None = Field(default=None, description=(
         "Empty: an order may ship without a tracking number."))
+    customer_order_edits: bool | None = Field(default=None, description=(
+        "Empty: customers do not edit their orders (only staff do)."))
 
 
 def _one_line(value: str) -> str:
@@ -254,7 +267,24 @@ class StorefrontCreate(Request):
     shipping_zones: ShippingZones = []
     # Who sells, as invoices name the seller; none: the storefront's `name` alone.
     legal: StorefrontLegalIn | None = None
+    # The languages its texts are shown in (the default among them); empty: `default_locale` alone.
+    locales: Locales = []
+    # The language of the catalog's own texts there, and of a caller who asks for none of `locales`.
+    default_locale: LocaleTag = "en"
     is_default: bool = False
+
+    @model_validator(mode="after")
+    def _default_locale_offered(self) -> StorefrontCreate:
+        if self.locales and self.default_locale not in self.locales:
+            self.locales = [self.default_locale, *self.locales]
+        # A shipping method's names are in the storefront's other languages (its `name` is the default's).
+        others = set(self.locales) - {self.default_locale}
+        for zone in self.shipping_zones:
+            for method in zone.methods:
+                if unknown := sorted(set(method.names) - others):
+                    raise ValueError(f"method {method.code!r}: names in {', '.join(unknown)}, a language the "
+                                     "storefront does not show besides its default")
+        return self
 
     @field_validator("passkey")
     @classmethod
@@ -312,6 +342,9 @@ class StorefrontUpdate(Request):
     shipping_zones: Annotated[ShippingZones | None, AfterValidator(_not_null)] = None
     # The whole block: what is sent replaces the current one; null removes it.
     legal: StorefrontLegalIn | None = None
+    # The whole list: what is sent replaces it.
+    locales: Annotated[Locales | None, AfterValidator(_not_null)] = None
+    default_locale: Annotated[LocaleTag | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 
@@ -335,7 +368,7 @@ class StorefrontRead(Storefront):
           "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
           "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
           "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": [],
-            "tracking_number_required": None},
+            "tracking_number_required": None, "customer_order_edits": None},
          "legal": {"name": "Fox Prints GmbH", "address": ["Hafenstraße 12", "20457 Hamburg", "Germany"],
           "tax_number": "DE123456789", "registration_number": "HRB 123456", "email": "accounts@prints.example.com"},
          "is_default": False, "revision": 1795659340609926}]})
@@ -359,7 +392,7 @@ class StorefrontList(BaseModel):
             "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
             "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
             "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": [],
-            "tracking_number_required": None},
+            "tracking_number_required": None, "customer_order_edits": None},
            "is_default": True, "revision": 0}]}]})
 
     count: int
@@ -392,6 +425,9 @@ class PublicStorefront(BaseModel):
     # What a guest's checkout page offers (docs/storefronts.md#guest-accounts): "offer" a box that
     # asks for an account (`POST /orders`' `create_account`), "create" says one will be made, "never" neither.
     guest_accounts: GuestAccounts = DEFAULT_GUEST_ACCOUNTS
+    # The languages it shows (the default first) and the default (docs/storefronts.md#languages).
+    locales: list[str] = ["en"]
+    default_locale: str = "en"
 
 
 class InternalStorefronts(BaseModel):

@@ -8,9 +8,16 @@ import uuid
 from atelier_common.auth import ROLE_ADMIN, ROLE_MERCHANDISER
 from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
-from atelier_common.contracts.orders import DraftOrderSent, OrderStatusChanged
+from atelier_common.contracts.orders import (
+    DraftOrderSent,
+    OrderEditAwaitingPayment,
+    OrderEditChange,
+    OrderEdited,
+    OrderEditLine,
+    OrderStatusChanged,
+)
 from atelier_identity.context import IdentityContext
-from atelier_identity.mail import job_mail, low_stock_mail, order_status_mail, payment_link_mail
+from atelier_identity.mail import job_mail, low_stock_mail, order_edit_mail, order_status_mail, payment_link_mail
 from atelier_identity.repository import UserRepository
 from atelier_identity.repository.staff import StaffAccountRepository
 from atelier_identity.service._use_case import IdentityUseCase
@@ -55,6 +62,38 @@ class NotificationService(IdentityUseCase):
             expires=event.expires_at.strftime("%Y-%m-%d %H:%M")), storefront)
         return True
 
+    async def order_edited(self, event: OrderEdited) -> bool:
+        """Mail the customer an edit of their order that applied (whatever the statuses customers are
+        mailed about: their order and its total changed): what changed, the new total, and the refund
+        on its way or the payment received for it; whether a mail was queued."""
+        found = await self._order_recipient(event.user_id, event.email)
+        if found is None:
+            return False
+        recipient, first_name = found
+        storefront = await self.context.storefront_of_event(event.storefront)
+        await self.mailer.queue(self.session, order_edit_mail(
+            to=recipient, first_name=first_name, order_number=event.order_number, version=event.edit_version,
+            changes=[_change(line) for line in event.lines], old_total=str(event.old_total),
+            new_total=str(event.new_total), currency=event.currency,
+            refund=str(event.refund) if event.refund > 0 else None, paid=str(event.paid) if event.paid > 0 else None,
+            url=storefront.link("order", order_id=str(event.order_id), email=recipient)), storefront)
+        return True
+
+    async def order_edit_awaiting_payment(self, event: OrderEditAwaitingPayment) -> bool:
+        """Mail the customer an edit of their paid order that raised its total: what changed, the new
+        total and the link that pays the difference, until when; whether a mail was queued."""
+        found = await self._order_recipient(event.user_id, event.email)
+        if found is None:
+            return False
+        recipient, first_name = found
+        storefront = await self.context.storefront_of_event(event.storefront)
+        await self.mailer.queue(self.session, order_edit_mail(
+            to=recipient, first_name=first_name, order_number=event.order_number, version=event.edit_version,
+            changes=[_change(line) for line in event.lines], old_total=str(event.old_total),
+            new_total=str(event.new_total), currency=event.currency, due=str(event.amount_due),
+            payment_url=event.payment_url, expires=event.expires_at.strftime("%Y-%m-%d %H:%M")), storefront)
+        return True
+
     async def _order_recipient(self, user_id: uuid.UUID | None, email: str | None) -> tuple[str, str | None] | None:
         """Whom an order's mail goes to and their first name: the account's current address wins; an
         anonymous order has the one typed at checkout. None: a suspended account, or no address."""
@@ -87,5 +126,16 @@ class NotificationService(IdentityUseCase):
         for to in recipients:
             await self.mailer.queue(self.session, low_stock_mail(to=to, storefront=storefront.name, product=event.name,
                                                                  sku=event.sku, stock=event.stock_quantity,
-                                                                 threshold=event.threshold), storefront)
+                                                                 threshold=event.threshold,
+                                                                 location=event.location), storefront)
         return len(recipients)
+
+
+def _change(line: OrderEditLine | OrderEditChange) -> str:
+    """One line of an edit as the customer reads it."""
+    name = getattr(line, "name", None) or line.sku
+    if line.new_quantity == 0:
+        return f"{name}: removed ({line.old_quantity} before)"
+    if line.old_quantity == 0:
+        return f"{name}: {line.new_quantity} added"
+    return f"{name}: {line.old_quantity} → {line.new_quantity}"

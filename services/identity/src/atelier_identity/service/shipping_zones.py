@@ -116,7 +116,7 @@ def _method_values(data: ShippingMethodWrite, current: dict[str, Any]) -> dict[s
     kind = sent.get("kind", current.get("kind", "flat"))
     price = sent.get("price", current.get("amount", "0.00"))
     rates = sent.get("rates", current.get("tiers") or None)
-    values: dict[str, Any] = {key: sent[key] for key in ("name", "free_over") if key in sent}
+    values: dict[str, Any] = {key: sent[key] for key in ("name", "names", "free_over") if key in sent}
     values["kind"] = kind
     if kind == "flat":
         values.update(amount=price, tiers=[])
@@ -147,6 +147,6 @@ def zone_read(storefront: Storefront, zone: ShippingZone) -> dict[str, Any]:
 
 
 def method_read(method: ShippingMethod) -> dict[str, Any]:
-    return {"id": method.id, "name": method.name, "kind": method.kind,
+    return {"id": method.id, "name": method.name, "names": method.names, "kind": method.kind,
             "price": method.amount if method.kind == "flat" else (method.tiers[0].amount if method.tiers else 0),
             "free_over": method.free_over, "rates": [tier.model_dump() for tier in method.tiers]}

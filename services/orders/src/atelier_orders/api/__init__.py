@@ -3,7 +3,7 @@
 from atelier_orders.api import drafts, edits, internal, invoices, orders, promotions, returns, shipping, staff
 
 ROUTERS = (orders.router, shipping.router, invoices.router, returns.router, staff.router, drafts.router, invoices.staff,
-           returns.staff, edits.staff, promotions.router, internal.router, promotions.internal)
+           returns.staff, edits.router, edits.staff, promotions.router, internal.router, promotions.internal)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
 TAGS = {

@@ -26,10 +26,14 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 CreditNoteNumber = Annotated[str, Path(max_length=100,
                                         description="The credit note's number, e.g. CN-DEFAULT-000007")]
+InvoiceNumber = Annotated[str, Path(max_length=100, description="The supplementary invoice's number, e.g. "
+                                                                "INV-DEFAULT-000009")]
 
 NO_INVOICE: ErrorResponses = {404: {"description": "NOT_FOUND: unknown order, another customer's, or not paid (no "
                                                    "invoice yet)"}}
 NO_CREDIT_NOTE: ErrorResponses = {404: {"description": "NOT_FOUND: as the invoice's, or no such credit note of it"}}
+NO_SUPPLEMENTARY: ErrorResponses = {404: {"description": "NOT_FOUND: as the invoice's, or no such supplementary "
+                                                         "invoice of the order"}}
 STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"},
                               403: {"description": "Support or finance only"}}
 PDF_ANSWER: ErrorResponses = {200: {"description": "The document as a PDF file (an attachment named after its number)",
@@ -70,8 +74,9 @@ async def get_invoice(order_id: str, request: Request, viewer: AnonPrincipal,
     its refunds) for a client that asks for `application/json`."""
     if _wants_json(request):
         picture = await invoices.invoice(order_id, viewer)
-        return JSONResponse(InvoiceRead.of(picture.invoice, picture.credit_notes).model_dump(mode="json"),
-                            headers={"Cache-Control": "private"})
+        read = InvoiceRead.of(picture.invoice, picture.credit_notes, picture.supplementary,
+                              base=f"/api/v1/orders/{order_id}")
+        return JSONResponse(read.model_dump(mode="json"), headers={"Cache-Control": "private"})
     document = await invoices.invoice_pdf(order_id, viewer)
     return _pdf(document, invoice=True)
 
@@ -100,6 +105,15 @@ async def get_credit_note_pdf(order_id: str, number: CreditNoteNumber, viewer: A
     """A credit note of one of the caller's orders (one per refund; their numbers are in the invoice's
     `credit_notes`), as a PDF file."""
     return _pdf(await invoices.credit_note_pdf(order_id, number, viewer), invoice=False)
+
+
+@router.get("/orders/{order_id}/supplementary-invoices/{number}.pdf", summary="Download a supplementary invoice",
+            response_class=Response, responses={**PDF_ANSWER, **NO_SUPPLEMENTARY})
+async def get_supplementary_invoice_pdf(order_id: str, number: InvoiceNumber, viewer: AnonPrincipal,
+                                        invoices: InvoiceReaderDep) -> Response:
+    """A supplementary invoice of one of the caller's orders (one per paid edit; their numbers are in the
+    invoice's `supplementary`), as a PDF file."""
+    return _pdf(await invoices.supplementary_pdf(order_id, number, viewer), invoice=True)
 
 
 @staff.get("/invoices", summary="List invoices issued in a period", response_model=Page[InvoiceSummaryRead],
@@ -136,7 +150,8 @@ def _documents(query: DocumentQuery) -> DocumentFilter:
 async def get_staff_invoice(order_id: str, reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> InvoiceRead:
     """Any customer's order's invoice with its credit notes (support, finance)."""
     picture = await invoices.invoice(order_id, reader)
-    return InvoiceRead.of(picture.invoice, picture.credit_notes)
+    return InvoiceRead.of(picture.invoice, picture.credit_notes, picture.supplementary,
+                          base=f"/api/v1/staff/orders/{order_id}")
 
 
 @staff.get("/orders/{order_id}/invoice.pdf", summary="Download any order's invoice", response_class=Response,
@@ -156,3 +171,13 @@ async def get_staff_credit_note_pdf(order_id: str, number: CreditNoteNumber, rea
                                     invoices: InvoiceReaderDep) -> Response:
     """A credit note of any customer's order as a PDF file (support, finance)."""
     return _pdf(await invoices.credit_note_pdf(order_id, number, reader), invoice=False)
+
+
+@staff.get("/orders/{order_id}/supplementary-invoices/{number}.pdf", summary="Download any order's supplementary "
+           "invoice", response_class=Response, responses={**PDF_ANSWER, **NO_SUPPLEMENTARY, **STAFF_ONLY},
+           dependencies=[ORDER_IN_SCOPE])
+@key_access(SCOPE_INVOICES_READ)
+async def get_staff_supplementary_invoice_pdf(order_id: str, number: InvoiceNumber, reader: OrderReaderPrincipal,
+                                              invoices: InvoiceReaderDep) -> Response:
+    """A paid edit's supplementary invoice of any customer's order as a PDF file (support, finance)."""
+    return _pdf(await invoices.supplementary_pdf(order_id, number, reader), invoice=True)

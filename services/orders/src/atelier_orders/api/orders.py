@@ -10,7 +10,7 @@ from atelier_common.auth import AnonPrincipal, ClientAddress, key_access
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.staff_access import CONFIRMED_RESPONSES, CurrentSupportPrincipal
-from atelier_common.storefronts import CurrentStorefront
+from atelier_common.storefronts import CallerLocale, CurrentStorefront
 from atelier_common.versions import IfMatchDep
 from atelier_orders.api.deps import (
     CANCEL_ERRORS,
@@ -32,13 +32,14 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
 
 @router.post("/orders", summary="Place an order",
              response_model=OrderRead, status_code=status.HTTP_201_CREATED, responses=PLACE_ERRORS)
-async def place_order(data: OrderCreate, buyer: BuyerDep, storefront: CurrentStorefront,
+async def place_order(data: OrderCreate, buyer: BuyerDep, storefront: CurrentStorefront, locale: CallerLocale,
                       placement: PlacementServiceDep, idempotency: IdempotencyDep, address: ClientAddress) -> Any:
     """Order the cart's lines (no `items`) or explicit `items`, on the request's storefront; prices, tax and
     shipping come from the platform, never from the request. A physical order needs a shipping address
     (`shipping_address_id`). The order starts `pending`, then `awaiting_payment` once the stock is reserved: pay
-    it with `POST /api/v1/payments/checkout`. Send an `Idempotency-Key` to retry safely."""
-    return await idempotency.run(lambda: placement.place(buyer, data, storefront, client_ip=address))
+    it with `POST /api/v1/payments/checkout`. Send an `Idempotency-Key` to retry safely. The order keeps the
+    caller's language (`?locale=`, else `Accept-Language`: its `locale`), and its lines' names are in it."""
+    return await idempotency.run(lambda: placement.place(buyer, data, storefront, client_ip=address, locale=locale))
 
 
 @router.get("/orders", summary="List my orders", response_model=Page[OrderSummaryRead])

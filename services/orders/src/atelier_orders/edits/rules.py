@@ -36,6 +36,29 @@ def edit_problem(status: str) -> str | None:
     return f"Cannot edit an order in {status} status"
 
 
+# What a customer may still edit of their own order (the storefront's `customer_order_edits`):
+# before it is being packed (`processing`), only lowered.
+CUSTOMER_EDITABLE: frozenset[S] = frozenset({S.AWAITING_PAYMENT, S.PAID})
+
+
+def customer_edit_problem(status: str, *, allowed: bool) -> tuple[str, str] | None:
+    """Why the customer may not edit their order in `status` (the reason's code and its message), or
+    None when they may: the storefront must allow it (`allowed`), and the order be awaiting its
+    payment or paid, not yet processing."""
+    if not allowed:
+        return "policy", "This storefront does not let customers edit their orders; contact support"
+    if status not in CUSTOMER_EDITABLE:
+        return "status", f"The order is {status}: it can no longer be changed here (contact support)"
+    return None
+
+
+def customer_raises(items: Sequence[EditItem], asked: Mapping[uuid.UUID, int]) -> dict[str, str]:
+    """The lines a customer's edit would raise (by item id as text): customers only lower or remove."""
+    by_id = {item.id: item for item in items}
+    return {str(item_id): "A customer's edit only lowers a quantity or removes the line"
+            for item_id, quantity in asked.items() if item_id in by_id and quantity > by_id[item_id].quantity}
+
+
 def is_editable_kind(kind: str) -> bool:
     """Goods from stock only: a printed book is made for its order, and digital goods, packs and
     credits were granted when paid (staff refund those with a plain refund)."""

@@ -18,6 +18,15 @@ An edit that adds units to an unpaid order is a saga with catalog: kept `pending
 the units (`order.edit_requested`); catalog's `stock.edit_reserved` applies it under the row lock
 if the order still awaits its payment (else it is refused and `order.edit_refused` gives the
 units back), and `stock.edit_rejected` refuses it. One edit waits at a time.
+
+An edit of a paid (or processing) order that raises its total is charged the difference: once
+catalog holds the units it adds (the same saga), the edit waits for its payment
+(`awaiting_payment`, `order.edit_awaiting_payment`: identity mails the customer a link that pays
+exactly `amount_due` as a supplementary payment of the order). Payments' `order.edit_paid` applies
+it under the row lock and issues its supplementary invoice; an edit not paid by `expires_at`, or
+whose order shipped or was cancelled meanwhile, is refused: `order.edit_refused` makes catalog give
+the units back and payments cancel (or give back) that edit's payment. A mixed edit nets out: the
+difference of the totals is either refunded or charged, never both.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,10 +43,12 @@ from sqlalchemy import case, delete, func, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common import audit, outbox
+from atelier_common import audit, outbox, payment_links
 from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import StockLine
 from atelier_common.contracts.orders import (
+    OrderEditAwaitingPayment,
+    OrderEditChange,
     OrderEdited,
     OrderEditLine,
     OrderEditRefused,
@@ -44,12 +56,14 @@ from atelier_common.contracts.orders import (
     OrderEditUnits,
 )
 from atelier_common.service import UseCase
+from atelier_common.storefronts import Storefront, UnknownStorefront
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.drafts.service import MANUAL_KIND
 from atelier_orders.edits import rules as edit_rules
 from atelier_orders.errors import InvalidEditLine, OrderEditUnsupported, OrderNotEditable, OrderNotFound, OrdersError
+from atelier_orders.invoices.service import Invoicing
 from atelier_orders.models import Order, OrderEdit, OrderItem, OrderReturn, utcnow
 from atelier_orders.pricing import destinations
 from atelier_orders.promotions import rules as promotion_rules
@@ -58,10 +72,11 @@ from atelier_orders.promotions.service import frozen_discounts
 from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository, ReturnRepository
 from atelier_orders.rows import LockedOrder, OrderDetails
-from atelier_orders.schemas.edits import OrderEditCreate
+from atelier_orders.schemas.edits import CustomerEditCreate, OrderEditCreate
 from atelier_orders.service._shared import order_id_of, record_status, reload
 from atelier_orders.service.payment_records import PaymentRecords
 from atelier_orders.service.placing import LineRequest, PlacementService
+from atelier_orders.service.reading import reader_of
 
 log = logging.getLogger("atelier.orders.edits")
 
@@ -120,6 +135,11 @@ class EditPlan:
     def paid(self) -> bool:
         return self.order.status in edit_rules.PAID
 
+    @property
+    def due(self) -> Decimal:
+        """What the edit leaves the customer owing (a paid order's total raised)."""
+        return edit_rules.amount_due(self.order.total_amount, self.repriced.priced.total, paid=self.paid)
+
     def changes(self) -> list[dict[str, Any]]:
         return [{"order_item_id": str(item.id), "product_id": str(item.product_id),
                  "variant_id": str(item.variant_id) if item.variant_id else None, "sku": item.sku, "name": item.name,
@@ -150,25 +170,17 @@ class EditPlan:
                 "subtotal": priced.subtotal, "discount": priced.discount, "shipping_cost": priced.shipping_cost,
                 "tax_amount": priced.tax_amount, "tax_included": priced.tax_included, "total": priced.total,
                 "old_total": self.order.total_amount, "difference": priced.total - self.order.total_amount,
-                "refund": self.refund, "amount_due": edit_rules.amount_due(
-                    self.order.total_amount, priced.total, paid=self.paid), "promotions_lost": self.lost}
+                "refund": self.refund, "amount_due": self.due, "promotions_lost": self.lost}
 
 
 async def edit_refunds(session: AsyncSession, order_id: uuid.UUID) -> tuple[Decimal, Decimal]:
-    """What the order's edits asked payments to refund: in all, and not confirmed yet. An edit lowers
-    the order's total, so what the order was charged is its total plus the first."""
+    """What the order's edits asked payments to refund: in all, and not confirmed yet. What the order
+    was charged (its own payment and its edits' supplementary ones) is its total plus the first."""
     row = (await session.execute(select(
         func.coalesce(func.sum(OrderEdit.refund_amount), 0),
         func.coalesce(func.sum(case((col(OrderEdit.refunded_at).is_(None), OrderEdit.refund_amount), else_=0)), 0))
         .where(col(OrderEdit.order_id) == order_id))).one()
     return Decimal(row[0]), Decimal(row[1])
-
-
-def _adding_refused(units: dict[str, int]) -> OrderEditUnsupported:
-    # A paid order would owe the difference: charging it is not there yet.
-    return OrderEditUnsupported("Adding units to a paid order needs the difference charged: not supported yet "
-                                "(an unpaid order can be edited up)",
-                                details={"reason": "quantity_increase", "changes": units})
 
 
 def _what(changes: Sequence[dict[str, Any]]) -> str:
@@ -198,39 +210,77 @@ class OrderEdits(UseCase[OrdersContext]):
         order = await OrderQueries(self.session).get(order_id_of(order_ref))
         if order is None:
             raise OrderNotFound()
-        return (await self._plan(order, data, confirming=False)).read()
+        return (await self._plan(order, data)).read()
 
     async def confirm(self, order_ref: str, data: OrderEditCreate, staff: Principal) -> dict[str, Any]:
         """The edit written under the order's row lock, with the audit row (`order.edit`). One that
-        only takes units away applies at once (`_apply`); one that adds units to an unpaid order
-        waits for catalog to hold them (`_request`: `pending`). One edit waits at a time."""
+        only takes units away applies at once (`_apply`); one that adds units waits for catalog to
+        hold them (`_request`: `pending`); one that raises a paid order's total without adding units
+        (a promotion lost) waits for its payment at once (`_await_payment`). One edit waits at a time."""
         order_id = order_id_of(order_ref)
         await ReturnRepository(self.session).hold(order_id)
         locked = await self.orders.lock(order_id)
         if locked is None:
             raise OrderNotFound()
-        if (waiting := await self._pending(order_id)) is not None:
-            raise OrderEditUnsupported(f"Edit v{waiting.version} of this order waits for its stock; edit again once "
-                                       "it is applied or refused", details={"reason": "edit_pending",
-                                                                            "edit_id": str(waiting.id)})
-        plan = await self._plan(await reload(self.session, order_id), data, confirming=True)
+        await self._none_waiting(order_id)
+        plan = await self._plan(await reload(self.session, order_id), data)
         if plan.more:
             edit = await self._request(plan, locked, reason=data.reason, staff_id=staff.user_id)
+        elif plan.due > 0:
+            edit = await self._await_payment(plan, locked, reason=data.reason, staff_id=staff.user_id)
         else:
             edit = await self._apply(plan, locked, reason=data.reason, staff_id=staff.user_id)
         await audit.record(self.session, staff, "order.edit", "order", order_id,
                            before={"version": edit.version - 1, "total": str(plan.order.total_amount)},
                            after={"version": edit.version, "edit_id": str(edit.id), "status": edit.status,
                                   "total": str(plan.repriced.priced.total), "refund": str(plan.refund),
-                                  "changes": edit.changes}, reason=data.reason)
-        return {**plan.read(), "edit": edit}
+                                  "amount_due": str(edit.amount_due), "changes": edit.changes}, reason=data.reason)
+        return {**plan.read(), "edit": await self._read(edit, locked.storefront)}
+
+    async def customer_preview(self, order_ref: str, data: CustomerEditCreate, viewer: Principal) -> dict[str, Any]:
+        """A customer's edit of their own order, as `preview` answers it; another's order is 404."""
+        order = await OrderQueries(self.session).get(order_id_of(order_ref), owner_id=viewer.owner_id,
+                                                     reader=reader_of(viewer))
+        if order is None:
+            raise OrderNotFound()
+        return (await self._customer_plan(order, data)).read()
+
+    async def customer_confirm(self, order_ref: str, data: CustomerEditCreate, viewer: Principal) -> dict[str, Any]:
+        """A customer's edit of their own order, under its row lock: only lowering or removing lines
+        of an order awaiting its payment or paid (the storefront's `customer_order_edits`), so it
+        applies at once (refunded the difference when paid), as a staff edit would, with the
+        customer named in the history and no audit row (staff's actions are audited)."""
+        order_id = order_id_of(order_ref)
+        await ReturnRepository(self.session).hold(order_id)
+        locked = await self.orders.lock(order_id, owner_id=viewer.owner_id)
+        if locked is None:
+            raise OrderNotFound()
+        await self._none_waiting(order_id)
+        plan = await self._customer_plan(await reload(self.session, order_id), data)
+        edit = await self._apply(plan, locked, reason=data.reason, staff_id=None, customer_id=viewer.user_id)
+        return {**plan.read(), "edit": await self._read(edit, locked.storefront)}
+
+    async def _customer_plan(self, order: OrderDetails, data: CustomerEditCreate) -> EditPlan:
+        try:
+            allowed = bool((await self.context.storefronts.get(order.storefront)).policies.customer_order_edits)
+        except UnknownStorefront:  # deleted since: its policy is gone with it
+            allowed = False
+        if problem := edit_rules.customer_edit_problem(order.status, allowed=allowed):
+            reason, message = problem
+            raise OrderNotEditable(message, details={"status": order.status, "reason": reason})
+        asked = {c.order_item_id: c.quantity for c in data.changes}
+        if raised := edit_rules.customer_raises(await self._items(order, ()), asked):
+            raise InvalidEditLine(details={"fields": {"changes": list(raised.values())}, "changes": raised})
+        return await self._plan(order, OrderEditCreate(changes=data.changes, reason=data.reason))
 
     async def stock_held(self, order_id: uuid.UUID, edit_id: uuid.UUID) -> None:
-        """`stock.edit_reserved`: catalog holds the units the pending edit adds. Applied, re-priced on
-        the order as it is now (the same function; the added lines at the prices they were
-        confirmed at), if the order still awaits its payment; refused otherwise (paid, cancelled or
-        expired meanwhile), and catalog gives the units back (`order.edit_refused`). Once: a
-        redelivery finds the edit no longer pending."""
+        """`stock.edit_reserved`: catalog holds the units the pending edit adds. Re-priced on the order
+        as it is now (the same function; the added lines at the prices they were confirmed at), it
+        applies if the order still awaits its payment (that payment charges the new total), or if
+        it is paid or processing and the total does not rise (a mixed edit that nets out to a
+        refund); a paid order whose total rises waits for the difference (`_await_payment`). Refused
+        otherwise (cancelled, expired or shipped meanwhile), and catalog gives the units back
+        (`order.edit_refused`). Once: a redelivery finds the edit no longer pending."""
         await ReturnRepository(self.session).hold(order_id)
         locked = await self.orders.lock(order_id)
         edit = await self._pending(order_id) if locked is not None else None
@@ -238,7 +288,7 @@ class OrderEdits(UseCase[OrdersContext]):
             log.debug("stock.edit_reserved for edit %s of order %s: no such pending edit", edit_id, order_id)
             return
         order = await reload(self.session, order_id)
-        if order.status != OrderStatus.AWAITING_PAYMENT:
+        if order.status != OrderStatus.AWAITING_PAYMENT and order.status not in edit_rules.PAID:
             await self._refuse(edit, locked, f"the order is {order.status} now", give_back=True)
             return
         try:
@@ -246,7 +296,71 @@ class OrderEdits(UseCase[OrdersContext]):
         except OrdersError as exc:  # the order changed so that the edit no longer fits it
             await self._refuse(edit, locked, exc.message, give_back=True)
             return
+        if plan.due > 0:
+            await self._await_payment(plan, locked, reason=edit.reason, staff_id=edit.staff_id, edit=edit)
+            return
         await self._apply(plan, locked, reason=edit.reason, staff_id=edit.staff_id, edit=edit)
+
+    async def edit_paid(self, order_id: uuid.UUID, edit_id: uuid.UUID, *, payment_id: uuid.UUID, amount: Decimal,
+                        currency: str, provider: str) -> None:
+        """`order.edit_paid`: the customer paid what the edit left due. Under the order's row lock,
+        the edit waiting for it applies (re-priced on the order as it is: it must cost what was
+        paid), the payment is recorded as the order's, and the supplementary invoice is issued.
+        If the edit no longer waits (expired, refused) nothing changes here: payments gave (or gives)
+        that money back on `order.edit_refused`. If the order shipped, was cancelled, or changed so
+        that the edit costs another amount, the edit is refused now (and so given back). Once: a
+        redelivery finds the edit applied."""
+        await ReturnRepository(self.session).hold(order_id)
+        locked = await self.orders.lock(order_id)
+        edit = await self._edit(order_id, edit_id) if locked is not None else None
+        if locked is None or edit is None or edit.status != "awaiting_payment":
+            log.info("order.edit_paid for edit %s of order %s, which waits for no payment", edit_id, order_id)
+            return
+        order = await reload(self.session, order_id)
+        if order.status not in edit_rules.PAID:
+            await self._refuse(edit, locked, f"the order is {order.status} now; the payment is given back",
+                               give_back=True, actor=Actor.PAYMENTS)
+            return
+        try:
+            plan = await self._replan(order, edit)
+        except OrdersError as exc:
+            await self._refuse(edit, locked, f"{exc.message}; the payment is given back", give_back=True, actor=Actor.PAYMENTS)
+            return
+        if plan.due != amount or currency != order.currency:
+            await self._refuse(edit, locked, f"the order changed: the edit costs {plan.due} now, "
+                                             f"{amount} {currency} was paid; the payment is given back", give_back=True, actor=Actor.PAYMENTS)
+            return
+        edit.payment_id, edit.paid_at = payment_id, utcnow()
+        await self._apply(plan, locked, reason=edit.reason, staff_id=edit.staff_id, edit=edit, paid=amount)
+        await PaymentRecords(self.session, self.context).record(order_id, "payment", payment_id, amount=amount,
+                                                                currency=currency, provider=provider)
+        await Invoicing(self.session, self.context).issue_supplementary(locked, before=order, edit=edit)
+
+    async def expire_waiting(self, now: datetime, limit: int) -> int:
+        """Edits whose payment did not come by their deadline, refused (`order.edit_refused`: catalog
+        gives the units back, payments closes the edit's payment page): how many. Each under its
+        order's row lock, so a payment settling at that moment either applies the edit first or
+        finds it refused (and is given back)."""
+        stmt = (select(col(OrderEdit.order_id), col(OrderEdit.id)).where(
+            col(OrderEdit.status) == "awaiting_payment", col(OrderEdit.expires_at) <= now)
+            .order_by(col(OrderEdit.expires_at)).limit(limit))
+        done = 0
+        for order_id, edit_id in (await self.session.execute(stmt)).all():
+            locked = await self.orders.lock(order_id)
+            edit = await self._edit(order_id, edit_id) if locked is not None else None
+            if locked is None or edit is None or edit.status != "awaiting_payment":
+                continue
+            await self._refuse(edit, locked, "its payment did not come in time", give_back=True, actor=Actor.SYSTEM)
+            done += 1
+        return done
+
+    async def refuse_waiting(self, locked: LockedOrder, why: str) -> None:
+        """The order (locked by the caller) shipped or was cancelled: an edit waiting for its payment
+        will not apply (the units go back; its payment is closed, or given back if it came). One
+        waiting for its stock is refused when catalog answers (`stock_held` finds the order moved on)."""
+        for edit in await self._waiting(locked.id):
+            if edit.status == "awaiting_payment":
+                await self._refuse(edit, locked, why, give_back=True, actor=Actor.STAFF)
 
     async def stock_refused(self, order_id: uuid.UUID, edit_id: uuid.UUID, reason: str,
                             lines: Sequence[StockLine]) -> None:
@@ -262,13 +376,23 @@ class OrderEdits(UseCase[OrdersContext]):
         await self._refuse(edit, locked, f"catalog could not hold the units added ({reason}"
                                          f"{': ' + short if short else ''})", give_back=False)
 
-    async def history(self, order_ref: str) -> Sequence[OrderEdit]:
-        """The order's versions, oldest first (an order never edited: none)."""
+    async def history(self, order_ref: str) -> list[dict[str, Any]]:
+        """The order's versions, oldest first (an order never edited: none); one waiting for its
+        payment with its link."""
         order = await OrderQueries(self.session).get(order_id_of(order_ref))
         if order is None:
             raise OrderNotFound()
         stmt = select(OrderEdit).where(col(OrderEdit.order_id) == order.id).order_by(col(OrderEdit.version))
-        return list((await self.session.execute(stmt)).scalars())
+        return [await self._read(edit, order.storefront) for edit in (await self.session.execute(stmt)).scalars()]
+
+    async def internal(self, order_id: uuid.UUID, edit_id: uuid.UUID) -> dict[str, Any]:
+        """An edit as payments charges it (orders' internal API): its status and what it leaves due,
+        with the order's internal read."""
+        edit = await self._edit(order_id, edit_id)
+        if edit is None:
+            raise OrderNotFound()
+        return {"id": edit.id, "version": edit.version, "status": edit.status, "amount_due": edit.amount_due,
+                "currency": edit.currency, "expires_at": edit.expires_at}
 
     async def refunded(self, order_id: uuid.UUID, edit_id: uuid.UUID, *, refund_id: uuid.UUID | None) -> bool:
         """`payment.refunded` naming `edit_id` as its return: the edit is marked refunded, once.
@@ -287,6 +411,73 @@ class OrderEdits(UseCase[OrdersContext]):
     async def _pending(self, order_id: uuid.UUID) -> OrderEdit | None:
         stmt = select(OrderEdit).where(col(OrderEdit.order_id) == order_id, col(OrderEdit.status) == "pending")
         return (await self.session.execute(stmt)).scalars().first()
+
+    async def _waiting(self, order_id: uuid.UUID) -> list[OrderEdit]:
+        """The order's edit waiting for its stock or its payment (one at most)."""
+        stmt = select(OrderEdit).where(col(OrderEdit.order_id) == order_id,
+                                       col(OrderEdit.status).in_(("pending", "awaiting_payment")))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def _none_waiting(self, order_id: uuid.UUID) -> None:
+        for waiting in await self._waiting(order_id):
+            what = "its stock" if waiting.status == "pending" else "its payment"
+            raise OrderEditUnsupported(f"Edit v{waiting.version} of this order waits for {what}; edit again once "
+                                       "it is applied or refused", details={"reason": "edit_pending",
+                                                                            "edit_id": str(waiting.id),
+                                                                            "status": waiting.status})
+
+    async def _edit(self, order_id: uuid.UUID, edit_id: uuid.UUID) -> OrderEdit | None:
+        stmt = select(OrderEdit).where(col(OrderEdit.order_id) == order_id, col(OrderEdit.id) == edit_id)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def _read(self, edit: OrderEdit, storefront: str) -> dict[str, Any]:
+        """An edit as its readers see it; one waiting for its payment with the link that pays it."""
+        read = {name: getattr(edit, name) for name in OrderEdit.model_fields}
+        read["payment_url"] = None
+        if edit.status == "awaiting_payment" and edit.expires_at is not None:
+            try:
+                found = await self.context.storefronts.get(storefront)
+            except UnknownStorefront:  # deleted since: no page to link to
+                return read
+            read["payment_url"] = edit_payment_url(self.context.settings.service_token, found, edit.order_id,
+                                                   edit.id, edit.expires_at)
+        return read
+
+    async def _await_payment(self, plan: EditPlan, locked: LockedOrder, *, reason: str, staff_id: uuid.UUID | None,
+                             edit: OrderEdit | None = None) -> OrderEdit:
+        """An edit of a paid order that raises its total, its units held (or none added): kept
+        `awaiting_payment` with what it leaves due and until when, the order unchanged, and
+        `order.edit_awaiting_payment` for identity to mail the customer the link that pays it."""
+        order, now = plan.order, utcnow()
+        expires_at = now + timedelta(hours=self.context.settings.edit_payment_hours)
+        if edit is None:
+            edit = OrderEdit(order_id=order.id, version=plan.version, staff_id=staff_id, reason=reason,
+                             changes=plan.changes(), currency=order.currency, old_total=order.total_amount,
+                             new_total=plan.repriced.priced.total, refund_amount=Decimal("0.00"), created_at=now)
+            self.session.add(edit)
+        edit.status, edit.old_total, edit.new_total = "awaiting_payment", order.total_amount, plan.repriced.priced.total
+        edit.amount_due, edit.expires_at = plan.due, expires_at
+        await self.session.flush()
+        storefront = await self.context.storefronts.get(order.storefront)
+        await outbox.add(self.session, OrderEditAwaitingPayment(
+            storefront=order.storefront, edit_id=edit.id, edit_version=edit.version, order_id=order.id,
+            order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, email=order.email,
+            reason=edit.reason, old_total=edit.old_total, new_total=edit.new_total, amount_due=edit.amount_due,
+            currency=order.currency, lines=[OrderEditChange(
+                order_item_id=c["order_item_id"], product_id=c["product_id"], variant_id=c.get("variant_id"),
+                sku=c["sku"], name=c.get("name"), old_quantity=c["old_quantity"], new_quantity=c["new_quantity"])
+                for c in edit.changes],
+            payment_url=edit_payment_url(self.context.settings.service_token, storefront, order.id, edit.id,
+                                         expires_at), expires_at=expires_at))
+        await record_status(self.session, locked, OrderStatus(locked.status),
+                            actor=Actor.CATALOG if plan.more else Actor.STAFF,
+                            actor_id=None if plan.more else staff_id,
+                            note=f"Edit v{edit.version} waits for its payment of "
+                                 f"{domain.money_text(edit.amount_due, order.currency)}: {_what(edit.changes)}; total "
+                                 f"{domain.money_text(order.total_amount, order.currency)} → "
+                                 f"{domain.money_text(edit.new_total, order.currency)} ({edit.reason})"[:1000])
+        log.info("order %s: edit v%s waits for its payment of %s", order.order_number, edit.version, edit.amount_due)
+        return edit
 
     async def _request(self, plan: EditPlan, locked: LockedOrder, *, reason: str,
                        staff_id: uuid.UUID | None) -> OrderEdit:
@@ -310,7 +501,8 @@ class OrderEdits(UseCase[OrdersContext]):
         return edit
 
     async def _apply(self, plan: EditPlan, locked: LockedOrder, *, reason: str, staff_id: uuid.UUID | None,
-                     edit: OrderEdit | None = None) -> OrderEdit:
+                     edit: OrderEdit | None = None, paid: Decimal = Decimal("0.00"),
+                     customer_id: uuid.UUID | None = None) -> OrderEdit:
         """The edit written: the lines (added ones inserted) and totals, the version (a pending
         `edit` applied), a history entry and `order.edited` (stock back, refund), in this transaction."""
         order, priced = plan.order, plan.repriced.priced
@@ -332,26 +524,30 @@ class OrderEdits(UseCase[OrdersContext]):
         else:
             edit.changes, edit.old_total, edit.new_total, edit.status = (changes, order.total_amount, priced.total,
                                                                           "applied")
+            edit.refund_amount = plan.refund
         await self.session.flush()
         await outbox.add(self.session, OrderEdited(
             storefront=order.storefront, edit_id=edit.id, edit_version=edit.version, order_id=order.id,
             order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=reason,
             old_total=order.total_amount, new_total=priced.total, refund=plan.refund, currency=order.currency,
-            lines=[OrderEditLine(order_item_id=c["order_item_id"], product_id=c["product_id"],
+            email=order.email, paid=paid, lines=[OrderEditLine(order_item_id=c["order_item_id"], product_id=c["product_id"],
                                  variant_id=c["variant_id"], sku=c["sku"], old_quantity=c["old_quantity"],
                                  new_quantity=c["new_quantity"]) for c in changes]))
         money = (f"total {domain.money_text(order.total_amount, order.currency)} → "
                  f"{domain.money_text(priced.total, order.currency)}")
         refund = f"; refund of {domain.money_text(plan.refund, order.currency)}" if plan.refund > 0 else ""
-        await record_status(self.session, locked, OrderStatus(locked.status),
-                            # Applied on catalog's answer: catalog moved it; the staff member asked.
-                            actor=Actor.CATALOG if plan.more else Actor.STAFF,
-                            actor_id=None if plan.more else staff_id,
+        if paid > 0:
+            refund = f"; {domain.money_text(paid, order.currency)} paid"
+        # Applied on catalog's (or payments') answer: it moved it; the staff member (or customer) asked.
+        actor, actor_id = ((Actor.PAYMENTS, None) if paid > 0 else (Actor.CATALOG, None) if plan.more
+                           else (Actor.CUSTOMER, customer_id) if customer_id is not None else (Actor.STAFF, staff_id))
+        await record_status(self.session, locked, OrderStatus(locked.status), actor=actor, actor_id=actor_id,
                             note=f"Edit v{edit.version}: {_what(changes)}; {money}{refund} ({reason})"[:1000])
         log.info("order %s edited to v%s: %s", order.order_number, edit.version, money)
         return edit
 
-    async def _refuse(self, edit: OrderEdit, locked: LockedOrder, why: str, *, give_back: bool) -> None:
+    async def _refuse(self, edit: OrderEdit, locked: LockedOrder, why: str, *, give_back: bool,
+                      actor: Actor = Actor.CATALOG) -> None:
         """A pending edit that will not apply: kept `refused` with `why`, noted in the order's
         history; the units catalog held for it go back when it held them (`give_back`)."""
         edit.status, edit.note = "refused", why[:500]
@@ -360,7 +556,7 @@ class OrderEdits(UseCase[OrdersContext]):
             await outbox.add(self.session, OrderEditRefused(
                 edit_id=edit.id, edit_version=edit.version, order_id=edit.order_id,
                 order_number=locked.order_number, lines=_units(edit.changes)))
-        await record_status(self.session, locked, OrderStatus(locked.status), actor=Actor.CATALOG,
+        await record_status(self.session, locked, OrderStatus(locked.status), actor=actor,
                             note=f"Edit v{edit.version} refused: {why}"[:1000])
         log.info("order %s: edit v%s refused: %s", locked.order_number, edit.version, why)
 
@@ -371,9 +567,9 @@ class OrderEdits(UseCase[OrdersContext]):
         start = max((i.position for i in items), default=0) + 1
         asked = {uuid.UUID(c["order_item_id"]): int(c["new_quantity"]) for c in edit.changes if c["order_item_id"]}
         added = [AddedLine.of(c, start + n) for n, c in enumerate(c for c in edit.changes if not c["order_item_id"])]
-        return await self._price(order, asked, added, promotions, items, confirming=True, version=edit.version)
+        return await self._price(order, asked, added, promotions, items, version=edit.version)
 
-    async def _plan(self, order: OrderDetails, data: OrderEditCreate, *, confirming: bool) -> EditPlan:
+    async def _plan(self, order: OrderDetails, data: OrderEditCreate) -> EditPlan:
         if problem := edit_rules.edit_problem(order.status):
             raise OrderNotEditable(problem, details={"status": order.status})
         # A draft's manual discount has no promotion to judge it again by.
@@ -383,8 +579,6 @@ class OrderEdits(UseCase[OrdersContext]):
         if not data.changes and not data.additions:
             raise InvalidEditLine("Nothing changes", details={"fields": {"changes": [
                 "Give a line another quantity, 0 to remove it, or add a line"]}})
-        if confirming and data.additions and order.status in edit_rules.PAID:
-            raise _adding_refused({f"addition {i}": a.quantity for i, a in enumerate(data.additions)})
         asked: dict[uuid.UUID, int] = {}
         for change in data.changes:
             if change.order_item_id in asked:
@@ -394,19 +588,17 @@ class OrderEdits(UseCase[OrdersContext]):
         promotions = await self._promotions(order)
         items = await self._items(order, promotions)
         added = await self._added(order, data, promotions, start=max((i.position for i in items), default=0) + 1)
-        return await self._price(order, asked, added, promotions, items, confirming=confirming)
+        return await self._price(order, asked, added, promotions, items)
 
     async def _price(self, order: OrderDetails, asked: dict[uuid.UUID, int], added: Sequence[AddedLine],
                      promotions: Sequence[promotion_rules.PromotionTerms], items: list[edit_rules.EditItem], *,
-                     confirming: bool, version: int | None = None) -> EditPlan:
+                     version: int | None = None) -> EditPlan:
         items = [*items, *(a.item for a in added)]
         asked = {**asked, **{a.item.id: a.quantity for a in added}}
         if invalid := edit_rules.change_problems(items, asked):
             raise InvalidEditLine(details={"fields": {"changes": list(invalid.values())}, "changes": invalid})
         paid = order.status in edit_rules.PAID
         more = edit_rules.added_units(items, asked)
-        if confirming and more and paid:
-            raise _adding_refused(more)
         code = next((d.get("code") for d in order.discounts if d.get("code")), None)
         ships = any(item.kind in domain.SHIPPED_KINDS for item in order.items)
         shipping = edit_rules.Shipping(cost=order.shipping_cost + order.shipping_discount if ships else None,
@@ -414,11 +606,6 @@ class OrderEdits(UseCase[OrdersContext]):
         repriced = edit_rules.reprice(items, asked, promotions=promotions, code=code,
                                       standard_rate=order.tax_rate or Decimal("0"), shipping=shipping,
                                       now=order.created_at)
-        if confirming and paid and repriced.priced.total > order.total_amount:
-            raise OrderEditUnsupported("The edit would raise the paid order's total (a promotion no longer "
-                                       "applies); charging the difference is not supported yet", details={
-                                           "reason": "total_increase", "old_total": str(order.total_amount),
-                                           "new_total": str(repriced.priced.total)})
         refund = edit_rules.refund_of(order.total_amount, repriced.priced.total, paid=paid,
                                       refundable=await self._refundable(order) if paid else Decimal("0"))
         if version is None:
@@ -447,7 +634,7 @@ class OrderEdits(UseCase[OrdersContext]):
         storefront = await self.context.storefronts.get(order.storefront)
         priced = await PlacementService(self.session, self.context).priced_lines(
             [LineRequest(quantity=a.quantity, product_id=a.product_id, variant_id=a.variant_id)
-             for a in data.additions], storefront)
+             for a in data.additions], storefront, locale=order.locale)
         if kinds := [f"{line.sku}: a {line.product.kind} is not goods from stock" for line in priced
                      if not edit_rules.is_editable_kind(line.product.kind)]:
             raise InvalidEditLine(details={"fields": {"additions": kinds}})
@@ -528,3 +715,11 @@ class OrderEdits(UseCase[OrdersContext]):
                 unit_price=added.item.unit_price, line_total=charge.amount, discount_amount=charge.discount,
                 tax_rate=added.item.tax_rate, tax_amount=charge.tax, tax_inclusive=added.item.tax_inclusive,
                 attributes=added.attributes))
+
+
+def edit_payment_url(secret: str, storefront: Storefront, order_id: uuid.UUID, edit_id: uuid.UUID,
+                     expires_at: datetime) -> str:
+    """The storefront's page that pays what the edit `edit_id` left due (`pay_edit`), its token
+    signed for the edit (`atelier_common.payment_links`): it pays that edit's difference only."""
+    return storefront.link("pay_edit", order_id=str(order_id), edit_id=str(edit_id),
+                           token=payment_links.sign(secret, edit_id, expires_at))

@@ -28,8 +28,16 @@ _CREDITED = ((152, 28), ("LEFT", "RIGHT"))
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
-    pdf = _document("Invoice", invoice.number, invoice, invoice.issued_at)
-    _facts(pdf, [("Invoice", invoice.number), ("Issued", _day(invoice.issued_at)), ("Order", invoice.order_number)])
+    """An order's invoice; a supplementary one (what a paid edit added: its lines are the change,
+    its totals the difference) says so and names the original invoice it supplements."""
+    supplementary = invoice.kind == "supplementary"
+    title = "Supplementary invoice" if supplementary else "Invoice"
+    pdf = _document(title, invoice.number, invoice, invoice.issued_at)
+    facts = [(title, invoice.number), ("Issued", _day(invoice.issued_at)), ("Order", invoice.order_number)]
+    if supplementary:
+        facts.append(("Supplements invoice", invoice.original_number or "-"))
+        pdf.set_subject(f"{title} {invoice.number} supplementing invoice {invoice.original_number or '-'}")
+    _facts(pdf, facts)
     _parties(pdf, invoice)
     rows = [(line["name"] if not line.get("variant_name") else f"{line['name']} ({line['variant_name']})",
              line["sku"], str(line["quantity"]), money_text(Decimal(line["unit_price"]), invoice.currency),
@@ -41,7 +49,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         totals.append(("Discount", -invoice.discount))
     totals.append((shipping, invoice.shipping_cost))
     totals += _taxes(invoice)
-    _totals(pdf, totals, ("Total paid", invoice.total_amount), invoice.currency)
+    _totals(pdf, totals, ("Total paid" if not supplementary else "Total paid for the edit", invoice.total_amount),
+            invoice.currency)
     return bytes(pdf.output())
 
 

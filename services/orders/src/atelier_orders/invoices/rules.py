@@ -55,3 +55,43 @@ def tax_breakdown(order: Any) -> list[dict[str, Any]]:
         group[1] += order.shipping_tax
     return [{"rate": str(rate), "inclusive": inclusive, "base": str(quantize(base)), "tax": str(quantize(tax))}
             for (rate, inclusive), (base, tax) in sorted(groups.items(), key=lambda kv: (-kv[0][0], kv[0][1]))]
+
+
+# -- supplementary invoices ---------------------------------------------------------------------
+
+def supplementary_lines(before: Iterable[Any], after: Iterable[Any]) -> list[dict[str, Any]]:
+    """What a paid edit changed, as a supplementary invoice's lines: each order line whose units or
+    charge differ between the order's rows `before` and `after` the edit (a line added, raised,
+    lowered or whose discount moved), its quantity and money the difference (after − before)."""
+    was, now = {i.id: i for i in before}, {i.id: i for i in after}
+    zero = Decimal("0")
+    lines = []
+    for item_id in [*was, *(key for key in now if key not in was)]:
+        old, new = was.get(item_id), now.get(item_id)
+        ref: Any = new if new is not None else old
+        differences = [(new.quantity if new else 0) - (old.quantity if old else 0)] + [
+            (getattr(new, name) if new else zero) - (getattr(old, name) if old else zero)
+            for name in ("line_total", "discount_amount", "tax_amount")]
+        if not any(differences):
+            continue
+        quantity, line_total, discount, tax = differences
+        lines.append({"sku": ref.sku, "name": ref.name, "variant_name": ref.variant_name, "kind": ref.kind,
+                      "quantity": quantity, "unit_price": str(quantize(ref.unit_price)),
+                      "line_total": str(quantize(line_total)), "discount_amount": str(quantize(discount)),
+                      "tax_rate": str(ref.tax_rate), "tax_amount": str(quantize(tax)),
+                      "tax_inclusive": bool(ref.tax_inclusive)})
+    return lines
+
+
+def tax_difference(before: Any, after: Any) -> list[dict[str, Any]]:
+    """The tax per rate a paid edit added (`tax_breakdown` after − before), the groups that moved."""
+    was = {(g["rate"], g["inclusive"]): g for g in tax_breakdown(before)}
+    now = {(g["rate"], g["inclusive"]): g for g in tax_breakdown(after)}
+    groups = []
+    for key in [*now, *(k for k in was if k not in now)]:
+        base = Decimal(now[key]["base"] if key in now else "0") - Decimal(was[key]["base"] if key in was else "0")
+        tax = Decimal(now[key]["tax"] if key in now else "0") - Decimal(was[key]["tax"] if key in was else "0")
+        if base or tax:
+            groups.append({"rate": key[0], "inclusive": key[1], "base": str(quantize(base)),
+                           "tax": str(quantize(tax))})
+    return groups

@@ -35,10 +35,10 @@ from atelier_orders.errors import CreditNoteNotFound, InvoiceNotFound
 from atelier_orders.invoices import documents
 from atelier_orders.invoices import rules as invoice_rules
 from atelier_orders.invoices.rules import DocumentKind
-from atelier_orders.models import CreditNote, Invoice, utcnow
+from atelier_orders.models import CreditNote, Invoice, OrderEdit, utcnow
 from atelier_orders.queries import InvoiceQueries
 from atelier_orders.repository import InvoiceRepository, OrderRepository
-from atelier_orders.rows import LockedOrder
+from atelier_orders.rows import LockedOrder, OrderDetails
 from atelier_orders.service._shared import order_id_of, reload
 from atelier_orders.service.payment_records import PaymentRecords
 from atelier_orders.service.reading import reader_of
@@ -109,6 +109,38 @@ class Invoicing(UseCase[OrdersContext]):
         log.info("invoice %s issued for order %s", number, order.order_number)
         for refund in early:
             await self._credit(order, invoice, refund)
+
+    async def issue_supplementary(self, order: LockedOrder, *, before: OrderDetails, edit: OrderEdit) -> None:
+        """The supplementary invoice of a paid edit of `order` (its row locked by the caller, the
+        edit just applied): numbered in the storefront's invoice sequence like any invoice, its lines
+        the lines the edit changed and its totals the difference (`before` → the order now), which
+        is what the customer paid; it names the order's original invoice. Once per edit (the unique
+        `edit_id`; the caller applies an edit once)."""
+        after = await reload(self.session, order.id)
+        seller = await self._seller(order.storefront)
+        original = await self.invoices.invoice_of(order.id)
+        now = utcnow()
+        number = invoice_rules.document_number(DocumentKind.INVOICE, order.storefront,
+                                               await self.invoices.next_number(order.storefront, DocumentKind.INVOICE))
+        invoice = Invoice(
+            number=number, order_id=order.id, order_number=order.order_number, storefront=order.storefront,
+            seller_name=seller.name, seller_address=seller.address, seller_tax_number=seller.tax_number,
+            seller_registration_number=seller.registration_number, seller_email=seller.email,
+            email=after.email, billing_address=after.billing_address, shipping_address=after.shipping_address,
+            buyer_tax_number=after.buyer_tax_number,
+            lines=invoice_rules.supplementary_lines(before.items, after.items), currency=after.currency,
+            subtotal=after.subtotal - before.subtotal, tax_amount=after.tax_amount - before.tax_amount,
+            shipping_cost=after.shipping_cost - before.shipping_cost, discount=after.discount - before.discount,
+            total_amount=after.total_amount - before.total_amount, shipping_method_name=after.shipping_method_name,
+            tax_rate=after.tax_rate, taxes=invoice_rules.tax_difference(before, after), issued_at=now,
+            kind="supplementary", edit_id=edit.id, original_number=original.number if original else None)
+        await self.invoices.insert_invoice(invoice.model_dump())
+        await outbox.add(self.session, InvoiceIssued(
+            storefront=order.storefront, invoice_id=invoice.id, number=number, order_id=order.id,
+            order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, email=after.email,
+            currency=invoice.currency, total_amount=invoice.total_amount, tax_amount=invoice.tax_amount,
+            issued_at=now, kind="supplementary", original_number=invoice.original_number, edit_id=edit.id))
+        log.info("supplementary invoice %s issued for order %s (edit v%s)", number, order.order_number, edit.version)
 
     async def credit_refund(self, order_id: uuid.UUID, refund: Refund) -> None:
         """A credit note for `refund`, once per refund; none before the order has its invoice (its
@@ -182,6 +214,8 @@ class InvoicePicture:
 
     invoice: Invoice
     credit_notes: Sequence[CreditNote]
+    # The order's paid edits' supplementary invoices, oldest first.
+    supplementary: Sequence[Invoice] = ()
 
 
 @dataclass(frozen=True)
@@ -220,7 +254,17 @@ class InvoiceReader(UseCase[OrdersContext]):
 
     async def invoice(self, order_ref: str, viewer: Principal) -> InvoicePicture:
         invoice = await self._invoice(order_ref, viewer)
-        return InvoicePicture(invoice=invoice, credit_notes=await self.invoices.credit_notes(invoice.order_id))
+        return InvoicePicture(invoice=invoice, credit_notes=await self.invoices.credit_notes(invoice.order_id),
+                              supplementary=await self.invoices.supplementary(invoice.order_id))
+
+    async def supplementary_pdf(self, order_ref: str, number: str, viewer: Principal) -> Pdf:
+        """A supplementary invoice of an order `viewer` may read (the original's readers)."""
+        invoice = await self._invoice(order_ref, viewer)
+        supplementary = await self.invoices.supplementary_one(invoice.order_id, number)
+        if supplementary is None:
+            raise InvoiceNotFound()
+        content = await asyncio.to_thread(documents.invoice_pdf, supplementary)
+        return Pdf(number=supplementary.number, filename=f"{supplementary.number}.pdf", content=content)
 
     async def invoice_pdf(self, order_ref: str, viewer: Principal) -> Pdf:
         invoice = await self._invoice(order_ref, viewer)

@@ -99,13 +99,15 @@ class ShippingQuote:
 
 def shipping_quote(storefront: Storefront, *, country: str | None, region: str | None,
                    lines: Iterable[tuple[str, Decimal, int, Mapping[str, Any]]],
-                   tax_inclusive_kinds: Iterable[str], shipping_cost: Decimal) -> ShippingQuote:
+                   tax_inclusive_kinds: Iterable[str], shipping_cost: Decimal,
+                   locale: str | None = None) -> ShippingQuote:
     """The one rule of shipping and tax by destination, for (kind, amount after discounts, quantity,
     attributes) lines. A storefront without zones: its tax (`storefront_tax`) and its one flat
     charge (`tax.shipping_rate`, else the service's `shipping_cost`). With zones: the address's zone
     (`Storefront.shipping_zone`), its tax (`zone_tax`) and each of its methods priced on what the
     shipped lines cost after their discounts (a free-over threshold is judged on what the buyer
-    pays) and on their weight; an address no zone covers: the storefront's tax and no method."""
+    pays) and on their weight; an address no zone covers: the storefront's tax and no method. Each
+    method is named in `locale` where it has a name there (`ShippingMethod.name_in`)."""
     tax = storefront_tax(storefront, tax_inclusive_kinds=tax_inclusive_kinds)
     if not storefront.shipping_zones:
         flat = storefront.tax.shipping_rate if storefront.tax.shipping_rate is not None else shipping_cost
@@ -119,7 +121,7 @@ def shipping_quote(storefront: Storefront, *, country: str | None, region: str |
     weight = sum(grams for _, grams in shipped)
     return ShippingQuote(
         zone=zone, tax=zone_tax(zone, storefront, tax_inclusive_kinds=tax_inclusive_kinds),
-        options=tuple(ShippingOption(code=method.code, name=method.name, id=str(method.id),
+        options=tuple(ShippingOption(code=method.code, name=method.name_in(locale), id=str(method.id),
                                      cost=quantize(method.cost(subtotal=subtotal, weight_grams=weight)))
                       for method in zone.methods))
 

@@ -79,7 +79,8 @@ class ShippingOptions:
 
 class ShippingOptionsService(PlacementService):
     async def priced_options(self, buyer: Buyer, storefront: Storefront, lines: Sequence[PricedLine],
-                             code: str | None, *, country: str | None, region: str | None) -> ShippingOptions:
+                             code: str | None, *, country: str | None, region: str | None,
+                             locale: str | None = None) -> ShippingOptions:
         """`lines` sent to `country` / `region`: each method of the zone with the order's money by
         it (none when the storefront does not ship there); nothing to ship: one option, at no cost.
         What the order would save: `code` (left out when it no longer applies, as the cart then
@@ -90,23 +91,24 @@ class ShippingOptionsService(PlacementService):
                                       group=buyer.customer_group),
             code, [basket_line(line) for line in lines])
         destination = shipping_quote(self.settings, storefront, lines, {"country": country, "state": region},
-                                     promotions)
+                                     promotions, locale)
         return ShippingOptions(destination=destination, promotions=promotions, ships=ships, options=[
             PricedOption(method, price_order(lines, promotions, destination, method))
             for method in (destination.options if ships else (None,))])
 
     async def methods(self, buyer: Buyer, storefront: Storefront, *, address_id: uuid.UUID | None,
-                      country: str | None, region: str | None) -> list[dict[str, Any]]:
+                      country: str | None, region: str | None, locale: str | None = None) -> list[dict[str, Any]]:
         """GET /shipping-methods: each method offered at the buyer's address `address_id` (another
         customer's: 404) or at `country` / `region`, `{id, name, price}` priced for the cart, with the
-        order's tax and total beside; empty when no zone covers the address."""
+        order's tax and total beside; empty when no zone covers the address. Each method is named in
+        the caller's `locale` where it has a name there."""
         if address_id is not None:
             address = (await self._address(address_id, buyer))[0] or {}
             country, region = address.get("country"), address.get("state")
         lines = await self.priced_lines(await self._cart_lines(buyer, storefront), storefront, buyer.customer_group)
         self._one_currency(lines, storefront)
         options = await self.priced_options(buyer, storefront, lines, self.cart_code, country=country or "",
-                                            region=region)
+                                            region=region, locale=locale)
         return [option.read() for option in options.options]
 
     async def cart_quote(self, data: PromotionQuoteRequest) -> dict[str, Any]:
@@ -138,7 +140,8 @@ class ShippingOptionsService(PlacementService):
             if shipping.address_id is not None:
                 address = (await self._address(shipping.address_id, buyer))[0] or {}
                 country, region = address.get("country"), address.get("state")
-            options = await self.priced_options(buyer, storefront, lines, data.code, country=country, region=region)
+            options = await self.priced_options(buyer, storefront, lines, data.code, country=country, region=region,
+                                                locale=data.locale)
             chosen = options.chosen(shipping.method_id)
         except _DESTINATION_PROBLEMS as problem:
             if shipping.strict:
@@ -151,7 +154,7 @@ class ShippingOptionsService(PlacementService):
         if data.strict and options.promotions.code_problem is not None:
             raise_for(options.promotions.code_problem)
         zone = options.destination.zone
-        return {**quote_read(options.promotions, data.code), **priced_read(chosen.priced), "shipping": {
+        return {**quote_read(options.promotions, data.code, data.locale), **priced_read(chosen.priced), "shipping": {
             "address_id": shipping.address_id, "country": country, "region": region, "zone": zone.code if zone else None,
             "method_id": chosen.method.id if chosen.method else None,
             "method_name": chosen.method.name if chosen.method else None,

@@ -44,7 +44,7 @@ def _terms(values: Mapping[str, Any]) -> PromotionTerms:
         **values, "kind": PromotionKind(values["kind"]),
         "product_ids": tuple(uuid.UUID(str(t)) for t in values["product_ids"] or ()),
         "category_ids": tuple(uuid.UUID(str(t)) for t in values["category_ids"] or ()),
-        "customer_groups": tuple(values["customer_groups"] or ())})
+        "customer_groups": tuple(values["customer_groups"] or ()), "names": dict(values.get("names") or {})})
 
 
 def terms_of(promotion: Promotion) -> PromotionTerms:

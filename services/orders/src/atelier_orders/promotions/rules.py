@@ -117,6 +117,12 @@ class PromotionTerms:
     usage_limit_per_customer: int | None = None
     created_at: datetime
     updated_at: datetime
+    # Its name in its storefront's other languages (locale → name): what a buyer reading in one of
+    # them is shown, and an order placed in it keeps (`name_in`). Not hashed: a dict.
+    names: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def name_in(self, locale: str | None) -> str:
+        return self.names.get(locale, self.name) if locale else self.name
 
     def live(self, now: datetime) -> bool:
         """Whether it runs at `now`, the one rule of it: active, and within its dates, the start

@@ -33,6 +33,7 @@ from atelier_common.service import UseCase
 from atelier_common.versions import check_version, version_of
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import (
+    LocaleNotOffered,
     PromotionCodeInvalid,
     PromotionCodeTaken,
     PromotionExhausted,
@@ -173,7 +174,7 @@ class PromotionQuotes(UseCase[OrdersContext]):
                         tax_class=line.tax_class)
              for line, discount in zip(data.lines, quote.line_discounts, strict=True)],
             destinations.storefront_tax(storefront, tax_inclusive_kinds=self.context.settings.tax_inclusive_kinds))
-        return {**quote_read(quote, data.code), **priced_read(priced)}
+        return {**quote_read(quote, data.code, data.locale), **priced_read(priced)}
 
 
 def priced_read(priced: charges.Priced) -> dict[str, Any]:
@@ -183,23 +184,26 @@ def priced_read(priced: charges.Priced) -> dict[str, Any]:
                        "tax_inclusive": line.tax_inclusive} for line in priced.lines]}
 
 
-def discount_of(applied: rules.Applied) -> Discount:
-    """One promotion applied, as the cart shows it and the order keeps it (`discounts`)."""
+def discount_of(applied: rules.Applied, locale: str | None = None) -> Discount:
+    """One promotion applied, as the cart shows it and the order keeps it (`discounts`), named in
+    `locale` where it has a name there."""
     promotion = applied.promotion
-    return Discount(promotion_id=promotion.id, code=promotion.code, name=promotion.name, kind=promotion.kind.value,
-                    amount=applied.amount, free_shipping=applied.free_shipping)
+    return Discount(promotion_id=promotion.id, code=promotion.code, name=promotion.name_in(locale),
+                    kind=promotion.kind.value, amount=applied.amount, free_shipping=applied.free_shipping)
 
 
-def frozen_discounts(quote: rules.Quote) -> list[dict[str, Any]]:
+def frozen_discounts(quote: rules.Quote, locale: str | None = None) -> list[dict[str, Any]]:
     """What an order keeps of the promotions it was given (`customer_order.discounts`): each one's
-    `Discount`, money as decimal strings. What each saved on a line is the line's own
-    `discount_amount`; reads answer `discounts[].lines` from those rows (`promotions.rules.order_discounts`)."""
-    return [discount_of(applied).model_dump(mode="json") for applied in quote.applied]
+    `Discount` (named in the order's `locale`), money as decimal strings. What each saved on a line
+    is the line's own `discount_amount`; reads answer `discounts[].lines` from those rows
+    (`promotions.rules.order_discounts`)."""
+    return [discount_of(applied, locale).model_dump(mode="json") for applied in quote.applied]
 
 
-def quote_read(quote: rules.Quote, code: str | None) -> dict[str, Any]:
+def quote_read(quote: rules.Quote, code: str | None, locale: str | None = None) -> dict[str, Any]:
+    """The cart's quote, its promotions named in the caller's `locale`."""
     return {"discount_total": quote.discount, "free_shipping": quote.free_shipping, "code": code,
-            "discounts": [discount_of(a) for a in quote.applied],
+            "discounts": [discount_of(a, locale) for a in quote.applied],
             "code_problem": None if quote.code_problem is None else {
                 "reason": quote.code_problem.problem.value, "message": quote.code_problem.message}}
 
@@ -234,8 +238,9 @@ class PromotionAdmin(UseCase[OrdersContext]):
         values.pop("storefront", None)
         values.setdefault("value", data.value)
         values = _checked({"product_ids": [], "category_ids": [], "customer_groups": [], "is_active": True,
-                           "combinable": False} | values)
+                           "combinable": False, "names": {}} | values)
         await self._check_groups(storefront.slug, values["customer_groups"])
+        _check_names(storefront, values["names"])
         now = utcnow()
         promotion = Promotion(storefront=storefront.slug, uses=0, created_at=now, updated_at=now, **values)
         await self._check_code(promotion)
@@ -261,6 +266,8 @@ class PromotionAdmin(UseCase[OrdersContext]):
         # Only the codes it adds: one it names already may be of a group deleted since (it opens it to nobody).
         await self._check_groups(promotion.storefront, [code for code in values["customer_groups"]
                                                         if code not in current["customer_groups"]])
+        if "names" in changes:
+            _check_names(await self.context.storefronts.get(promotion.storefront), values["names"])
         if values["usage_limit"] is not None and values["usage_limit"] < promotion.uses:
             raise ValidationFailed(details={"fields": {"usage_limit": [
                 f"it has been used {promotion.uses} times already"]}})
@@ -344,7 +351,17 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed(details={"fields": errors})
     code = values.get("code") or None
     return {**values, "value": quantize(value), "product_ids": products, "category_ids": categories,
-            "customer_groups": groups, "code": code, "code_key": rules.code_key(code)}
+            "customer_groups": groups, "code": code, "code_key": rules.code_key(code),
+            "names": dict(values.get("names") or {})}
+
+
+def _check_names(storefront: Storefront, names: dict[str, str]) -> None:
+    """422 `LOCALE_NOT_OFFERED` unless each name is in a language the storefront shows besides its
+    default (its `name` is the default's)."""
+    others = set(storefront.languages) - {storefront.default_locale}
+    if unknown := sorted(set(names) - others):
+        raise LocaleNotOffered(details={"locales": sorted(others), "fields": {"names": [
+            f"{', '.join(unknown)}: not a language storefront {storefront.slug!r} shows besides its default"]}})
 
 
 def _audited(promotion: Promotion, values: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.orders import OrderPlaced, ReturnRejected
 from atelier_common.money import quantize
-from atelier_orders.domain import Actor, OrderStatus
+from atelier_orders.domain import Actor, OrderStatus, ship_country
 from atelier_orders.models import OrderReturn, OrderReturnLine, utcnow
 from atelier_orders.repository import OrderRepository, ReturnRepository
 from atelier_orders.returns.rules import ReturnKind, ReturnStatus
@@ -57,7 +57,7 @@ async def place_replacement(session: AsyncSession, original: OrderDetails, lines
         shipping_method=original.shipping_method, shipping_method_name=original.shipping_method_name,
         shipping_method_id=original.shipping_method_id, shipping_zone=original.shipping_zone,
         tax_rate=original.tax_rate, discounts=[], replaces_order_id=original.id, anon_reader_id=None,
-        claimed_at=None, imported_from=None, exchange_credit=ZERO)
+        claimed_at=None, imported_from=None, exchange_credit=ZERO, locale=original.locale)
     entry = history_entry(order_id, None, OrderStatus.PENDING, note=note, actor=Actor.STAFF, actor_id=staff.user_id,
                           now=now)
     order = await insert_numbered(session, fields, entry, attempts=attempts)
@@ -74,7 +74,8 @@ async def place_replacement(session: AsyncSession, original: OrderDetails, lines
     await outbox.add(session, OrderPlaced(
         order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
         storefront=order.storefront, lines=[contract_line(item) for item in rows], currency=order.currency,
-        total_amount=ZERO, email=order.email, shipping_method=order.shipping_method, settled=True))
+        total_amount=ZERO, email=order.email, shipping_method=order.shipping_method, settled=True,
+        ship_country=ship_country(order.shipping_address)))
     await announce_status(session, order, None, note=note)
     return order
 

@@ -50,7 +50,7 @@ async def price_new_items(session: AsyncSession, context: OrdersContext, order: 
     storefront = await context.storefronts.get(order.storefront)
     priced = await PlacementService(session, context).priced_lines(
         [LineRequest(quantity=a.quantity, product_id=a.product_id, variant_id=a.variant_id) for a in asked],
-        storefront)
+        storefront, locale=order.locale)
     if wrong := [f"{line.sku}: a {line.product.kind} is not goods from stock" for line in priced
                  if not return_rules.is_exchangeable_kind(line.product.kind)]:
         raise InvalidReturnLine("Only goods from stock are sent in an exchange", details={"fields": {"new_items": wrong}})
@@ -112,7 +112,7 @@ async def place_exchange_order(session: AsyncSession, original: OrderDetails, ex
         shipping_method=original.shipping_method, shipping_method_name=original.shipping_method_name,
         shipping_method_id=original.shipping_method_id, shipping_zone=original.shipping_zone,
         tax_rate=original.tax_rate, discounts=[], replaces_order_id=original.id, anon_reader_id=None,
-        claimed_at=None, imported_from=None, exchange_credit=settlement.credit_applied)
+        claimed_at=None, imported_from=None, exchange_credit=settlement.credit_applied, locale=original.locale)
     entry = history_entry(order_id, None, OrderStatus.PENDING, note=note, actor=Actor.STAFF, actor_id=actor_id,
                           now=now)
     order = await insert_numbered(session, fields, entry, attempts=attempts)

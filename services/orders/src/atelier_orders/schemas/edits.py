@@ -17,7 +17,8 @@ _EDIT_EXAMPLE: dict[str, Any] = {
     "changes": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "sku": "LAMP-OAK", "name": "Oak lamp",
                  "old_quantity": 2, "new_quantity": 1}],
     "currency": "USD", "old_total": "69.35", "new_total": "37.18", "refund_amount": "32.17", "refund_id": None,
-    "refunded_at": None, "status": "applied", "note": None, "created_at": "2026-12-02T10:15:00Z"}
+    "refunded_at": None, "status": "applied", "note": None, "created_at": "2026-12-02T10:15:00Z",
+    "amount_due": "0.00", "expires_at": None, "payment_id": None, "paid_at": None, "payment_url": None}
 _PREVIEW_EXAMPLE: dict[str, Any] = {
     "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0", "status": "paid",
     "version": 1, "currency": "USD",
@@ -37,7 +38,7 @@ EditReason = Annotated[str, StringConstraints(strict=True, strip_whitespace=True
 class OrderEditChange(_Input):
     order_item_id: uuid.UUID = Field(description="The order line's id (`items[].id` of the order)")
     quantity: int = Field(ge=0, le=100_000, description="The line's new quantity: 0 removes it; more units than "
-                                                        "it has are previewed, not confirmed yet")
+                                                        "it has wait for catalog to hold them")
 
 
 class OrderEditAddition(_Input):
@@ -48,9 +49,9 @@ class OrderEditAddition(_Input):
 
 class OrderEditCreate(_Input):
     """New quantities for some lines of an order that has not shipped, lines to add, and why. Lines
-    not named keep theirs. An edit that adds units (a line raised or added) is previewed with the
-    amount it leaves due; confirming it is 409 `ORDER_EDIT_UNSUPPORTED` (`quantity_increase`) for
-    now: the extra units must first be reserved and the difference charged."""
+    not named keep theirs. An edit that adds units (a line raised or added) waits for catalog to
+    hold them; one that raises a paid order's total then waits for the customer to pay the
+    difference (`awaiting_payment`, a payment link mailed)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"changes": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1}],
@@ -60,6 +61,18 @@ class OrderEditCreate(_Input):
     additions: list[OrderEditAddition] = Field(default_factory=list, max_length=MAX_LINES,
                                                description="Catalog lines to add, priced as placing prices them")
     reason: EditReason
+
+
+class CustomerEditCreate(_Input):
+    """A customer's edit of their own order (where the storefront allows it): lower quantities or
+    remove lines (quantity 0) before the order is processing; lines not named keep theirs."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"changes": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1}],
+         "reason": "I only need one"}]})
+
+    changes: list[OrderEditChange] = Field(min_length=1, max_length=MAX_LINES)
+    reason: EditReason = "Changed by the customer"
 
 
 class OrderEditLineRead(_Read):
@@ -129,9 +142,17 @@ class OrderEditRead(_Read):
     refund_amount: Money
     refund_id: uuid.UUID | None = Field(None, description="Set once payments confirms the refund")
     refunded_at: datetime | None = None
-    status: str = Field(description="applied; pending (adds units: waits for catalog to hold them); refused")
+    status: str = Field(description="applied; pending (adds units: waits for catalog to hold them); "
+                                    "awaiting_payment (a paid order's total raised: waits for the difference); "
+                                    "refused")
     note: str | None = Field(None, description="Why a refused edit did not apply")
     created_at: datetime
+    amount_due: Money = Field(description="What the edit leaves due on a paid order (its supplementary payment)")
+    expires_at: datetime | None = Field(None, description="Until when an edit awaiting its payment waits for it")
+    payment_id: uuid.UUID | None = Field(None, description="The supplementary payment that paid it")
+    paid_at: datetime | None = None
+    payment_url: str | None = Field(None, description="While it awaits its payment: the link that pays it (mailed "
+                                                      "to the customer)")
 
 
 class OrderEditConfirmedRead(OrderEditPreviewRead):

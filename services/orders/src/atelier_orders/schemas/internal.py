@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, Field, computed_field
 
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_common.money import Money
 from atelier_orders import domain
-from atelier_orders.schemas._shared import StorefrontSlug
+from atelier_orders.schemas._shared import StorefrontSlug, _Read
 from atelier_orders.schemas.orders import OrderCreate, OrderRead
 
 
@@ -63,3 +65,16 @@ class StorefrontOrders(BaseModel):
     orders: int
     # Orders still waiting for their money (pending or awaiting payment).
     unpaid: int
+
+
+class InternalEditRead(_Read):
+    """An order edit as payments charges it: what it leaves due, whether it waits for that payment
+    (`awaiting_payment`), and its order."""
+
+    id: uuid.UUID
+    version: int
+    status: str
+    amount_due: Money
+    currency: str
+    expires_at: datetime | None = None
+    order: InternalOrderRead

@@ -103,6 +103,19 @@ class CreditNoteLink(BaseModel):
         return cls(number=note.number, amount=note.amount, currency=note.currency, created_at=note.issued_at, url=url)
 
 
+class SupplementaryInvoiceLink(BaseModel):
+    """A paid edit's supplementary invoice (docs/back-office.md#order-edits): its number in the
+    storefront's invoice sequence, what the edit charged, and its PDF."""
+
+    number: str
+    edit_id: uuid.UUID | None
+    total_amount: Money = Field(description="what the edit charged (the difference of the order's totals)")
+    tax_amount: Money
+    currency: str
+    issued_at: datetime
+    url: str
+
+
 class SellerRead(BaseModel):
     """Who sold, as the storefront's legal details said when the invoice was issued."""
 
@@ -145,10 +158,14 @@ class InvoiceRead(_Read):
     issued_at: datetime
     credited: Money = Field(description="the credit notes' total so far")
     credit_notes: list[CreditNoteRead]
+    supplementary: list[SupplementaryInvoiceLink] = Field(default=[], description=(
+        "the supplementary invoices of the order's paid edits, oldest first (each supplements this invoice)"))
 
     @classmethod
-    def of(cls, invoice: Invoice, credit_notes: Sequence[CreditNote]) -> InvoiceRead:
-        """The invoice with the credit notes issued against it so far, oldest first."""
+    def of(cls, invoice: Invoice, credit_notes: Sequence[CreditNote], supplementary: Sequence[Invoice] = (), *,
+           base: str = "") -> InvoiceRead:
+        """The invoice with the credit notes issued against it so far, oldest first, and the order's
+        supplementary invoices (their PDFs under `base`, the order's path)."""
         return cls.model_validate({
             **{name: getattr(invoice, name) for name in (
                 "number", "order_id", "order_number", "storefront", "lines", "currency", "subtotal", "tax_amount",
@@ -160,7 +177,10 @@ class InvoiceRead(_Read):
             "buyer": {"email": invoice.email, "billing_address": invoice.billing_address,
                       "shipping_address": invoice.shipping_address, "tax_number": invoice.buyer_tax_number},
             "credited": sum((note.amount for note in credit_notes), Decimal("0")),
-            "credit_notes": [{**note.model_dump(), "invoice_number": invoice.number} for note in credit_notes]})
+            "credit_notes": [{**note.model_dump(), "invoice_number": invoice.number} for note in credit_notes],
+            "supplementary": [{"number": s.number, "edit_id": s.edit_id, "total_amount": s.total_amount,
+                               "tax_amount": s.tax_amount, "currency": s.currency, "issued_at": s.issued_at,
+                               "url": f"{base}/supplementary-invoices/{s.number}.pdf"} for s in supplementary]})
 
 
 class DocumentQuery(_Input):
@@ -201,7 +221,9 @@ class InvoiceSummaryRead(BaseModel):
                    storefront=invoice.storefront, currency=invoice.currency, subtotal=invoice.subtotal,
                    tax_amount=invoice.tax_amount, shipping_cost=invoice.shipping_cost, discount=invoice.discount,
                    total_amount=invoice.total_amount, issued_at=invoice.issued_at,
-                   pdf_url=f"/api/v1/staff/orders/{invoice.order_id}/invoice.pdf")
+                   pdf_url=f"/api/v1/staff/orders/{invoice.order_id}/invoice.pdf"
+                   if getattr(invoice, "kind", "invoice") != "supplementary" else
+                   f"/api/v1/staff/orders/{invoice.order_id}/supplementary-invoices/{invoice.number}.pdf")
 
 
 class CreditNoteSummaryRead(BaseModel):

@@ -292,6 +292,9 @@ class OrderRead(OrderSummaryRead):
     billing_address: dict[str, Any] | None
     buyer_tax_number: str | None = Field(default=None, description="the business buyer's tax or VAT number, "
                                                                      "as given at checkout")
+    locale: str | None = Field(default=None, description=(
+        "The buyer's language when it was placed (`?locale=`, else `Accept-Language`, on its storefront): its "
+        "lines' names are in it, and so are its mails' and invoices'; null: placed before languages were kept"))
     register_buyer: bool = Field(default=False, description=(
         "Whether its guest buyer gets an account once it is paid (an email to set a password), as decided "
         "when it was placed from the storefront's `guest_accounts` and the buyer's `create_account`; false "

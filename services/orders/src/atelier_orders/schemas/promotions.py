@@ -7,8 +7,9 @@ from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
+from atelier_common import locales
 from atelier_common.contracts.identity import CUSTOMER_GROUP_PATTERN
 from atelier_common.money import Money
 from atelier_orders.promotions import rules
@@ -16,6 +17,13 @@ from atelier_orders.schemas._shared import StorefrontSlug, _Input, _Read
 
 PromotionCode = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64,
                                                  pattern=r"^[A-Za-z0-9_-]+$")]
+def _locale_tag(value: str) -> str:
+    tag = locales.normalize(value)
+    if tag is None:
+        raise ValueError("Not a language tag (en, ka, pt-BR)")
+    return tag
+
+
 PromotionName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
 PromotionAmount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 Uses = Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)]
@@ -52,6 +60,11 @@ class PromotionWrite(_Input):
     usage_limit: Uses | None = Field(default=None, description="Orders that may redeem it in all (empty: no limit)")
     usage_limit_per_customer: Uses | None = Field(default=None,
                                                   description="Orders per customer (user, visitor or email)")
+    names: Annotated[dict[Annotated[str, AfterValidator(_locale_tag)], PromotionName],
+                     Field(max_length=20)] | None = Field(
+        default=None, description="Its name in the storefront's other languages (locale → name), replaced whole; "
+                                  "a buyer reading in one of them is shown it, and an order placed in it keeps it",
+        examples=[{"ka": "ათი პროცენტი"}])
     expected_version: str | None = Field(default=None, max_length=100)
 
     def changes(self) -> dict[str, Any]:
@@ -86,7 +99,7 @@ class _PromotionReadBase(_Read):
          "ends_at": "2026-09-01T00:00:00Z",
          "is_active": True, "combinable": False, "usage_limit": 100, "uses": 3, "usage_limit_per_customer": 1,
          "created_at": "2026-05-20T09:00:00Z", "updated_at": "2026-05-20T09:00:00Z",
-         "version": "9f2c4b1a7d3e5f60"}]})
+         "names": {"ka": "ზაფხული 10%"}, "version": "9f2c4b1a7d3e5f60"}]})
 
 
 # How the API answers the read shape's types, as it always has (docs/api.md#versioning: a field is
@@ -94,7 +107,8 @@ class _PromotionReadBase(_Read):
 _TEXT = Annotated[str, BeforeValidator(str)]
 _READ_TYPES: dict[Any, Any] = {Decimal: Money, Decimal | None: Money | None, rules.PromotionKind: str,
                                tuple[uuid.UUID, ...]: list[_TEXT], tuple[str, ...]: list[str]}
-_READ_DESCRIPTIONS = {"uses": "Orders that redeemed it (cancelled or rejected unpaid orders give theirs back)",
+_READ_DESCRIPTIONS = {"names": "Its name in the storefront's other languages (locale → name)",
+                      "uses": "Orders that redeemed it (cancelled or rejected unpaid orders give theirs back)",
                       "customer_groups": "Only customers of these customer groups (codes) get it; empty: everybody"}
 
 
@@ -155,3 +169,5 @@ class PromotionQuoteRequest(_Input):
     shipping: QuoteShipping | None = None
     # The customer's client address (the cart's request's): wrong codes are counted per address too.
     client_ip: str | None = Field(default=None, max_length=64)
+    # The customer's language (the cart's request's): promotions and shipping methods are named in it.
+    locale: str | None = Field(default=None, max_length=35)

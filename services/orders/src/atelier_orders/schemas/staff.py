@@ -16,6 +16,7 @@ from atelier_orders.schemas.orders import (
     _PLACED,
     _RESERVED,
     _SUMMARY_EXAMPLE,
+    OrderItemRead,
     OrderRead,
     OrderSummaryRead,
     StatusHistoryRead,
@@ -78,12 +79,25 @@ class OrderMoneyRead(_Read):
     occurred_at: datetime
 
 
+class ShipsFromRead(_Read):
+    location_id: uuid.UUID
+    location: str
+    quantity: int
+
+
+class StaffOrderItemRead(OrderItemRead):
+    # Where its units ship from (catalog's stock locations, as reserved); null until catalog held
+    # them, or for an order from before locations. A line split across two locations has two.
+    ships_from: list[ShipsFromRead] | None = None
+
+
 class StaffOrderRead(OrderRead):
     """Staff's picture of an order: the customer's view plus who bought it, its payments and
     refunds (orders' read model of payments' events) and its events (the status history)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_STAFF_ORDER_EXAMPLE]})
 
+    items: list[StaffOrderItemRead]  # type: ignore[assignment]  # the customer's lines plus where they ship from
     email: str | None
     user_id: uuid.UUID | None
     payments: list[OrderMoneyRead] = []

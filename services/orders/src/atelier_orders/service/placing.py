@@ -123,16 +123,20 @@ class PlacementService(UseCase[OrdersContext]):
         return await self.place(Buyer(owner_id=data.owner_id, user_id=data.user_id), data, storefront)
 
     async def place(self, buyer: Buyer, data: OrderCreate, storefront: Storefront, *,
-                    client_ip: str | None = None) -> OrderDetails:
+                    client_ip: str | None = None, locale: str | None = None) -> OrderDetails:
         """The order on `storefront`: its cart, what it sells, its currency, tax and shipping. A
         `promotion_code` typed in the request is a guess, counted when wrong per buyer and per
-        `client_ip` (`code_guesses`); the cart's own code was judged when it was applied."""
+        `client_ip` (`code_guesses`); the cart's own code was judged when it was applied. `locale`:
+        the buyer's language (the storefront's default without), kept on the order; its lines'
+        names are snapshotted in it."""
         if data.promotion_code:
             async with CodeGuesses.of(self.context).typed(buyer.owner_id, client_ip):
-                return await self._place(buyer, data, storefront)
-        return await self._place(buyer, data, storefront)
+                return await self._place(buyer, data, storefront, locale)
+        return await self._place(buyer, data, storefront, locale)
 
-    async def _place(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> OrderDetails:
+    async def _place(self, buyer: Buyer, data: OrderCreate, storefront: Storefront,
+                     locale: str | None) -> OrderDetails:
+        locale = locale or storefront.default_locale
         # The addresses do not depend on the lines: identity is asked while cart and catalog answer
         # (unless the order ships where its cart does: the cart says where). The lines are still
         # judged first, so a refusal names the same problem as before.
@@ -140,7 +144,7 @@ class PlacementService(UseCase[OrdersContext]):
         addresses = None if from_cart and data.shipping_address_id is None else asyncio.create_task(
             self._addresses(data, buyer))
         try:
-            lines = await self._lines(buyer, data, storefront)
+            lines = await self._lines(buyer, data, storefront, locale)
             data = self._cart_destination(data)
             await self._check_shown_prices(buyer, lines, storefront)
             currency = self._one_currency(lines, storefront)
@@ -166,7 +170,8 @@ class PlacementService(UseCase[OrdersContext]):
         # checked before anything is written.
         charged = charge(self.settings, storefront, lines, quote, shipping or billing, ships=ships,
                          method_code=data.shipping_method,
-                         method_id=str(data.shipping_method_id) if data.shipping_method_id else None)
+                         method_id=str(data.shipping_method_id) if data.shipping_method_id else None,
+                         locale=locale)
         if data.expected_total is not None and quantize(data.expected_total) != charged.priced.total:
             raise PriceChanged("The total changed since it was shown", details={
                 "shown_total": str(quantize(data.expected_total)), "current_total": str(charged.priced.total)})
@@ -174,13 +179,13 @@ class PlacementService(UseCase[OrdersContext]):
             buyer, storefront, charged, currency=currency, email=email, customer=customer,
             shipping=shipping, billing=billing, buyer_tax_number=data.buyer_tax_number or kept_tax_number,
             register_buyer=register_buyer, from_cart=from_cart, actor=Actor.CUSTOMER, actor_id=None,
-            note="Order placed")
+            note="Order placed", locale=locale)
 
     async def write_order(self, buyer: Buyer, storefront: Storefront, charged: Charged, *, currency: str,
                           email: str | None, customer: Customer, shipping: dict[str, Any] | None,
                           billing: dict[str, Any] | None, buyer_tax_number: str | None, register_buyer: bool,
                           from_cart: bool, actor: Actor, actor_id: uuid.UUID | None, note: str,
-                          extra_discounts: Sequence[dict[str, Any]] = ()) -> OrderDetails:
+                          extra_discounts: Sequence[dict[str, Any]] = (), locale: str | None = None) -> OrderDetails:
         """The order as `charged`, in `pending`, its promotions redeemed and `order.placed` and
         `order.status_changed` in the outbox: what every way of placing an order writes (a customer's
         checkout, a service's order, a draft staff send). `extra_discounts`: kept with the
@@ -206,8 +211,8 @@ class PlacementService(UseCase[OrdersContext]):
             shipping_method_name=method.name if method else None,
             shipping_method_id=uuid.UUID(method.id) if method and method.id else None,
             shipping_zone=destination.zone.code if destination.zone else None, tax_rate=destination.tax_rate,
-            discounts=[*frozen_discounts(quote), *extra_discounts], replaces_order_id=None,
-            exchange_credit=quantize(0)), history_entry(
+            discounts=[*frozen_discounts(quote, locale), *extra_discounts], replaces_order_id=None,
+            exchange_credit=quantize(0), locale=locale), history_entry(
             order_id, None, OrderStatus.PENDING, note=note, actor=actor, actor_id=actor_id,
             now=placed_at), attempts=self.settings.order_number_attempts)
         items = [self._item(order.id, position, line, line_charge)
@@ -220,7 +225,8 @@ class PlacementService(UseCase[OrdersContext]):
             order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
             storefront=order.storefront, lines=[contract_line(item) for item in items], from_cart=from_cart,
             currency=currency, total_amount=priced.total, email=order.email,
-            shipping_method=order.shipping_method, register_buyer=order.register_buyer))
+            shipping_method=order.shipping_method, register_buyer=order.register_buyer,
+            ship_country=domain.ship_country(order.shipping_address)))
         await announce_status(self.session, order, None, note=note)
         metrics.count_when_committed(self.session, storefront=order.storefront, currency=currency)
         log_order(self.session, order, "placed", priced.total, currency)
@@ -236,12 +242,13 @@ class PlacementService(UseCase[OrdersContext]):
                                        "shipping_method_id": data.shipping_method_id if named
                                        else self.cart_method_id})
 
-    async def _lines(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> list[PricedLine]:
+    async def _lines(self, buyer: Buyer, data: OrderCreate, storefront: Storefront,
+                     locale: str | None = None) -> list[PricedLine]:
         requests = await self._cart_lines(buyer, storefront) if data.items is None else [
             LineRequest(quantity=i.quantity, product_id=i.product_id, sku=i.sku, variant_id=i.variant_id,
                         book_id=i.book_id, tier=i.tier, content_type=i.content_type, content_id=i.content_id)
             for i in data.items]
-        return await self.priced_lines(requests, storefront, buyer.customer_group)
+        return await self.priced_lines(requests, storefront, buyer.customer_group, locale=locale)
 
     async def _promotions(self, data: OrderCreate, storefront: Storefront, customer: Customer,
                           lines: Sequence[PricedLine]) -> rules.Quote:
@@ -282,14 +289,16 @@ class PlacementService(UseCase[OrdersContext]):
         return lines
 
     async def priced_lines(self, requests: Sequence[LineRequest], storefront: Storefront,
-                      group: str | None = None) -> list[PricedLine]:
-        """Each line priced by catalog, at what the buyer's customer `group` pays on the storefront.
+                           group: str | None = None, *, locale: str | None = None) -> list[PricedLine]:
+        """Each line priced by catalog, at what the buyer's customer `group` pays on the storefront,
+        named in `locale` (catalog's translations; the storefront's default: the products' own names).
         A product the storefront does not offer (`Storefront.offers`: not of a kind it
         sells, or scoped to other storefronts) is unknown here, like a missing one."""
         products = [p for p in await self.clients.lookup_products(
             ids=(r.product_id for r in requests if r.product_id is not None),
             skus=(ref for r in requests if r.product_id is None for ref in (r.sku or r.tier,) if ref),
-            storefront=storefront.slug, group=group)
+            storefront=storefront.slug, group=group,
+            locale=locale if locale and locale != storefront.default_locale else None)
             if storefront.offers(p.kind, p.storefronts)]
         by_id = {p.id: p for p in products}
         by_sku = {p.sku: p for p in products}
@@ -424,18 +433,19 @@ class Charged:
 
 def charge(settings: OrdersSettings, storefront: Storefront, lines: Sequence[PricedLine], quote: rules.Quote,
            address: Mapping[str, Any] | None, *, ships: bool, method_code: str | None = None,
-           method_id: str | None = None) -> Charged:
+           method_id: str | None = None, locale: str | None = None) -> Charged:
     """What an order of `lines` costs on `storefront`, less what `quote` takes off each, sent to
     `address` (its `country` and `state`) by the method named (`chosen_method`): the one computation
     a placed order is charged by and a draft order's preview shows (`price_order`)."""
-    destination = shipping_quote(settings, storefront, lines, address, quote)
+    destination = shipping_quote(settings, storefront, lines, address, quote, locale)
     method = chosen_method(destination, method_code, method_id) if ships else None
     return Charged(lines=tuple(lines), quote=quote, destination=destination, method=method,
                    priced=price_order(lines, quote, destination, method))
 
 
 def shipping_quote(settings: OrdersSettings, storefront: Storefront, lines: Sequence[PricedLine],
-                   address: Mapping[str, Any] | None, quote: rules.Quote) -> destinations.ShippingQuote:
+                   address: Mapping[str, Any] | None, quote: rules.Quote,
+                   locale: str | None = None) -> destinations.ShippingQuote:
     """Shipping and tax of `lines`, less what `quote` takes off each, sent to `address`: the rule the
     order is charged by and `GET /shipping-methods` shows (`destinations.shipping_quote`)."""
     discounts = quote.line_discounts or tuple(Decimal("0") for _ in lines)
@@ -443,7 +453,7 @@ def shipping_quote(settings: OrdersSettings, storefront: Storefront, lines: Sequ
         storefront, country=(address or {}).get("country"), region=(address or {}).get("state"),
         lines=((line.product.kind, domain.line_total(line.unit_price, line.request.quantity) - discount,
                 line.request.quantity, line.attributes) for line, discount in zip(lines, discounts, strict=True)),
-        tax_inclusive_kinds=settings.tax_inclusive_kinds, shipping_cost=settings.shipping_cost)
+        tax_inclusive_kinds=settings.tax_inclusive_kinds, shipping_cost=settings.shipping_cost, locale=locale)
 
 
 def price_order(lines: Sequence[PricedLine], quote: rules.Quote, destination: destinations.ShippingQuote,

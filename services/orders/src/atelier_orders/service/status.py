@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit, outbox
 from atelier_common.auth import Principal
+from atelier_common.contracts.catalog import StockSource
 from atelier_common.contracts.orders import OrderCancelled
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
@@ -24,6 +26,7 @@ from atelier_common.versions import check_version
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
+from atelier_orders.edits.service import OrderEdits
 from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound, TrackingNumberRequired
 from atelier_orders.invoices.service import Invoicing
 from atelier_orders.models import utcnow
@@ -87,6 +90,8 @@ class StatusService(UseCase[OrdersContext]):
                 raise
             if data.status == S.PAID:  # money staff saw arrive (a bank transfer): invoiced like any payment
                 await self.invoicing.issue(order)
+            if data.status not in (S.PAID, S.PROCESSING):  # shipped (or further): an edit waiting is too late
+                await OrderEdits(self.session, self.context).refuse_waiting(order, f"the order is {data.status}")
         if staff is not None:
             await audit.record(self.session, staff, "order.status_change", "order", order.id, before=before,
                                after={"status": order.status, "tracking_number": order.tracking_number},
@@ -104,10 +109,12 @@ class StatusService(UseCase[OrdersContext]):
 
     # -- what other services report ----------------------------------------------------------------
 
-    async def mark_stock_reserved(self, order_id: uuid.UUID) -> None:
+    async def mark_stock_reserved(self, order_id: uuid.UUID, sources: Sequence[StockSource] = ()) -> None:
         order = await self._lock_known(order_id, "stock.reserved")
         if order is None:
             return
+        if sources:  # where each line ships from, whatever the status now (staff pack from it)
+            await self.orders.set_ships_from(domain.ships_from(await self.orders.items_of(order.id), sources))
         if order.status != S.PENDING.value:
             # Payment overtook catalog (common: both run at once), or the order was cancelled and
             # catalog releases what it holds when it hears that. Nothing to move, nothing to note.
@@ -219,6 +226,7 @@ class StatusService(UseCase[OrdersContext]):
             raise OrderNotCancellable(problem, details={
                 "status": order.status, "cancellable_from": sorted(s.value for s in domain.CANCELLABLE)})
         await transition(self.session, order, S.CANCELLED, note=note, actor=actor, actor_id=actor_id)
+        await OrderEdits(self.session, self.context).refuse_waiting(order, "the order was cancelled")
         if order.replaces_order_id is not None:
             # An exchange's order cancelled before its lines came back: the exchange is off.
             await claims.exchange_order_cancelled(self.session, order, note)

@@ -64,7 +64,8 @@ async def confirm_payment(data: PaymentConfirm, principal: AnonPrincipal,
              responses={**AUTH, **NOT_FOUND, **PROVIDER, **IDEMPOTENT,
                         400: {"description": "GIFT_CARD_INVALID (a code of no usable card of the order's storefront) "
                                              "or VALIDATION_ERROR"},
-                        409: {"description": "ORDER_NOT_PAYABLE, GIFT_CARD_EMPTY (a card has nothing left while some "
+                        409: {"description": "ORDER_NOT_PAYABLE (an edit: already paid, no longer waiting, or with "
+                                             "gift cards), GIFT_CARD_EMPTY (a card has nothing left while some "
                                              "of the order is due), GIFT_CARD_CURRENCY_MISMATCH or "
                                              "IDEMPOTENCY_KEY_REUSED"},
                         429: {"description": "RATE_LIMITED: too many wrong gift card codes; Retry-After"}})
@@ -74,7 +75,9 @@ async def create_checkout(data: CheckoutCreate, principal: AnonPrincipal, paymen
     to `success_url` or `cancel_url`. The order is paid when the provider's webhook arrives. Send an
     `Idempotency-Key` to retry safely. `gift_cards` pay first, in their order, each up to its balance (held from
     now; given back if the payment is cancelled); the provider's page takes the rest, `amount_due`. When the cards
-    cover the whole total the order is paid at once: `status` `succeeded`, `checkout_url` is `success_url`."""
+    cover the whole total the order is paid at once: `status` `succeeded`, `checkout_url` is `success_url`. With
+    `edit_id` (an edit of a paid order that left an amount due, its link's `payment_token`), the page charges that
+    difference as a supplementary payment of the order, once per edit."""
     return await idempotency.run(lambda: _checkout(payments, principal, data, address))
 
 
@@ -82,7 +85,8 @@ async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data:
                     address: str) -> dict[str, Any]:
     started = await payments.start_checkout(principal, data.order_id, success_url=str(data.success_url),
                                             cancel_url=str(data.cancel_url), gift_cards=data.gift_cards,
-                                            address=address, payment_token=data.payment_token)
+                                            address=address, payment_token=data.payment_token,
+                                            edit_id=data.edit_id)
     payment = started.payment
     return {"checkout_url": started.url, "session_id": started.session_id, "payment_id": payment.id,
             "status": "succeeded" if started.session_id is None else "requires_payment",

@@ -106,7 +106,8 @@ class PaymentService(UseCase[PaymentsContext]):
 
     async def start_checkout(self, principal: Principal, order_id: uuid.UUID, *, success_url: str,
                              cancel_url: str, gift_cards: Sequence[str] = (),
-                             address: str | None = None, payment_token: str | None = None) -> StartedCheckout:
+                             address: str | None = None, payment_token: str | None = None,
+                             edit_id: uuid.UUID | None = None) -> StartedCheckout:
         """A checkout page for the order; it returns to the order's storefront's success and cancel
         pages when the storefront names them, else to `success_url` / `cancel_url`.
 
@@ -115,7 +116,16 @@ class PaymentService(UseCase[PaymentsContext]):
         for the rest. Cards that cover the whole total pay the order now, through the same
         settlement (and `order.paid`) a provider's payment takes. Wrong codes count as guesses
         of the caller and of `address`. `payment_token`: a payment link's
-        (`atelier_common.payment_links`), which pays that one order whoever asks."""
+        (`atelier_common.payment_links`), which pays that one order whoever asks.
+
+        `edit_id`: a supplementary payment of what that edit of the (paid) order leaves due, not of
+        the order's total; its link's token is signed for the edit. No gift cards for it."""
+        if edit_id is not None:
+            if gift_cards:
+                raise OrderNotPayable("Gift cards pay an order, not what an edit of it leaves due",
+                                      details={"reason": "gift_cards_on_edit"})
+            order = await self._payable_edit(principal, order_id, edit_id, payment_token=payment_token)
+            return await self._checkout(order, success_url=success_url, cancel_url=cancel_url, edit_id=edit_id)
         order = await self._payable_order(principal, order_id, payment_token=payment_token)
         if not gift_cards:
             return await self._checkout(order, success_url=success_url, cancel_url=cancel_url)
@@ -158,11 +168,11 @@ class PaymentService(UseCase[PaymentsContext]):
                                     cancel_url=settings.credits_cancel_url)
 
     async def _checkout(self, order: OrderView, *, success_url: str, cancel_url: str,
-                        payment_id: uuid.UUID | None = None,
-                        gift_card_amount: Decimal = Decimal("0.00")) -> StartedCheckout:
+                        payment_id: uuid.UUID | None = None, gift_card_amount: Decimal = Decimal("0.00"),
+                        edit_id: uuid.UUID | None = None) -> StartedCheckout:
         provider = self.context.providers.default
         payment = replace(self._new_payment(order, provider, PaymentKind.CHECKOUT), id=payment_id or uuid.uuid4(),
-                          gift_card_amount=gift_card_amount)
+                          gift_card_amount=gift_card_amount, edit_id=edit_id)
         storefront = await self.context.storefront(payment.storefront)
         success_url, cancel_url = domain.checkout_redirects(storefront, success_url, cancel_url)
         checkout = await provider.create_checkout(self._charge(payment, storefront), success_url=success_url,
@@ -211,6 +221,25 @@ class PaymentService(UseCase[PaymentsContext]):
         if await self.payments.already_paid(order.id):
             raise OrderAlreadyPaid(details={"status": "paid"})
         return order
+
+    async def _payable_edit(self, principal: Principal, order_id: uuid.UUID, edit_id: uuid.UUID, *,
+                            payment_token: str | None) -> OrderView:
+        """The order as a supplementary payment charges it: its total is what the edit leaves due,
+        its lines none (an edit adds goods from stock: no credits to grant). The edit's own link
+        (signed for the edit's id) or the order's owner may pay it, once: an edit whose supplementary
+        payment succeeded is paid (409), and one no longer waiting for it is not payable (409)."""
+        edit = await self.context.orders.edit(order_id, edit_id)
+        linked = payment_token is not None and payment_links.verify(self.context.settings.service_token, edit_id,
+                                                                    payment_token)
+        if edit is None or not (linked or domain.owns(edit.order.owner_id, principal.user_id, principal.anon_id)):
+            raise OrderNotFound()
+        if any(p.edit_id == edit_id and (p.pays_order or p.status in (S.SUCCEEDED, S.REFUNDED))
+               for p in await PaymentQueries(self.session).of_order(order_id)):
+            raise OrderAlreadyPaid("This edit of the order is already paid", details={"status": "paid"})
+        if not edit.is_payable:
+            raise OrderNotPayable("This edit of the order does not wait for a payment",
+                                  details={"status": edit.status})
+        return replace(edit.order, total_amount=edit.amount_due, currency=edit.currency, lines=[])
 
     @staticmethod
     def _new_payment(order: OrderView, provider: PaymentProvider, kind: PaymentKind) -> PaymentRow:

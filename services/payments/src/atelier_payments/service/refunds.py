@@ -43,31 +43,47 @@ class RefundService(UseCase[PaymentsContext]):
 
     async def refund(self, order_id: uuid.UUID, amount: Decimal | None, reason: str, *, staff: Principal,
                      expected_refundable: Decimal | None = None) -> RefundMade:
-        """Refund `amount` (omitted: all that remains) of the payment that paid `order_id`, in the
-        audit log as `staff`'s, in this transaction. With `expected_refundable` (what the
-        staffer's form showed), a refund made since is a conflict: checked under the lock, so it is
-        never applied over a change the staffer did not see."""
+        """Refund `amount` (omitted: all that remains) of the payments that paid `order_id` (its own,
+        then its edits' supplementary ones: one refund each, as far as needed), in the audit log as
+        `staff`'s, in this transaction. With `expected_refundable` (what the staffer's form showed),
+        a refund made since is a conflict: checked under the lock, so it is never applied over a
+        change the staffer did not see. Answers the first refund made."""
         payments = await self.payments.lock_for_order(order_id)
         # An API key limited to other storefronts: as if the order were unknown (docs/security.md).
         if not payments or not staff.may_touch(payments[0].storefront):
             raise OrderNotFound()
-        paid = domain.paying_payment(payments)
-        if paid is None:
+        paying = domain.paying_payments(payments)
+        if not paying:
             raise RefundExceedsPayment("The order has no payment to refund", details={"refundable": "0.00"})
         refunds = list(await self.refunds.list_for_order(order_id))
-        remaining = domain.still_refundable(paid, refunds)
+        remaining = sum((domain.still_refundable(p, refunds) for p in paying), Decimal("0"))
         if expected_refundable is not None and expected_refundable != remaining:
             raise StaleRefundForm(details={"current": {
                 "refundable": str(remaining), "total_refunded": str(domain.refunded_total(refunds))}})
-        if domain.refund_amount(amount, remaining) is None:
+        wanted = domain.refund_amount(amount, remaining)
+        if wanted is None:
             raise RefundExceedsPayment(details={"refundable": str(remaining),
                                                 "requested": str(amount if amount is not None else remaining)})
-        refund = await self.settlement.refund(paid, amount=amount, reason=reason, staff_id=staff.user_id)
-        assert refund is not None  # the payment is succeeded and the amount fits (checked under the lock)
+        left = wanted
+        made: list[Refund] = []
+        for payment in paying:
+            part = min(left, domain.still_refundable(payment, refunds))
+            if part <= 0:
+                continue
+            refund = await self.settlement.refund(payment, amount=part, reason=reason, staff_id=staff.user_id)
+            assert refund is not None  # the payment is succeeded and the part fits (checked under the lock)
+            made.append(refund)
+            refunds.append(refund)
+            left -= part
+            if left <= 0:
+                break
+        first = made[0]
         await audit.record(self.session, staff, "refund.create", "order", order_id,
                            before={"refundable": str(remaining)},
-                           after={"refund_id": str(refund.id), "amount": str(refund.amount),
-                                  "currency": refund.currency, "status": str(refund.status)}, reason=reason)
-        refunds.append(refund)
-        return RefundMade(refund=refund, payment=paid, total_refunded=domain.refunded_total(refunds),
-                          refundable=domain.still_refundable(paid, refunds))
+                           after={"refund_id": str(first.id), "amount": str(sum((r.amount for r in made), Decimal("0"))),
+                                  "currency": first.currency, "status": str(first.status),
+                                  **({"refund_ids": [str(r.id) for r in made]} if len(made) > 1 else {})},
+                           reason=reason)
+        return RefundMade(refund=first, payment=next(p for p in paying if p.id == first.payment_id),
+                          total_refunded=domain.refunded_total(refunds),
+                          refundable=sum((domain.still_refundable(p, refunds) for p in paying), Decimal("0")))

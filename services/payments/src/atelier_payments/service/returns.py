@@ -34,25 +34,28 @@ class ReturnRefunds(UseCase[PaymentsContext]):
 
     async def refund(self, order_id: uuid.UUID, return_id: uuid.UUID, *, amount: Decimal, number: str,
                      reason: str | None = None) -> None:
-        """Refund `amount` of the payment that paid `order_id` for the return `return_id` (or the
+        """Refund `amount` of the payments that paid `order_id` for the return `return_id` (or the
         order edit of that id: `order.edited`), once, capped at what remains (a refund made since
-        orders computed it counts)."""
+        orders computed it counts). The order's own payment gives back first, then its edits'
+        supplementary payments, oldest first: one refund per payment, all in this transaction."""
         payments = await self.payments.lock_for_order(order_id)
         refunds = list(await self.refunds.list_for_order(order_id))
         if any(r.return_id == return_id for r in refunds):
             return  # refunded already (a second receipt could not reach here; a replayed event may)
-        paid = domain.paying_payment(payments)
-        if paid is None:
+        paying = domain.paying_payments(payments)
+        if not paying:
             log.warning("return %s of order %s: no payment to refund", number, order_id)
             return
-        remaining = domain.still_refundable(paid, refunds)
-        value = domain.return_refund(amount, remaining)
-        if value is None:
-            log.warning("return %s of order %s: nothing left to refund (asked %s, %s left)", number, order_id,
-                        amount, remaining)
-            return
-        if value < amount:
-            log.warning("return %s of order %s: refunding %s of the %s asked (what remains)", number, order_id,
-                        value, amount)
-        await self.settlement.refund(paid, amount=value, reason=reason or f"Return {number}",
-                                     return_id=return_id)
+        left = amount
+        for paid in paying:
+            value = domain.return_refund(left, domain.still_refundable(paid, refunds))
+            if value is None:
+                continue
+            refund = await self.settlement.refund(paid, amount=value, reason=reason or f"Return {number}",
+                                                  return_id=return_id)
+            if refund is not None:
+                left -= value
+            if left <= 0:
+                return
+        log.warning("return %s of order %s: %s of the %s asked left unrefunded (nothing remains)", number,
+                    order_id, left, amount)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
-from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
+from atelier_common.contracts.payments import OrderEditPaid, OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
 from atelier_payments import domain, metrics
 from atelier_payments.domain import REACHABLE_FROM, LedgerKind, PaymentStatus, RefundStatus
 from atelier_payments.errors import PaymentProviderError
@@ -77,9 +77,11 @@ class Settlement:
         order_payments = locked if locked is not None else await self.payments.lock_for_order(payment.order_id)
         current = next(p for p in order_payments if p.id == payment.id)
         was_canceled = current.status == S.CANCELED
-        settled_by_other = any(p.id != current.id and (p.pays_order or p.status in (S.SUCCEEDED, S.REFUNDED))
-                               for p in order_payments)
-        # The order was cancelled, or another payment paid it: this money is not wanted.
+        # An edit's supplementary payment competes only with that edit's others (paying its link twice
+        # charges once); the order's own payments only with each other.
+        settled_by_other = any(p.id != current.id and p.edit_id == current.edit_id
+                               and (p.pays_order or p.status in (S.SUCCEEDED, S.REFUNDED)) for p in order_payments)
+        # The order (or the edit) was cancelled, or another payment paid it: this money is not wanted.
         wanted = not (was_canceled or settled_by_other)
         charge = charge_id if charge_id and not current.provider_charge_id else current.provider_charge_id
         intent = intent_id if intent_id and not current.provider_intent_id else current.provider_intent_id
@@ -111,14 +113,21 @@ class Settlement:
                             "description": f"Purchased {grant.credits} credits ({grant.sku})", "created_at": utcnow()})
         if entries:
             await self.ledger.insert(entries)
-        await outbox.add(self.session, OrderPaid(
-            storefront=settled.storefront, order_id=settled.order_id,
-            order_number=settled.order_snapshot.get("order_number"),
-            owner_id=settled.owner_id, user_id=settled.user_id,
-            anon_id=settled.anon_id if settled.user_id is None else None,
-            amount=settled.amount, currency=settled.currency, payment_id=settled.id, provider=settled.provider,
-            lines=domain.snapshot_lines(settled.order_snapshot), buyer=domain.snapshot_buyer(settled.order_snapshot),
-            customer_id=customer_id, register_buyer=domain.snapshot_registers_buyer(settled.order_snapshot)))
+        if settled.edit_id is not None:
+            await outbox.add(self.session, OrderEditPaid(
+                storefront=settled.storefront, order_id=settled.order_id,
+                order_number=settled.order_snapshot.get("order_number"), edit_id=settled.edit_id,
+                owner_id=settled.owner_id, user_id=settled.user_id, amount=settled.amount, currency=settled.currency,
+                payment_id=settled.id, provider=settled.provider))
+        else:
+            await outbox.add(self.session, OrderPaid(
+                storefront=settled.storefront, order_id=settled.order_id,
+                order_number=settled.order_snapshot.get("order_number"),
+                owner_id=settled.owner_id, user_id=settled.user_id,
+                anon_id=settled.anon_id if settled.user_id is None else None,
+                amount=settled.amount, currency=settled.currency, payment_id=settled.id, provider=settled.provider,
+                lines=domain.snapshot_lines(settled.order_snapshot), buyer=domain.snapshot_buyer(settled.order_snapshot),
+                customer_id=customer_id, register_buyer=domain.snapshot_registers_buyer(settled.order_snapshot)))
         metrics.paid_when_committed(self.session, storefront=settled.storefront, currency=settled.currency,
                                     amount=settled.amount)
         await self.session.flush()
@@ -190,6 +199,11 @@ class Settlement:
         is_full = total >= payment.amount
         if is_full:
             await self.payments.transition(payment, S.REFUNDED, REACHABLE_FROM[S.REFUNDED])
+        # The order is refunded in full only once every payment that paid it (its own, its edits'
+        # supplementary ones) is: orders reads `is_full` as the order's.
+        order_full = is_full and not any(
+            p.id != payment.id and p.pays_order and p.status == S.SUCCEEDED
+            for p in await self.payments.lock_for_order(payment.order_id))
         number = payment.order_snapshot.get('order_number') or payment.order_id
         if (provider_part := refund.amount - refund.gift_card_amount) > 0:
             self._record(payment, LedgerKind.REFUND, -provider_part, f"Refund for order {number}"
@@ -205,7 +219,7 @@ class Settlement:
             await outbox.add(self.session, PaymentRefunded(
                 storefront=payment.storefront, order_id=payment.order_id, payment_id=payment.id, amount=refund.amount,
                 currency=refund.currency,
-                refund_id=refund.id, total_refunded=total, is_full=is_full, reason=refund.reason or None,
+                refund_id=refund.id, total_refunded=total, is_full=order_full, reason=refund.reason or None,
                 return_id=refund.return_id))
             metrics.refunded_when_committed(self.session, storefront=payment.storefront, currency=refund.currency,
                                             amount=refund.amount)

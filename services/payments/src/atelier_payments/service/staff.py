@@ -42,8 +42,9 @@ class StaffPayments(UseCase[PaymentsContext]):
         if not payments or not staff.may_touch(payments[0].storefront):
             raise OrderNotFound()
         refunds = await RefundRepository(self.session).list_for_order(order_id)
-        paid = domain.paying_payment(payments)
-        refundable = domain.still_refundable(paid, refunds) if paid is not None else Decimal("0")
+        # What the order's own payment and its edits' supplementary ones have left.
+        refundable = sum((domain.still_refundable(p, refunds) for p in domain.paying_payments(payments)),
+                         Decimal("0"))
         return OrderPaymentsRead(
             order_id=order_id, payments=[PaymentRead.model_validate(p) for p in payments],
             refunds=[StaffRefundRead.model_validate(r) for r in refunds], total_refunded=domain.refunded_total(refunds),
