@@ -183,3 +183,23 @@ class TestRevocationWithTheBrokerDown:
 
     async def test_without_redis_the_jwt_path_reads_no_mark(self, gateway) -> None:
         assert gateway.app.state.gateway.auth.revocations is None
+
+
+class TestCachedAnswers:
+    async def test_a_key_limited_to_some_storefronts_never_shares_staffs_cached_answers(self, gateway) -> None:
+        """Staff entries show every storefront's products; such a key reads as shoppers do, so it
+        gets entries of its own. A key of every storefront is staff as before."""
+        from atelier_common.cache.entries import LIMITED_KEY_AUDIENCE, STAFF_AUDIENCE
+        from atelier_gateway.pipeline import RequestHeaders
+
+        edge = gateway.app.state.gateway.proxy.edge
+        scope = {"type": "http", "method": "GET", "path": "/api/v1/products", "raw_path": b"/api/v1/products",
+                 "query_string": b"", "scheme": "http", "client": ("203.0.113.7", 5000),
+                 "server": ("127.0.0.1", 8000)}
+        audiences = []
+        for storefronts in (("default",), ("*",)):
+            _register(gateway, roles=("merchandiser",), storefronts=storefronts)
+            gateway.app.state.gateway.auth._exchanged.clear()
+            headers = RequestHeaders.read([(b"host", b"testserver"), (b"authorization", f"Bearer {SECRET}".encode())])
+            audiences.append((await edge.derive(scope, headers)).audience)
+        assert audiences == [LIMITED_KEY_AUDIENCE, STAFF_AUDIENCE]

@@ -105,8 +105,10 @@ async def test_an_admin_keeps_api_keys_in_the_console(platform: Platform, api: h
         await page.get_by_role("link", name="API keys", exact=True).click()
         await page.get_by_label("Name", exact=True).fill(name)
         await page.get_by_label("finance", exact=True).check()
+        await page.get_by_label("orders:read", exact=True).check()
         await page.get_by_role("button", name="Create key").click()
         await status_says(page, f"Key {name} created.")
+        assert "orders:read" in (await page.get_by_role("row").filter(has_text=name).text_content() or "")
         secret = await page.locator("#api-key-secret").text_content()
         assert secret is not None and secret.startswith("atk_live_")
         assert (await api.get("/api/v1/staff/orders", headers=_bearer(secret))).status_code == 200

@@ -29,7 +29,7 @@ from typing import Any
 
 from starlette.types import Scope
 
-from atelier_common.auth import API_KEY_PREFIX, GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF
+from atelier_common.auth import API_KEY_PREFIX, GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF, STOREFRONTS_CLAIM
 from atelier_common.cache import PUBLIC_AUDIENCE, audience_of, entry_key
 from atelier_common.errors import AtelierError, InvalidToken, RateLimited
 from atelier_common.locales import query_locale
@@ -103,14 +103,17 @@ class Edge:
         storefront_var.set(storefront)  # the access log's and the request metric's label, even for a 401
         claims = None
         exchanged = None
+        audience = None
         if h.authorization is not None:
             token = _bearer(h.authorization)
             if token.startswith(API_KEY_PREFIX):
                 token, claims = await self.auth.api_key_token(token, lambda: self._exchange_attempt(scope))
                 exchanged = b"Bearer " + token.encode()
+                # Only an API key's token carries a storefront scope: people's requests skip this.
+                audience = audience_of(claims.get("roles", ()), None, None, claims.get(STOREFRONTS_CLAIM))
             else:
                 claims = await self.auth.access_claims(token)
-        request = self._request(scope, h, storefront, shareable, claims)
+        request = self._request(scope, h, storefront, shareable, claims, audience)
         request.authorization = exchanged
         return request
 
@@ -141,8 +144,8 @@ class Edge:
         return self._request(scope, h, chosen[0], chosen[1], claims)
 
     def _request(self, scope: Scope, h: RequestHeaders, storefront: str, shareable: bool,
-                 claims: dict[str, Any] | None) -> EdgeRequest:
-        """Every edge rule, for every lane."""
+                 claims: dict[str, Any] | None, audience: str | None = None) -> EdgeRequest:
+        """Every edge rule, for every lane. `audience`: an API key's, already told from its claims."""
         method: str = scope["method"]
         path: str = scope["path"]
         client = scope.get("client")
@@ -154,7 +157,8 @@ class Edge:
         # it could get for free is limited where it is given (docs/limits.md).
         if anon is None and claims is None and needs_owner(method, path):
             anon, minted = self.auth.mint_anon().encode(), True
-        audience = PUBLIC_AUDIENCE if claims is None else _audience(claims)
+        if audience is None:
+            audience = PUBLIC_AUDIENCE if claims is None else _audience(claims)
         key = None
         if method == "GET":
             query: bytes = scope["query_string"]

@@ -401,3 +401,12 @@ class TestAudiences:
         assert audience_of(["customer"], "business") == "group:business@"
         assert audience_of(["customer", "staff"], "business") == STAFF_AUDIENCE
         assert audience_of(["customer"], "") == audience_of(["customer"], 42) == PUBLIC_AUDIENCE
+
+
+def test_an_api_key_limited_to_some_storefronts_never_shares_the_staff_entries() -> None:
+    from atelier_common.cache.entries import LIMITED_KEY_AUDIENCE, STAFF_AUDIENCE
+
+    staff = ("staff", "support")
+    assert audience_of(staff) == audience_of(staff, storefronts=["*"]) == STAFF_AUDIENCE
+    assert audience_of(staff, storefronts=["shop"]) == LIMITED_KEY_AUDIENCE
+    assert audience_of(staff, storefronts="garbled") == LIMITED_KEY_AUDIENCE  # fail closed

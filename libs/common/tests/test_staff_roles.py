@@ -16,7 +16,9 @@ from atelier_common.auth import (
     OrderReaderPrincipal,
     Principal,
     RequireRole,
+    StaffPrincipal,
     TokenVerifier,
+    key_access,
 )
 from atelier_common.errors import install_error_handlers
 from atelier_common.openapi import install_openapi
@@ -75,6 +77,20 @@ def app(keys: TestKeys) -> FastAPI:
     async def storefronts(staff: AdminPrincipal) -> dict[str, str]:
         return {}
 
+    @app.get("/scoped")
+    @key_access()
+    async def scoped(staff: AdminPrincipal) -> dict[str, str]:
+        return {}
+
+    @app.get("/invoices")
+    @key_access("invoices:read")
+    async def invoices(staff: OrderReaderPrincipal) -> dict[str, str]:
+        return {}
+
+    @app.get("/staff-only")
+    async def staff_only(staff: StaffPrincipal) -> dict[str, str]:
+        return {}
+
     install_openapi(app, "test")
     return app
 
@@ -113,3 +129,35 @@ class TestRequireRole:
         assert paths["/storefronts"]["delete"]["x-staff-roles"] == ["admin"]
         assert "403" in paths["/refunds"]["post"]["responses"]
         assert paths["/refunds"]["post"]["security"]
+
+
+class TestApiKeyLimits:
+    """`key_access`: what API keys may do beyond their roles, checked beneath every `RequireRole`."""
+
+    async def test_a_key_limited_to_some_storefronts_calls_only_the_scoped_routes(self, app: FastAPI,
+                                                                                  keys: TestKeys) -> None:
+        limited = keys.api_key_headers(["admin"], ["shop"])
+        assert (await _call(app, "GET", "/scoped", limited)).status_code == 200
+        for method, path in (("DELETE", "/storefronts"), ("POST", "/refunds"), ("GET", "/staff-only")):
+            response = await _call(app, method, path, limited)
+            assert response.status_code == 403 and response.json()["error"]["code"] == "PERMISSION_DENIED"
+        assert app.state.writes == []
+        # Every storefront, or a person: the roles alone decide, as before.
+        for headers in (keys.api_key_headers(["admin"], ["*"]), keys.staff_headers()):
+            assert (await _call(app, "DELETE", "/storefronts", headers)).status_code == 200
+
+    async def test_a_scope_only_key_calls_only_what_its_scopes_name(self, app: FastAPI, keys: TestKeys) -> None:
+        reader = keys.api_key_headers([], ["*"], scopes=["invoices:read"])
+        assert (await _call(app, "GET", "/invoices", reader)).status_code == 200
+        for method, path in (("GET", "/orders"), ("POST", "/refunds"), ("GET", "/staff-only"), ("GET", "/scoped")):
+            assert (await _call(app, method, path, reader)).status_code == 403, path
+        # A scope adds to roles: a support key with `invoices:read` still reads orders.
+        both = keys.api_key_headers(["support"], ["*"], scopes=["invoices:read"])
+        assert (await _call(app, "GET", "/orders", both)).status_code == 200
+        # A malformed scope claim grants nothing.
+        garbled = {"Authorization": f"Bearer {keys.api_key_token(uuid.uuid4(), [], ['*'], scopes=[])}"}
+        assert (await _call(app, "GET", "/invoices", garbled)).status_code == 403
+
+    def test_only_known_scopes_can_be_declared(self) -> None:
+        with pytest.raises(ValueError, match="orders:write"):
+            key_access("orders:write")

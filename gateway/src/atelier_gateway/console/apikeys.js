@@ -1,5 +1,6 @@
 // API keys for machine callers (the admin's; identity's /api/v1/staff/api-keys, docs/security.md
-// "API keys"): every key with its roles, storefronts and last use, a new one, rotating and revoking.
+// "API keys"): every key with its roles, narrow scopes, storefronts and last use, a new one, rotating
+// and revoking.
 // A secret is shown once, right after create or rotate: identity never shows it again.
 
 import { call, get } from "./api.js";
@@ -9,6 +10,8 @@ import { actionButton, announce, facts, form, h, table, when } from "./ui.js";
 
 const URL_ = `${V1}/staff/api-keys`;
 const ROLES = ["support", "merchandiser", "finance", "admin"];
+// Narrower than a role: each names a few staff routes (a key needs a role or a scope).
+const SCOPES = ["orders:read", "invoices:read", "stock:write", "customers:read"];
 
 function shownOnce(title, name, secret) {
   const box = document.getElementById("new-secret");
@@ -36,7 +39,8 @@ export async function apiKeys(root, ctx) {
     () => write(ctx, () => call("POST", `${URL_}/${k.id}/revoke`), () => `Key ${k.name} revoked.`),
     { class: "secondary", "aria-label": `Revoke ${k.name}` }));
   root.append(table("API keys", [
-    { label: "Name", value: (k) => k.name }, { label: "Roles", value: (k) => k.roles.join(", ") },
+    { label: "Name", value: (k) => k.name }, { label: "Roles", value: (k) => k.roles.join(", ") || "none" },
+    { label: "Scopes", value: (k) => (k.scopes || []).join(", ") || "none" },
     { label: "Storefronts", value: (k) => k.storefronts.includes("*") ? "all" : k.storefronts.join(", ") },
     { label: "Secrets", value: (k) => k.secrets.map((s) => s.expires_at ? `${s.hint}… (until ${when(s.expires_at)})` : `${s.hint}…`).join(", ") },
     { label: "Last used", value: (k) => k.last_used_at ? `${when(k.last_used_at)} (${k.use_count} exchanges)` : "never" },
@@ -47,11 +51,12 @@ export async function apiKeys(root, ctx) {
     fields: [
       { name: "name", label: "Name", required: true },
       ...ROLES.map((r) => ({ name: r, label: r, type: "checkbox", checked: r === "support" })),
+      ...SCOPES.map((s) => ({ name: s, label: s, type: "checkbox" })),
       { name: "storefronts", label: "Storefronts (slugs, comma-separated; * for all)", required: true, value: "*" },
       { name: "expires_at", label: "Expires (optional)", type: "datetime-local" },
     ],
     onSubmit: async (values) => {
-      const body = { name: values.name, roles: ROLES.filter((r) => values[r]),
+      const body = { name: values.name, roles: ROLES.filter((r) => values[r]), scopes: SCOPES.filter((s) => values[s]),
                      storefronts: values.storefronts.split(",").map((s) => s.trim()).filter(Boolean),
                      expires_at: values.expires_at ? new Date(values.expires_at).toISOString() : null };
       const made = await call("POST", URL_, { body });

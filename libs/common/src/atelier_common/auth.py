@@ -51,6 +51,15 @@ SESSION_CLAIM = "sid"
 # list of slugs or ["*"] for all. Absent (a person's token): every storefront.
 STOREFRONTS_CLAIM = "sfs"
 ALL_STOREFRONTS = "*"
+# An API key's narrow scopes (`scp`): each names a few staff routes (those declaring it with
+# `key_access`), which the key may call whatever its roles. Absent: a person's token, or a key
+# with roles only.
+SCOPES_CLAIM = "scp"
+SCOPE_ORDERS_READ = "orders:read"
+SCOPE_INVOICES_READ = "invoices:read"
+SCOPE_STOCK_WRITE = "stock:write"
+SCOPE_CUSTOMERS_READ = "customers:read"
+KEY_SCOPES = (SCOPE_ORDERS_READ, SCOPE_INVOICES_READ, SCOPE_STOCK_WRITE, SCOPE_CUSTOMERS_READ)
 # What an API key's secret starts with (`atk_live_…`): the gateway tells it from a JWT by it, and
 # secret scanners find a leaked one by it.
 API_KEY_PREFIX = "atk_"
@@ -86,6 +95,8 @@ class Principal:
     # The storefronts an API key's token may touch (`sfs`); None: every one (a person's token, or
     # a key made for `*`).
     storefronts: frozenset[str] | None = None
+    # The API key's narrow scopes (`scp`); None: a person's token, or a key with roles only.
+    scopes: frozenset[str] | None = None
 
     def may_touch(self, storefront: str | None) -> bool:
         """Whether this caller may read or write a resource of `storefront` (its API key's scope)."""
@@ -289,7 +300,8 @@ class TokenVerifier:
                          customer_group=group if isinstance(group, str) and group else None,
                          group_storefront=_text(claims.get(GROUP_STOREFRONT_CLAIM)),
                          session_id=_session_id(claims.get(SESSION_CLAIM)),
-                         storefronts=storefront_scope(claims.get(STOREFRONTS_CLAIM)))
+                         storefronts=storefront_scope(claims.get(STOREFRONTS_CLAIM)),
+                         scopes=key_scopes(claims.get(SCOPES_CLAIM)))
 
     async def anon_id(self, token: str) -> uuid.UUID:
         claims = await self.decode(token, "anon")
@@ -307,6 +319,15 @@ def storefront_scope(value: Any) -> frozenset[str] | None:
     if not isinstance(value, list) or not all(isinstance(slug, str) for slug in value):
         return frozenset()
     return None if ALL_STOREFRONTS in value else frozenset(value)
+
+
+def key_scopes(value: Any) -> frozenset[str] | None:
+    """The `scp` claim: None when absent; a malformed claim grants nothing (fail closed)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(scope, str) for scope in value):
+        return frozenset()
+    return frozenset(value)
 
 
 def _text(value: Any) -> str | None:
@@ -365,9 +386,66 @@ async def _require_user(principal: Annotated[Principal, Depends(get_principal)])
     return principal
 
 
-async def _require_staff(principal: Annotated[Principal, Depends(_require_user)]) -> Principal:
+@dataclass(frozen=True)
+class KeyAccess:
+    """What a staff route lets an API key do beyond its roles (`key_access`)."""
+
+    scopes: frozenset[str]
+    storefront_scoped: bool
+
+
+_KEY_ACCESS = "__atelier_key_access__"
+NO_KEY_ACCESS = KeyAccess(frozenset(), storefront_scoped=False)
+
+
+def key_access(*scopes: str, storefront_scoped: bool = True) -> Callable[[Any], Any]:
+    """Declares, on a staff route's handler, what API keys may do with it (docs/security.md, "API
+    keys"): the narrow `scopes` that name it (a key holding one calls it whatever its roles), and
+    whether its use case honours `Principal.may_touch` (`storefront_scoped`: another storefront's
+    resource is not found, lists leave it out, a write naming one is 404).
+
+    A staff route without it refuses (403) every key limited to some storefronts and every
+    scope-only key: a route added later is closed to keys until its use case is scoped.
+    """
+    unknown = set(scopes) - set(KEY_SCOPES)
+    if unknown:
+        raise ValueError(f"API key scopes are {', '.join(KEY_SCOPES)}; got {sorted(unknown)}")
+    access = KeyAccess(frozenset(scopes), storefront_scoped)
+
+    def mark(endpoint: Any) -> Any:
+        setattr(endpoint, _KEY_ACCESS, access)
+        return endpoint
+
+    return mark
+
+
+def endpoint_key_access(endpoint: Any) -> KeyAccess:
+    """The `key_access` a route's handler declares (none: nothing beyond roles, not scoped)."""
+    return getattr(endpoint, _KEY_ACCESS, NO_KEY_ACCESS)
+
+
+def route_key_access(request: Request) -> KeyAccess:
+    """The `key_access` of the route serving `request`."""
+    return endpoint_key_access(request.scope.get("endpoint"))
+
+
+def _check_api_key(request: Request, principal: Principal) -> None:
+    """An API key's limits, on every staff route (people's tokens never get here)."""
+    access = route_key_access(request)
+    if principal.storefronts is not None and not access.storefront_scoped:
+        raise PermissionDenied("This route is not limited by storefront: an API key limited to some storefronts "
+                               "may not call it")
+    if principal.scopes is not None and not principal.roles.intersection(STAFF_ROLES) \
+            and principal.scopes.isdisjoint(access.scopes):
+        raise PermissionDenied(f"This API key's scopes ({', '.join(sorted(principal.scopes)) or 'none'}) "
+                               "do not include this route")
+
+
+async def _require_staff(request: Request, principal: Annotated[Principal, Depends(_require_user)]) -> Principal:
     if not principal.is_staff:
         raise PermissionDenied()
+    if principal.storefronts is not None or principal.scopes is not None:
+        _check_api_key(request, principal)
     return principal
 
 
@@ -386,10 +464,16 @@ class RequireRole:
             raise ValueError(f"staff roles are {', '.join(STAFF_ROLES)}; got {sorted(unknown) or 'none'}")
         self.roles = frozenset(roles)
 
-    async def __call__(self, principal: Annotated[Principal, Depends(_require_staff)]) -> Principal:
-        if not principal.has_role(*self.roles):
+    async def __call__(self, request: Request, principal: Annotated[Principal, Depends(_require_staff)]) -> Principal:
+        if not principal.has_role(*self.roles) and not self._scoped_in(request, principal):
             raise PermissionDenied(f"This needs the {' or '.join(sorted(self.roles | {ROLE_ADMIN}))} staff role")
         return principal
+
+    @staticmethod
+    def _scoped_in(request: Request, principal: Principal) -> bool:
+        """Whether an API key's narrow scopes name this route (`key_access`): then they stand in
+        for the role."""
+        return principal.scopes is not None and not principal.scopes.isdisjoint(route_key_access(request).scopes)
 
     def __repr__(self) -> str:
         return f"RequireRole({', '.join(sorted(self.roles))})"

@@ -21,7 +21,15 @@ from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from atelier_common.auth import SERVICE_HEADER, STAFF_ROLES, RequireRole
+from atelier_common.auth import (
+    KEY_SCOPES,
+    NO_KEY_ACCESS,
+    SERVICE_HEADER,
+    STAFF_ROLES,
+    KeyAccess,
+    RequireRole,
+    endpoint_key_access,
+)
 from atelier_testing.tokens import TestKeys
 
 _PARAM = re.compile(r"\{[^}]+\}")
@@ -32,6 +40,7 @@ class StaffRoute:
     method: str
     path: str
     roles: frozenset[str]  # the roles let through, admin included
+    key_access: KeyAccess = NO_KEY_ACCESS  # what API keys may do with it (`key_access`)
 
     def url(self) -> str:
         # A well-formed id nobody has: past the role check, the handler answers 404 or 400.
@@ -54,8 +63,9 @@ def staff_routes(app: FastAPI) -> Iterator[StaffRoute]:
         if not checks:
             continue
         roles = frozenset[str]().union(*(check.roles for check in checks)) | {"admin"}
+        access = endpoint_key_access(route.original_route.endpoint)
         for method in sorted(route.methods or ()):
-            yield StaffRoute(method, route.path_format or "", roles)
+            yield StaffRoute(method, route.path_format or "", roles, access)
 
 
 async def assert_staff_roles(app: FastAPI, client: httpx.AsyncClient, keys: TestKeys,
@@ -76,6 +86,47 @@ async def assert_staff_roles(app: FastAPI, client: httpx.AsyncClient, keys: Test
                 assert response.json()["error"]["code"] == "PERMISSION_DENIED"
         customer = await client.request(route.method, route.url(), headers=keys.user_headers(), json={})
         assert customer.status_code == 403, (route, "customer")
+
+
+async def assert_api_key_limits(app: FastAPI, client: httpx.AsyncClient, keys: TestKeys, *,
+                                storefront_scoped: set[tuple[str, str]],
+                                scoped_in: dict[str, set[tuple[str, str]]]) -> None:
+    """What API keys may do on the app's staff routes (docs/security.md, "API keys"), found from
+    the routes' `key_access`:
+
+    - `storefront_scoped`: exactly the staff routes whose use case honours a key's storefront
+      scope. An admin key limited to a storefront nobody uses is refused (403) by every other one,
+      and let past the check by these (an unknown id then answers 404, a list answers an empty page).
+    - `scoped_in`: narrow scope → exactly the staff routes it names. A key with that scope and no
+      role calls those (any answer but 401/403) and is refused (403) by every other staff route.
+    """
+    routes = list(staff_routes(app))
+    found = {(r.method, r.path) for r in routes if r.key_access.storefront_scoped}
+    assert found == storefront_scoped, f"storefront-scoped routes differ: {sorted(found ^ storefront_scoped)}"
+    for scope in KEY_SCOPES:
+        named = {(r.method, r.path) for r in routes if scope in r.key_access.scopes}
+        wanted = scoped_in.get(scope, set())
+        assert named == wanted, f"{scope} routes differ: {sorted(named ^ wanted)}"
+    elsewhere = keys.api_key_headers(["admin"], ["nowhere"])
+    for route in routes:
+        response = await client.request(route.method, route.url(), headers=elsewhere, json={})
+        if route.key_access.storefront_scoped:
+            assert response.status_code not in (401, 403) and response.status_code < 500, (route, response.text)
+            if response.status_code < 300 and "{" in route.path:
+                raise AssertionError(f"{route}: another storefront's resource was found: {response.text}")
+        else:
+            assert response.status_code == 403, (route, response.text)
+            assert response.json()["error"]["code"] == "PERMISSION_DENIED"
+    for scope in KEY_SCOPES:
+        only = keys.api_key_headers([], ["*"], scopes=[scope])
+        for route in routes:
+            response = await client.request(route.method, route.url(), headers=only, json={})
+            if scope in route.key_access.scopes:
+                assert response.status_code not in (401, 403) and response.status_code < 500, (scope, route,
+                                                                                               response.text)
+            else:
+                assert response.status_code == 403, (scope, route, response.text)
+                assert response.json()["error"]["code"] == "PERMISSION_DENIED"
 
 
 class StaffDirectory:

@@ -46,10 +46,18 @@ class TestKeys:
         return self._sign(self.access, claims, ttl)
 
     def api_key_token(self, key_id: uuid.UUID, roles: Iterable[str], storefronts: Iterable[str], *, name: str = "erp",
-                      ttl: timedelta = timedelta(minutes=5)) -> str:
+                      scopes: Iterable[str] | None = None, ttl: timedelta = timedelta(minutes=5)) -> str:
         """An access token as identity signs one in exchange for an API key's secret."""
-        return self._sign(self.access, {"sub": str(key_id), "typ": "access", "roles": ["staff", *roles],
-                                        "email": f"api-key:{name}", "sfs": list(storefronts)}, ttl)
+        claims: dict[str, Any] = {"sub": str(key_id), "typ": "access", "roles": ["staff", *roles],
+                                  "email": f"api-key:{name}", "sfs": list(storefronts)}
+        if scopes is not None:
+            claims["scp"] = list(scopes)
+        return self._sign(self.access, claims, ttl)
+
+    def api_key_headers(self, roles: Iterable[str] = (), storefronts: Iterable[str] = ("*",), *,
+                        scopes: Iterable[str] | None = None) -> dict[str, str]:
+        """An API key's headers: its roles, storefront scope and narrow scopes."""
+        return {"Authorization": f"Bearer {self.api_key_token(uuid.uuid4(), roles, storefronts, scopes=scopes)}"}
 
     def anon_token(self, anon_id: uuid.UUID | None = None, ttl: timedelta = timedelta(days=28)) -> str:
         return self._sign(self.anon, {"sub": str(anon_id or uuid.uuid4()), "typ": "anon"}, ttl)

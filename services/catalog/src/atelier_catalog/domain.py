@@ -278,6 +278,36 @@ def storefronts_of(key: str | None) -> list[str]:
     return [slug for slug in (key or "").split(",") if slug]
 
 
+class ScopedCaller(Protocol):
+    @property
+    def storefronts(self) -> frozenset[str] | None: ...
+
+    def may_touch(self, storefront: str | None) -> bool: ...
+
+
+def product_in_scope(caller: ScopedCaller, key: str | None) -> bool:
+    """Whether an API key limited to some storefronts may act on a product of `storefronts_key`
+    `key` (docs/security.md, "API keys"): only when every storefront the product is sold on is one
+    of its own. A product of every storefront (`""`) is every storefront's: only a key made for
+    `*` (or a person) touches it, since its stock and prices are every storefront's too."""
+    if caller.storefronts is None:
+        return True
+    slugs = storefronts_of(key)
+    return bool(slugs) and all(caller.may_touch(slug) for slug in slugs)
+
+
+class CatalogReader(ScopedCaller, Protocol):
+    @property
+    def is_staff(self) -> bool: ...
+
+
+def reads_as_staff(viewer: CatalogReader) -> bool:
+    """Whether a catalog read shows staff everything (inactive rows, any storefront's offer): not
+    for an API key limited to some storefronts, which reads as the request's storefront's shoppers
+    do, so it learns nothing of another storefront's products through the public routes."""
+    return viewer.is_staff and viewer.storefronts is None
+
+
 def not_selling(currency: str, storefronts: Iterable[Storefront]) -> list[Storefront]:
     """The storefronts of `storefronts` that do not sell in `currency` (`Storefront.sells_currency`):
     a product priced in it and limited to one of them would be shown there, and could never be

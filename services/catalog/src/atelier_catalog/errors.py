@@ -14,6 +14,13 @@ class ProductNotFound(CatalogError):
     code, status, default_message = "NOT_FOUND", 404, "Product not found"
 
 
+class StorefrontNotFound(CatalogError):
+    """A storefront an API key may not touch, named by a staff write or read: as unknown to it as
+    another storefront's product is (docs/security.md, "API keys")."""
+
+    code, status, default_message = "NOT_FOUND", 404, "Storefront not found"
+
+
 class CategoryNotFound(CatalogError):
     code, status, default_message = "NOT_FOUND", 404, "Category not found"
 

@@ -89,6 +89,21 @@ def may_act_on_account(actor: StaffActor, account: StaffRoleHolder) -> bool:
     return not account.staff_roles or actor.has_role(ROLE_ADMIN)
 
 
+class ScopedCaller(Protocol):
+    def may_touch(self, storefront: str | None) -> bool: ...
+
+
+class SignedUp(Protocol):
+    signup_storefront: str
+
+
+def customer_in_scope(caller: ScopedCaller, account: SignedUp) -> bool:
+    """Whether an API key limited to some storefronts may see or act on `account`: accounts are
+    platform-wide, so it is the storefront the account signed up on that decides
+    (docs/security.md, "API keys"). A person's token touches every account."""
+    return caller.may_touch(account.signup_storefront)
+
+
 def is_business_customer(company_name: str | None) -> bool:
     """What `/users/me` shows (`is_business_customer`, Marbelle's profile): a company name was
     given. Display only: it puts nobody in a customer group (`token_group`)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atelier_common.auth import STAFF_ROLES
+from atelier_common.auth import KEY_SCOPES, STAFF_ROLES
 from atelier_common.errors import AtelierError
 
 
@@ -348,6 +348,28 @@ class ApiKeyNotFound(IdentityError):
 class InvalidApiKey(IdentityError):
     # One answer for unknown, revoked, expired and rotated-out secrets: a caller learns nothing more.
     code, status, default_message = "INVALID_TOKEN", 401, "The API key is invalid, expired or revoked"
+
+
+class StorefrontNotInScope(IdentityError):
+    """A storefront an API key may not touch, named by a staff write: as unknown to it as another
+    storefront's customer is (docs/security.md, "API keys")."""
+
+    code, status, default_message = "STOREFRONT_NOT_FOUND", 404, "Storefront not found"
+
+
+class UnknownApiKeyScope(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "Unknown API key scope"
+
+    def __init__(self, scopes: list[str]) -> None:
+        super().__init__(f"Unknown API key scope {', '.join(scopes)}; the scopes are {', '.join(KEY_SCOPES)}",
+                         details={"fields": {"scopes": [f"unknown: {', '.join(scopes)}"]}})
+
+
+class ApiKeyWithoutAccess(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "An API key needs a role or a scope"
+
+    def __init__(self) -> None:
+        super().__init__(details={"fields": {"roles": ["give at least one role or scope"]}})
 
 
 class UnknownStorefrontScope(IdentityError):

@@ -526,8 +526,8 @@ class CustomerGroupMember(SQLModel, table=True):
 
 
 class ApiKey(SQLModel, table=True):
-    """A machine caller's credential (an ERP, an accounting tool): staff roles and the storefronts
-    it may touch; its secrets are `ApiKeySecret` rows (two while one rotates out). docs/security.md."""
+    """A machine caller's credential (an ERP, an accounting tool): staff roles and/or narrow scopes,
+    and the storefronts it may touch; its secrets are `ApiKeySecret` rows (two while one rotates out). docs/security.md."""
 
     __tablename__ = "api_key"
 
@@ -539,6 +539,9 @@ class ApiKey(SQLModel, table=True):
     # Storefront slugs, or ["*"]: every storefront, those made later included.
     storefronts: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
                                                                       nullable=False))
+    # Narrow scopes (`KEY_SCOPES`, e.g. `orders:read`): the routes each names, whatever the roles.
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                 nullable=False, server_default="[]"))
     expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_by: uuid.UUID | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -13,7 +13,7 @@ import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, SESSION_CLAIM, STOREFRONTS_CLAIM
+from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, SCOPES_CLAIM, SESSION_CLAIM, STOREFRONTS_CLAIM
 from atelier_common.keys import ALGORITHM, SigningKey
 from atelier_identity.domain import new_secret
 from atelier_identity.legacy_hashes import DJANGO_HASHERS, WorkCaps
@@ -136,13 +136,16 @@ class AccessTokenSigner:
         return self._signed(claims, jti, expires_at)
 
     def sign_api_key(self, key_id: uuid.UUID, name: str, roles: list[str], storefronts: list[str], now: datetime,
-                     expires_at: datetime) -> SignedAccess:
+                     expires_at: datetime, *, scopes: list[str] | None = None) -> SignedAccess:
         """An API key's access token: its id as the subject (what revocation denies), `api-key:<name>`
-        where a person's token has their email (what the audit log shows), its storefront scope."""
+        where a person's token has their email (what the audit log shows), its storefront scope and
+        its narrow scopes (`scp`, only when it has some: a key with roles only carries none)."""
         jti = uuid.uuid4().hex
-        claims = {"iss": self.issuer, "aud": self.audience, "iat": now.timestamp(), "exp": expires_at, "jti": jti,
-                  "sub": str(key_id), "typ": "access", "roles": roles, "email": f"{API_KEY_EMAIL_PREFIX}{name}",
-                  STOREFRONTS_CLAIM: storefronts}
+        claims: dict[str, Any] = {"iss": self.issuer, "aud": self.audience, "iat": now.timestamp(), "exp": expires_at,
+                                  "jti": jti, "sub": str(key_id), "typ": "access", "roles": roles,
+                                  "email": f"{API_KEY_EMAIL_PREFIX}{name}", STOREFRONTS_CLAIM: storefronts}
+        if scopes:
+            claims[SCOPES_CLAIM] = scopes
         return self._signed(claims, jti, expires_at)
 
     def _signed(self, claims: dict[str, Any], jti: str, expires_at: datetime) -> SignedAccess:

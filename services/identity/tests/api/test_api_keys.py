@@ -62,6 +62,19 @@ class TestCreate:
                                                            **body}, headers=admin), 400, "VALIDATION_ERROR")
         assert (await _create(api, admin, storefronts=["*", "default"]))["storefronts"] == ["*"]
 
+    async def test_scopes_are_checked_and_a_key_has_a_role_or_a_scope(self, api, test_keys, expect_error) -> None:
+        admin = test_keys.staff_headers()
+        for body in ({"roles": [], "scopes": ["orders:write"]}, {"scopes": ["orders:read", "everything"]},
+                     {"roles": [], "scopes": []}, {"roles": []}):
+            response = await api.client.post(KEYS, json={"name": "x", "roles": ["support"], "storefronts": ["*"],
+                                                         **body}, headers=admin)
+            expect_error(response, 400, "VALIDATION_ERROR")
+        made = await _create(api, admin, roles=[], scopes=["orders:read", "invoices:read", "orders:read"])
+        assert (made["roles"], made["scopes"]) == ([], ["invoices:read", "orders:read"])
+        listed = (await api.client.get(KEYS, headers=admin)).json()["results"]
+        assert [k["scopes"] for k in listed] == [["invoices:read", "orders:read"]]
+        assert (await _create(api, admin))["scopes"] == []
+
     async def test_writes_are_audited(self, api, harness, test_keys) -> None:
         made = await _create(api, test_keys.staff_headers())
         await harness.drain()
@@ -86,6 +99,22 @@ class TestExchange:
         token = {"Authorization": f"Bearer {response.json()['access_token']}"}
         assert (await api.client.get("/api/v1/staff/customers", headers=token)).status_code == 200
         expect_error(await api.client.get(KEYS, headers=token), 403, "PERMISSION_DENIED")
+
+    async def test_a_scope_only_key_gets_its_scopes_in_the_token_and_only_their_routes(self, api, test_keys,
+                                                                                       expect_error) -> None:
+        made = await _create(api, test_keys.staff_headers(), roles=[], scopes=["customers:read"], storefronts=["*"])
+        response = await _exchange(api, made["secret"])
+        assert response.status_code == 200, response.text
+        claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
+        assert (claims["roles"], claims["scp"]) == (["staff"], ["customers:read"])
+        token = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        assert (await api.client.get("/api/v1/staff/customers", headers=token)).status_code == 200
+        expect_error(await api.client.get("/api/v1/staff/mail", headers=token), 403, "PERMISSION_DENIED")
+        expect_error(await api.client.post(f"/api/v1/staff/customers/{uuid.uuid4()}/sign-out", headers=token),
+                     403, "PERMISSION_DENIED")
+        # A key with roles only carries no `scp`: its roles alone decide.
+        plain = await _exchange(api, (await _create(api, test_keys.staff_headers()))["secret"])
+        assert "scp" not in jwt.decode(plain.json()["access_token"], options={"verify_signature": False})
 
     async def test_unknown_secrets_and_callers_are_refused(self, api, expect_error) -> None:
         for secret in ("atk_live_" + "x" * 43, "eyJhbGciOi.x.y", "atk_live_"):

@@ -15,6 +15,13 @@ class OrderNotFound(OrdersError):
 
 
 # An unpaid order has no invoice yet; a credit note is looked up among its invoice's.
+class StorefrontNotFound(OrdersError):
+    """A storefront an API key may not touch, named by a staff write: as unknown to it as another
+    storefront's order is (docs/security.md, "API keys")."""
+
+    code, status, default_message = "NOT_FOUND", 404, "Storefront not found"
+
+
 class InvoiceNotFound(OrdersError):
     code, status, default_message = "NOT_FOUND", 404, "Invoice not found"
 

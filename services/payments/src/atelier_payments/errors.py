@@ -14,6 +14,13 @@ class OrderNotFound(PaymentsError):
     code, status, default_message = "NOT_FOUND", 404, "Order not found"
 
 
+class StorefrontNotFound(PaymentsError):
+    """A storefront an API key may not touch, named by a staff write: as unknown to it as another
+    storefront's payment is (docs/security.md, "API keys")."""
+
+    code, status, default_message = "NOT_FOUND", 404, "Storefront not found"
+
+
 class PaymentNotFound(PaymentsError):
     code, status, default_message = "NOT_FOUND", 404, "Payment not found"
 

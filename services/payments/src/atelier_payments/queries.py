@@ -51,21 +51,28 @@ class PaymentQueries:
 
     async def ledger_search(self, query: StaffLedgerQuery, *, limit: int, offset: int,
                             exact_count_limit: int = EXACT_COUNT_LIMIT, estimates: CountEstimates | None = None,
-                            ) -> tuple[int, bool, Sequence[LedgerEntry]]:
+                            storefronts: frozenset[str] | None = None) -> tuple[int, bool, Sequence[LedgerEntry]]:
         """Every owner's entries (finance), newest first, narrowed by `query`: (count, whether
         it is an estimate, the page). The count is exact up to `exact_count_limit` entries, past it
-        the planner's estimate, kept in `estimates` for the same filters."""
+        the planner's estimate, kept in `estimates` for the same filters. `storefronts`: only
+        theirs (an API key's scope)."""
         stmt = where_given(select(LedgerEntry), _LEDGER_FILTERS, query)
+        if storefronts is not None:
+            stmt = stmt.where(col(LedgerEntry.storefront).in_(sorted(storefronts)))
         count, estimated = await capped_count(self.session, stmt, exact_count_limit, estimates=estimates,
-                                              key=("ledger", query.model_dump_json()))
+                                              key=("ledger", query.model_dump_json(),
+                                                   ",".join(sorted(storefronts)) if storefronts is not None else "*"))
         rows = await self.session.exec(stmt.order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
                                        .limit(limit).offset(offset))
         return count, estimated, rows.all()
 
     async def subscriptions_page(self, *, user_id: uuid.UUID | None, status: str | None, limit: int,
-                                 offset: int) -> tuple[int, Sequence[Subscription]]:
-        """Every user's plan, newest change first, by user and status."""
+                                 offset: int, storefronts: frozenset[str] | None = None
+                                 ) -> tuple[int, Sequence[Subscription]]:
+        """Every user's plan, newest change first, by user and status (and only `storefronts`' when given)."""
         stmt = select(Subscription)
+        if storefronts is not None:
+            stmt = stmt.where(col(Subscription.storefront).in_(sorted(storefronts)))
         if user_id is not None:
             stmt = stmt.where(col(Subscription.user_id) == user_id)
         if status is not None:

@@ -513,10 +513,12 @@ class GiftCardRepository:
                                              .execution_options(populate_existing=True))).all())
 
     async def page(self, *, storefront: str | None, last4: str | None, active: bool | None, limit: int,
-                   offset: int) -> tuple[int, Sequence[GiftCard]]:
+                   offset: int, storefronts: frozenset[str] | None = None) -> tuple[int, Sequence[GiftCard]]:
         stmt = select(GiftCard)
         if storefront is not None:
             stmt = stmt.where(col(GiftCard.storefront) == storefront)
+        if storefronts is not None:
+            stmt = stmt.where(col(GiftCard.storefront).in_(sorted(storefronts)))
         if last4:
             stmt = stmt.where(col(GiftCard.last4) == last4.upper())
         if active is not None:

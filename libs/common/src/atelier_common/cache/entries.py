@@ -13,12 +13,15 @@ from dataclasses import dataclass
 
 import orjson
 
-from atelier_common.auth import ROLE_STAFF
+from atelier_common.auth import ROLE_STAFF, storefront_scope
 from atelier_common.cache.stores import CacheStore, InvalidationFeed, store_failed
 from atelier_common.settings import AtelierSettings
 
 PUBLIC_AUDIENCE = "public"
 STAFF_AUDIENCE = "staff"
+# An API key limited to some storefronts: staff by its roles, but it reads the catalog as the
+# request's storefront's shoppers do (never the staff entries, which show every storefront's).
+LIMITED_KEY_AUDIENCE = "limited-key"
 GROUP_AUDIENCE_PREFIX = "group:"
 
 
@@ -58,15 +61,17 @@ def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str, 
     return f"{key}|{locale}" if locale else key
 
 
-def audience_of(roles: Iterable[str], group: object = None, group_storefront: object = None) -> str:
+def audience_of(roles: Iterable[str], group: object = None, group_storefront: object = None,
+                storefronts: object = None) -> str:
     """Staff may see more than everybody else (inactive records): they get entries of their own.
     So does each customer group of the verified token (`grp`, with the storefront it is a group of,
     `grp_sf`): its members may be shown its price lists' prices, which nobody else may be served.
     A token carrying a group never shares the public entries, whichever storefront it reads (its
     group prices only there, `Principal.group_on`; the key holds the storefront too). Everybody
-    else shares `public`."""
+    else shares `public`. `storefronts`: an API key's scope (`sfs`); a limited one's answers are
+    kept apart from staff's."""
     if ROLE_STAFF in roles:
-        return STAFF_AUDIENCE
+        return STAFF_AUDIENCE if storefronts is None or storefront_scope(storefronts) is None else LIMITED_KEY_AUDIENCE
     if group and isinstance(group, str):
         return f"{GROUP_AUDIENCE_PREFIX}{group}@{group_storefront if isinstance(group_storefront, str) else ''}"
     return PUBLIC_AUDIENCE

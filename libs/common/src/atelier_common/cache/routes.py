@@ -43,7 +43,8 @@ async def _audience(request: Request) -> str:
     if token is None:
         return PUBLIC_AUDIENCE
     principal = await app_state(request.app, "verifier", TokenVerifier).principal_from_access(token)
-    return audience_of(principal.roles, principal.customer_group, principal.group_storefront)
+    return audience_of(principal.roles, principal.customer_group, principal.group_storefront,
+                       None if principal.storefronts is None else sorted(principal.storefronts))
 
 
 async def _locale(request: Request, slug: str, query: bytes) -> str:

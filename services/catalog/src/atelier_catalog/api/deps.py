@@ -42,9 +42,10 @@ async def _visibility(request: Request, viewer: OptionalPrincipal, storefront: C
     """Customers read what the request's storefront offers; staff read everything, or what the
     storefront they name offers."""
     staff_storefront = None
-    if viewer.is_staff and scope:
+    is_staff = domain.reads_as_staff(viewer)
+    if is_staff and scope:
         staff_storefront = await app_state(request.app, "storefronts", StorefrontDirectory).get(scope)
-    return domain.visibility_for(is_staff=viewer.is_staff, include_inactive=include_inactive, storefront=storefront,
+    return domain.visibility_for(is_staff=is_staff, include_inactive=include_inactive, storefront=storefront,
                                  staff_storefront=staff_storefront)
 
 

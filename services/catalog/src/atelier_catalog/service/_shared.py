@@ -10,21 +10,41 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
 from atelier_catalog.domain import EVERYTHING
-from atelier_catalog.errors import CurrencyNotSold, ProductNotFound, SkuExists, SlugExists, UnknownStorefront
+from atelier_catalog.errors import (
+    CurrencyNotSold,
+    ProductNotFound,
+    SkuExists,
+    SlugExists,
+    StorefrontNotFound,
+    UnknownStorefront,
+)
 from atelier_catalog.models import Product, ProductVariant
 from atelier_catalog.repository import ProductFacts, ProductRepository, VariantFacts
 from atelier_common import outbox
+from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductChanged, ProductLowStock
 from atelier_common.storefronts import Storefront, StorefrontDirectory
 from atelier_common.storefronts import UnknownStorefront as NoSuchStorefront
 
 
-async def load_product(products: ProductRepository, ref: str) -> Product:
-    """Staff act on any product, active or not; the images and every variant are loaded."""
+async def load_product(products: ProductRepository, ref: str, *, staff: Principal | None = None) -> Product:
+    """Staff act on any product, active or not; the images and every variant are loaded. With
+    `staff`, an API key limited to some storefronts finds only the products of its own
+    (`domain.product_in_scope`): another's is not found, as an unknown one."""
     product = await products.get_readable(ref, EVERYTHING)
-    if product is None:
+    if product is None or (staff is not None and not domain.product_in_scope(staff, product.storefronts_key)):
         raise ProductNotFound()
     return product
+
+
+def check_storefronts_in_scope(staff: Principal | None, slugs: Iterable[str]) -> None:
+    """A staff write naming `slugs` (a product's storefronts): an API key limited to some
+    storefronts names only its own, and not "every storefront" (no slug) either."""
+    if staff is not None and staff.storefronts is not None:
+        slugs = list(slugs)
+        outside = [slug for slug in slugs if not staff.may_touch(slug)]
+        if outside or not slugs:
+            raise StorefrontNotFound(f"Storefront not found: {', '.join(outside) or 'every storefront'}")
 
 
 async def storefronts_key(directory: StorefrontDirectory, slugs: Iterable[str], *, check: bool = True) -> str:

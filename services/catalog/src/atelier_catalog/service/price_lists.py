@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ListPrice, PriceGroup
-from atelier_catalog.errors import InvalidPriceList, PriceListNotFound, UnknownStorefront
+from atelier_catalog.errors import InvalidPriceList, PriceListNotFound, StorefrontNotFound, UnknownStorefront
 from atelier_catalog.models import PriceList, PriceListPrice
 from atelier_catalog.repository import CustomerGroupCopies, PriceListRepository
 from atelier_catalog.schemas import PriceListCreate, PriceListEntry, PriceListUpdate
@@ -89,17 +89,23 @@ class PriceListService(UseCase[CatalogContext]):
         super().__init__(session, context)
         self.price_lists = PriceListRepository(session)
 
-    async def all(self, storefront: str | None) -> Sequence[PriceList]:
-        return await self.price_lists.all(storefront)
+    # With `staff`, an API key limited to some storefronts (`Principal.may_touch`) finds only their
+    # lists and makes none on another (docs/security.md, "API keys").
 
-    async def get(self, price_list_id: uuid.UUID) -> PriceList:
+    async def all(self, storefront: str | None, staff: Principal | None = None) -> Sequence[PriceList]:
+        return [found for found in await self.price_lists.all(storefront)
+                if staff is None or staff.may_touch(found.storefront)]
+
+    async def get(self, price_list_id: uuid.UUID, staff: Principal | None = None) -> PriceList:
         found = await self.price_lists.get(price_list_id)
-        if found is None:
+        if found is None or (staff is not None and not staff.may_touch(found.storefront)):
             raise PriceListNotFound()
         return found
 
     async def create(self, data: PriceListCreate, *, staff: Principal, storefront: str) -> PriceList:
         """A new list on `storefront` (the one the staffer named, else the request's)."""
+        if not staff.may_touch(storefront):
+            raise StorefrontNotFound()
         await self._check_scope(storefront, data.currency, data.customer_group)
         now = utcnow()
         price_list = PriceList(id=uuid.uuid4(), name=data.name, storefront=storefront, currency=data.currency,
@@ -118,7 +124,7 @@ class PriceListService(UseCase[CatalogContext]):
         """The fields sent; `prices` replaces the list's prices. A form built from another version
         is refused (409 `STALE_VERSION`): the list is locked while it is judged and written."""
         price_list = await self.price_lists.get(price_list_id, lock=True)
-        if price_list is None:
+        if price_list is None or not staff.may_touch(price_list.storefront):
             raise PriceListNotFound()
         check_version(data.expected_version or if_match, price_list.version, _read(price_list))
         changes = data.changes()
@@ -141,7 +147,7 @@ class PriceListService(UseCase[CatalogContext]):
     async def delete(self, price_list_id: uuid.UUID, *, staff: Principal, if_match: str | None = None) -> None:
         """Gone at once: orders already placed keep the prices they were charged."""
         price_list = await self.price_lists.get(price_list_id, lock=True)
-        if price_list is None:
+        if price_list is None or not staff.may_touch(price_list.storefront):
             raise PriceListNotFound()
         check_version(if_match, price_list.version, _read(price_list))
         before = _state(price_list)

@@ -30,6 +30,7 @@ from atelier_catalog.schemas import (
 )
 from atelier_catalog.service._shared import (
     check_sold_in,
+    check_storefronts_in_scope,
     flush_unique,
     load_product,
     publish_changes,
@@ -108,7 +109,9 @@ class ProductService(UseCase[CatalogContext]):
     async def create(self, data: ProductCreate, *, actor_id: uuid.UUID | None,
                      check_storefronts: bool = True, staff: Principal | None = None) -> Product:
         """`check_storefronts=False`: the storefronts are written as given (the demo seed). With
-        `staff`, every write here is in the audit log, in its transaction."""
+        `staff`, every write here is in the audit log, in its transaction, and an API key limited
+        to some storefronts makes products of those alone (`check_storefronts_in_scope`)."""
+        check_storefronts_in_scope(staff, data.storefronts)
         attributes = domain.validate_attributes(data.kind, data.attributes)
         scope = await storefronts_key(self.context.storefronts, data.storefronts, check=check_storefronts)
         if check_storefronts:
@@ -140,7 +143,7 @@ class ProductService(UseCase[CatalogContext]):
         return product
 
     async def update(self, ref: str, data: ProductUpdate, *, staff: Principal | None = None) -> Product:
-        product = await load_product(self.products, ref)
+        product = await load_product(self.products, ref, staff=staff)
         changes = data.changes()
         if "kind" in changes or "attributes" in changes:
             kind = ProductKind(changes.get("kind", product.kind))
@@ -150,6 +153,7 @@ class ProductService(UseCase[CatalogContext]):
             changes["tax_class"] = TaxClass(changes["tax_class"]).value
         if "storefronts" in changes:
             slugs = changes.pop("storefronts")
+            check_storefronts_in_scope(staff, slugs)
             changes["storefronts_key"] = await storefronts_key(self.context.storefronts, slugs)
         else:
             slugs = domain.storefronts_of(product.storefronts_key)
@@ -175,7 +179,7 @@ class ProductService(UseCase[CatalogContext]):
 
     async def deactivate(self, ref: str, *, staff: Principal | None = None) -> None:
         """Products are never deleted: orders, carts and reviews keep pointing at them."""
-        product = await load_product(self.products, ref)
+        product = await load_product(self.products, ref, staff=staff)
         was_active = product.is_active
         product.is_active = False
         await self.session.flush()

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
-from atelier_catalog.errors import InsufficientStock, LocationNotFound, VariantNotFound
+from atelier_catalog.errors import InsufficientStock, LocationNotFound, StorefrontNotFound, VariantNotFound
 from atelier_catalog.models import DEFAULT_LOCATION_ID, DEFAULT_LOCATION_NAME, Product, ProductVariant, StockMovement
 from atelier_catalog.repository import LocationRepository, ProductRepository
 from atelier_catalog.schemas import LowStockItem, StockAdjustment
@@ -31,8 +31,9 @@ class StockService(UseCase[CatalogContext]):
     async def adjust(self, ref: str, data: StockAdjustment, *, actor_id: uuid.UUID | None,
                      staff: Principal | None = None) -> StockMovement:
         """Add `data.delta` (negative: take) to the product's or variant's stock, never below zero.
-        With `staff`, the change is in the audit log, in this transaction."""
-        product = await load_product(self.products, ref)
+        With `staff`, the change is in the audit log, in this transaction, and an API key limited to
+        some storefronts changes only the stock of their products (`load_product`)."""
+        product = await load_product(self.products, ref, staff=staff)
         variant = None
         if data.variant_id is not None:
             variant = next((v for v in product.variants if v.id == data.variant_id), None)
@@ -78,9 +79,12 @@ class StockService(UseCase[CatalogContext]):
                                       "location_id": str(location_id)}, reason=data.reason)
         return movement
 
-    async def low_stock(self, storefront: Storefront) -> tuple[int | None, list[LowStockItem]]:
+    async def low_stock(self, storefront: Storefront, staff: Principal) -> tuple[int | None, list[LowStockItem]]:
         """What `storefront` offers with at most its `low_stock_threshold` in stock (S3's
-        `get_low_stock_products`), lowest first: (the threshold, the items); none without one."""
+        `get_low_stock_products`), lowest first: (the threshold, the items); none without one. An
+        API key limited to other storefronts does not find `storefront`."""
+        if not staff.may_touch(storefront.slug):
+            raise StorefrontNotFound()
         threshold = storefront.policies.low_stock_threshold
         if threshold is None:
             return None, []

@@ -14,6 +14,7 @@ from atelier_catalog.repository import LocationRepository, ProductRepository
 from atelier_catalog.schemas import VariantCreate, VariantUpdate
 from atelier_catalog.service._shared import flush_unique, load_product, publish_changes
 from atelier_catalog.service.products import INITIAL_STOCK_REASON
+from atelier_common.auth import Principal
 from atelier_common.service import UseCase
 
 
@@ -22,8 +23,11 @@ class VariantService(UseCase[CatalogContext]):
         super().__init__(session, context)
         self.products = ProductRepository(session)
 
-    async def add(self, ref: str, data: VariantCreate, *, actor_id: uuid.UUID | None) -> ProductVariant:
-        product = await load_product(self.products, ref)
+    # With `staff`, an API key limited to some storefronts finds only their products (`load_product`).
+
+    async def add(self, ref: str, data: VariantCreate, *, actor_id: uuid.UUID | None,
+                  staff: Principal | None = None) -> ProductVariant:
+        product = await load_product(self.products, ref, staff=staff)
         if await self.products.sku_taken(data.sku):
             raise SkuExists(details={"sku": data.sku})
         variant = ProductVariant(product_id=product.id, **data.model_dump())
@@ -38,8 +42,9 @@ class VariantService(UseCase[CatalogContext]):
             await self.session.flush()
         return await self._announce(product, variant.id)
 
-    async def update(self, ref: str, variant_ref: str, data: VariantUpdate) -> ProductVariant:
-        product, variant = await self._load(ref, variant_ref)
+    async def update(self, ref: str, variant_ref: str, data: VariantUpdate, *,
+                     staff: Principal | None = None) -> ProductVariant:
+        product, variant = await self._load(ref, variant_ref, staff)
         changes = data.changes()
         if "sku" in changes and changes["sku"] != variant.sku and await self.products.sku_taken(
                 changes["sku"], except_id=variant.id):
@@ -49,15 +54,15 @@ class VariantService(UseCase[CatalogContext]):
         await flush_unique(self.session)
         return await self._announce(product, variant.id)
 
-    async def deactivate(self, ref: str, variant_ref: str) -> None:
+    async def deactivate(self, ref: str, variant_ref: str, *, staff: Principal | None = None) -> None:
         """Like products, variants stay for the orders and carts that reference them."""
-        product, variant = await self._load(ref, variant_ref)
+        product, variant = await self._load(ref, variant_ref, staff)
         variant.is_active = False
         await self.session.flush()
         await self._announce(product, variant.id)
 
-    async def _load(self, ref: str, variant_ref: str) -> tuple[Product, ProductVariant]:
-        product = await load_product(self.products, ref)
+    async def _load(self, ref: str, variant_ref: str, staff: Principal | None) -> tuple[Product, ProductVariant]:
+        product = await load_product(self.products, ref, staff=staff)
         variant_id = domain.parse_uuid(variant_ref)
         variant = next((v for v in product.variants if v.id == variant_id), None)
         if variant is None:

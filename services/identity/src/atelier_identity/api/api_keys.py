@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from atelier_common.auth import STAFF_ROLES, AdminPrincipal
+from atelier_common.auth import KEY_SCOPES, STAFF_ROLES, AdminPrincipal
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
@@ -21,7 +21,7 @@ ApiKeysDep = Annotated[ApiKeys, use_case(ApiKeys)]
 ApiKeysReaderDep = Annotated[ApiKeys, use_case(ApiKeys, read_only=True)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "API_KEY_NOT_FOUND"}}
 EXAMPLE: dict[str, Any] = {"id": "5b0e5f0c-3f7e-4f43-9a53-0e4c1f8f51a2", "name": "ERP sync", "roles": ["support"],
-           "storefronts": ["default"], "expires_at": None, "created_by": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+           "scopes": [], "storefronts": ["default"], "expires_at": None, "created_by": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
            "created_at": "2026-11-30T10:00:00Z", "revoked_at": None, "last_used_at": "2026-11-30T10:05:00Z",
            "use_count": 3, "secrets": [{"hint": "atk_live_Q2x9", "created_at": "2026-11-30T10:00:00Z",
                                         "expires_at": None}]}
@@ -29,11 +29,15 @@ EXAMPLE: dict[str, Any] = {"id": "5b0e5f0c-3f7e-4f43-9a53-0e4c1f8f51a2", "name":
 
 class ApiKeyCreate(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"name": "ERP sync", "roles": ["support"], "storefronts": ["default"]}]})
+        {"name": "ERP sync", "roles": ["support"], "storefronts": ["default"]},
+        {"name": "Accounting", "scopes": ["invoices:read"], "storefronts": ["default"]}]})
 
     name: str = Field(min_length=1, max_length=100)
-    roles: list[str] = Field(min_length=1, max_length=len(STAFF_ROLES),
+    # Roles and/or narrow scopes: at least one of either (400 VALIDATION_ERROR otherwise).
+    roles: list[str] = Field(default_factory=list, max_length=len(STAFF_ROLES),
                              description=f"staff roles: {', '.join(STAFF_ROLES)}")
+    scopes: list[str] = Field(default_factory=list, max_length=len(KEY_SCOPES),
+                              description=f"narrow scopes, each naming a few staff routes: {', '.join(KEY_SCOPES)}")
     storefronts: list[str] = Field(min_length=1, max_length=100,
                                    description="storefront slugs the key may touch, or [\"*\"] for every one")
     # With its offset (`Z` for UTC); in the future.
@@ -62,6 +66,7 @@ class ApiKeyRead(BaseModel):
     id: uuid.UUID
     name: str
     roles: list[str]
+    scopes: list[str]
     storefronts: list[str]
     expires_at: datetime | None
     created_by: uuid.UUID | None
@@ -81,12 +86,13 @@ class ApiKeyWithSecret(ApiKeyRead):
 
 
 @router.post("", summary="Create an API key", response_model=ApiKeyWithSecret, status_code=201,
-             responses={400: {"description": "VALIDATION_ERROR: an unknown role or storefront"}})
+             responses={400: {"description": "VALIDATION_ERROR: an unknown role, scope or storefront, or "
+                                             "neither a role nor a scope"}})
 async def create_api_key(body: ApiKeyCreate, staff: AdminPrincipal, keys: ApiKeysDep) -> Any:
-    """A key for a machine caller, with its roles and the storefronts it may touch; the answer's
+    """A key for a machine caller, with its roles and/or narrow scopes and the storefronts it may touch; the answer's
     `secret` (`atk_live_…`) is shown here only: send it as `Authorization: Bearer atk_live_…`."""
-    view, secret = await keys.create(name=body.name, roles=body.roles, storefronts=body.storefronts,
-                                     expires_at=body.expires_at, staff=staff)
+    view, secret = await keys.create(name=body.name, roles=body.roles, scopes=body.scopes,
+                                     storefronts=body.storefronts, expires_at=body.expires_at, staff=staff)
     return {**view.read(), "secret": secret}
 
 

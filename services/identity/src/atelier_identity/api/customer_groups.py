@@ -15,6 +15,7 @@ from atelier_common.auth import (
     Principal,
     RequireRole,
     SupportPrincipal,
+    key_access,
 )
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.pagination import Page, PageParamsDep, build_page
@@ -60,14 +61,16 @@ def _change(change: Change) -> MembersChangeRead:
 
 
 @router.get("", summary="List customer groups", response_model=CustomerGroupList)
-async def list_customer_groups(_: GroupReader, groups: GroupsReaderDep, storefront: str | None = None) -> Any:
+@key_access()
+async def list_customer_groups(staff: GroupReader, groups: GroupsReaderDep, storefront: str | None = None) -> Any:
     """Every storefront's groups (or one's: `storefront`), with their member counts."""
-    return {"results": [_read(view) for view in await groups.all(storefront)]}
+    return {"results": [_read(view) for view in await groups.all(storefront, staff)]}
 
 
 @router.post("", summary="Create a customer group", response_model=CustomerGroupRead,
              status_code=status.HTTP_201_CREATED,
              responses={409: {"description": "CUSTOMER_GROUP_EXISTS: the storefront has a group of this code"}})
+@key_access()
 async def create_customer_group(data: CustomerGroupCreate, staff: AdminPrincipal, storefront: CurrentStorefront,
                                 groups: GroupsDep) -> Any:
     """A group on `storefront` (none: the request's), empty. Price lists may name its `code` once catalog heard of
@@ -76,13 +79,15 @@ async def create_customer_group(data: CustomerGroupCreate, staff: AdminPrincipal
 
 
 @router.get("/{group_id}", summary="Get a customer group", response_model=CustomerGroupRead, responses=NOT_FOUND)
-async def get_customer_group(group_id: uuid.UUID, _: GroupReader, groups: GroupsReaderDep) -> Any:
+@key_access()
+async def get_customer_group(group_id: uuid.UUID, staff: GroupReader, groups: GroupsReaderDep) -> Any:
     """One group (any storefront's) with its member count."""
-    return _read(await groups.get(group_id))
+    return _read(await groups.get(group_id, staff))
 
 
 @router.patch("/{group_id}", summary="Rename a customer group", response_model=CustomerGroupRead,
               responses=NOT_FOUND)
+@key_access()
 async def update_customer_group(group_id: uuid.UUID, data: CustomerGroupUpdate, staff: AdminPrincipal,
                                 groups: GroupsDep) -> Any:
     """A new `name`; the `code` stays (price lists and tokens name it)."""
@@ -91,6 +96,7 @@ async def update_customer_group(group_id: uuid.UUID, data: CustomerGroupUpdate, 
 
 @router.delete("/{group_id}", summary="Delete a customer group", status_code=status.HTTP_204_NO_CONTENT,
                responses=NOT_FOUND)
+@key_access()
 async def delete_customer_group(group_id: uuid.UUID, staff: AdminPrincipal, groups: GroupsDep) -> None:
     """The group and its memberships go, even when price lists name it: those lists then price nobody (until a
     group of that code exists again). Its members pay the public prices from their next access token."""
@@ -99,16 +105,18 @@ async def delete_customer_group(group_id: uuid.UUID, staff: AdminPrincipal, grou
 
 @router.get("/{group_id}/members", summary="List a customer group's members", response_model=Page[MemberRead],
             responses=NOT_FOUND)
-async def list_customer_group_members(request: Request, group_id: uuid.UUID, _: GroupReader,
+@key_access()
+async def list_customer_group_members(request: Request, group_id: uuid.UUID, staff: GroupReader,
                                       groups: GroupsReaderDep, params: PageParamsDep) -> dict[str, Any]:
     """The members, the latest to join first."""
-    count, rows = await groups.members(group_id, limit=params.limit, offset=params.offset)
+    count, rows = await groups.members(group_id, staff, limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, list(rows))
     return page
 
 
 @router.post("/{group_id}/members", summary="Add customers to a customer group", response_model=MembersChangeRead,
              responses=CHANGE_ERRORS)
+@key_access()
 async def add_customer_group_members(group_id: uuid.UUID, data: MembersChange, staff: SupportPrincipal,
                                      groups: GroupsDep) -> Any:
     """One customer or up to 1,000, by id or e-mail, all or nothing. A customer is in one group per storefront:
@@ -119,6 +127,7 @@ async def add_customer_group_members(group_id: uuid.UUID, data: MembersChange, s
 
 @router.post("/{group_id}/members/remove", summary="Remove customers from a customer group",
              response_model=MembersChangeRead, responses=CHANGE_ERRORS)
+@key_access()
 async def remove_customer_group_members(group_id: uuid.UUID, data: MembersChange, staff: SupportPrincipal,
                                         groups: GroupsDep) -> Any:
     """Take customers (by id or e-mail) out of the group, all or nothing; `unchanged`: those not in it."""
@@ -127,6 +136,7 @@ async def remove_customer_group_members(group_id: uuid.UUID, data: MembersChange
 
 @router.delete("/{group_id}/members/{user_id}", summary="Remove a customer from a customer group",
                response_model=MembersChangeRead, responses=CHANGE_ERRORS)
+@key_access()
 async def remove_customer_group_member(group_id: uuid.UUID, user_id: uuid.UUID, staff: SupportPrincipal,
                                        groups: GroupsDep) -> Any:
     """Take one customer out of the group (`unchanged`: it was not in it); its older access tokens are refused."""

@@ -104,10 +104,10 @@ class _AdminOrApiKey(RequireRole):
     `WebhookEndpoints`' rule, which looks the key up). A person's email cannot carry the key's
     `api-key:` prefix (a colon is no address's), and the use case checks the key exists anyway."""
 
-    async def __call__(self, principal: Annotated[Principal, Depends(_require_staff)]) -> Principal:
+    async def __call__(self, request: Request, principal: Annotated[Principal, Depends(_require_staff)]) -> Principal:
         if principal.is_staff and (principal.email or "").startswith(API_KEY_EMAIL_PREFIX):
             return principal
-        return await super().__call__(principal)
+        return await super().__call__(request, principal)
 
 
 # The webhook endpoint routes: an admin's, or an API key's own (docs/webhooks.md).

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, status
 
-from atelier_common.auth import MerchandiserPrincipal
+from atelier_common.auth import MerchandiserPrincipal, key_access
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.service import use_case
 from atelier_common.storefronts import CurrentStorefront
@@ -28,13 +28,15 @@ ZonesReaderDep = Annotated[ShippingZoneService, use_case(ShippingZoneService, re
 
 
 @router.get("", summary="List shipping zones", response_model=ShippingZoneList)
-async def list_shipping_zones(_: MerchandiserPrincipal, zones: ZonesReaderDep,
+@key_access()
+async def list_shipping_zones(staff: MerchandiserPrincipal, zones: ZonesReaderDep,
                               storefront: str | None = None) -> dict[str, Any]:
     """Every storefront's zones (or one's: `storefront`), with their methods."""
-    return {"results": [zone_read(record, zone) for record, zone in await zones.zones(storefront)]}
+    return {"results": [zone_read(record, zone) for record, zone in await zones.zones(storefront, staff)]}
 
 
 @router.post("", summary="Create a shipping zone", response_model=ShippingZoneRead, status_code=status.HTTP_201_CREATED)
+@key_access()
 async def create_shipping_zone(data: ShippingZoneCreate, staff: MerchandiserPrincipal, storefront: CurrentStorefront,
                                zones: ZonesDep) -> dict[str, Any]:
     """A zone on `storefront` (none: the request's): its countries (and regions), tax rate and
@@ -43,12 +45,14 @@ async def create_shipping_zone(data: ShippingZoneCreate, staff: MerchandiserPrin
 
 
 @router.get("/{zone_id}", summary="Get a shipping zone", response_model=ShippingZoneRead)
-async def get_shipping_zone(zone_id: str, _: MerchandiserPrincipal, zones: ZonesReaderDep) -> dict[str, Any]:
+@key_access()
+async def get_shipping_zone(zone_id: str, staff: MerchandiserPrincipal, zones: ZonesReaderDep) -> dict[str, Any]:
     """One zone (any storefront's) with its methods."""
-    return zone_read(*await zones.zone(zone_id))
+    return zone_read(*await zones.zone(zone_id, staff))
 
 
 @router.patch("/{zone_id}", summary="Edit a shipping zone", response_model=ShippingZoneRead)
+@key_access()
 async def update_shipping_zone(zone_id: str, data: ShippingZoneWrite, staff: MerchandiserPrincipal,
                                zones: ZonesDep) -> dict[str, Any]:
     """Change what is sent (`name`, `countries`, `regions`, `tax_rate`, `tax_inclusive`); the methods stay."""
@@ -56,6 +60,7 @@ async def update_shipping_zone(zone_id: str, data: ShippingZoneWrite, staff: Mer
 
 
 @router.delete("/{zone_id}", summary="Delete a shipping zone", status_code=status.HTTP_204_NO_CONTENT)
+@key_access()
 async def delete_shipping_zone(zone_id: str, staff: MerchandiserPrincipal, zones: ZonesDep) -> None:
     """The zone and its methods leave the storefront: its addresses are no longer shipped to."""
     await zones.delete_zone(zone_id, staff)
@@ -63,6 +68,7 @@ async def delete_shipping_zone(zone_id: str, staff: MerchandiserPrincipal, zones
 
 @router.post("/{zone_id}/methods", summary="Add a shipping method", response_model=ShippingMethodRead,
              status_code=status.HTTP_201_CREATED)
+@key_access()
 async def create_shipping_method(zone_id: str, data: ShippingMethodCreate, staff: MerchandiserPrincipal,
                                  zones: ZonesDep) -> dict[str, Any]:
     """`{name, kind: flat|weight|subtotal, price, free_over?, rates?}`; `rates` `[{min, amount}]` from 0 up."""
@@ -70,6 +76,7 @@ async def create_shipping_method(zone_id: str, data: ShippingMethodCreate, staff
 
 
 @router.patch("/{zone_id}/methods/{method_id}", summary="Edit a shipping method", response_model=ShippingMethodRead)
+@key_access()
 async def update_shipping_method(zone_id: str, method_id: str, data: ShippingMethodWrite, staff: MerchandiserPrincipal,
                                  zones: ZonesDep) -> dict[str, Any]:
     """Change what is sent; the method keeps its id."""
@@ -78,6 +85,7 @@ async def update_shipping_method(zone_id: str, method_id: str, data: ShippingMet
 
 @router.delete("/{zone_id}/methods/{method_id}", summary="Delete a shipping method",
                status_code=status.HTTP_204_NO_CONTENT)
+@key_access()
 async def delete_shipping_method(zone_id: str, method_id: str, staff: MerchandiserPrincipal, zones: ZonesDep) -> None:
     """The zone no longer offers the method."""
     await zones.delete_method(zone_id, method_id, staff)

@@ -10,7 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from atelier_common.auth import STAFF_ROLES, AdminPrincipal, OrderReaderPrincipal, SupportPrincipal
+from atelier_common.auth import (
+    SCOPE_CUSTOMERS_READ,
+    STAFF_ROLES,
+    AdminPrincipal,
+    OrderReaderPrincipal,
+    SupportPrincipal,
+    key_access,
+)
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.inputs import InputModel
@@ -192,7 +199,8 @@ async def set_staff_roles(body: StaffAccountChange, staff: AdminPrincipal, accou
 
 
 @router.get("/customers", summary="Search customers", response_model=Page[CustomerRead])
-async def search_customers(request: Request, _: OrderReaderPrincipal, customers: CustomerSearchDep,
+@key_access(SCOPE_CUSTOMERS_READ)
+async def search_customers(request: Request, staff: OrderReaderPrincipal, customers: CustomerSearchDep,
                            params: PageParamsDep,
                            q: Annotated[str | None, Query(max_length=320, description="part of the email or name")] = None,
                            ids: Annotated[list[uuid.UUID] | None, Query(
@@ -202,7 +210,7 @@ async def search_customers(request: Request, _: OrderReaderPrincipal, customers:
     """Accounts by email or name, or by id (the console names many ids at once), newest first; their orders:
     `/api/v1/staff/orders?customer=`. Support's and finance's: finance names whom it refunds."""
     count, rows = await customers.page(q.strip() if q else None, ids=ids or (), limit=params.limit,
-                                       offset=params.offset)
+                                       offset=params.offset, staff=staff)
     page: dict[str, Any] = build_page(request, params, count, list(rows))
     return page
 
@@ -213,10 +221,11 @@ def _detail(card: CustomerCard) -> dict[str, Any]:
 
 @router.get("/customers/{user_id}", summary="Get a customer", response_model=CustomerDetailRead,
             responses={404: {"description": "USER_NOT_FOUND"}})
-async def get_customer(user_id: uuid.UUID, _: SupportPrincipal, care: CustomerCardDep) -> Any:
+@key_access(SCOPE_CUSTOMERS_READ)
+async def get_customer(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCardDep) -> Any:
     """A customer's account as support sees it: status, verification, sign-in methods, its `version` for the write
     forms."""
-    return _detail(await care.card(user_id))
+    return _detail(await care.card(user_id, staff))
 
 
 _ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -227,6 +236,7 @@ _ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post("/customers/{user_id}/suspend", summary="Suspend a customer",
              response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+@key_access()
 async def suspend_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: CustomerCareDep, if_match: IfMatchDep,
                            body: CustomerAction | None = None) -> Any:
     """No more sign-in or refresh (403 `ACCOUNT_DISABLED`); every session ends. Again: no change."""
@@ -237,6 +247,7 @@ async def suspend_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: Cust
 
 @router.post("/customers/{user_id}/reactivate", summary="Reactivate a customer",
              response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+@key_access()
 async def reactivate_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: CustomerCareDep,
                               if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
     """Lift a suspension; the customer may sign in again. The admin's, as suspending is: support
@@ -248,6 +259,7 @@ async def reactivate_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: C
 
 @router.post("/customers/{user_id}/verify-email", summary="Mark a customer's email verified",
              response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+@key_access()
 async def verify_customer_email(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
                                 if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
     """Mark the account's email as verified (support checked it another way)."""
@@ -260,6 +272,7 @@ async def verify_customer_email(user_id: uuid.UUID, staff: SupportPrincipal, car
              response_model=CustomerDetailRead,
              responses={**_ACTION_RESPONSES,
                         409: {"description": "STALE_VERSION, or ACCOUNT_SUSPENDED: reactivate first"}})
+@key_access()
 async def send_customer_password_reset(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
                                        if_match: IfMatchDep, idempotency: IdempotencyDep,
                                        body: CustomerAction | None = None) -> Any:
@@ -271,6 +284,7 @@ async def send_customer_password_reset(user_id: uuid.UUID, staff: SupportPrincip
 
 @router.post("/customers/{user_id}/sign-out", summary="Sign a customer out",
              response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+@key_access()
 async def sign_customer_out(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
                             if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
     """End every session of the account (refresh tokens revoked, access tokens denied)."""
@@ -284,6 +298,7 @@ async def sign_customer_out(user_id: uuid.UUID, staff: SupportPrincipal, care: C
              responses={**_ACTION_RESPONSES,
                         409: {"description": "STALE_VERSION, EMAIL_ALREADY_VERIFIED, NO_EMAIL_ADDRESS, or "
                                              "ACCOUNT_SUSPENDED: reactivate first"}})
+@key_access()
 async def send_customer_verification_mail(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
                                           if_match: IfMatchDep, idempotency: IdempotencyDep,
                                           body: CustomerAction | None = None) -> Any:
@@ -296,11 +311,12 @@ async def send_customer_verification_mail(user_id: uuid.UUID, staff: SupportPrin
 
 @router.get("/customers/{user_id}/sessions", summary="List a customer's sessions", response_model=Page[SessionRead],
             responses={404: {"description": "USER_NOT_FOUND"}})
-async def list_customer_sessions(request: Request, user_id: uuid.UUID, _: SupportPrincipal, care: CustomerCardDep,
+@key_access(SCOPE_CUSTOMERS_READ)
+async def list_customer_sessions(request: Request, user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCardDep,
                                  params: PageParamsDep) -> dict[str, Any]:
     """The customer's signed-in sessions (devices) that may still be refreshed, the most recently active first;
     `sign-out` ends them all."""
-    count, rows = await care.sessions_of(user_id, limit=params.limit, offset=params.offset)
+    count, rows = await care.sessions_of(user_id, staff, limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, rows)
     return page
 

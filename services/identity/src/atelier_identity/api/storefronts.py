@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from atelier_common.auth import AdminPrincipal
+from atelier_common.auth import AdminPrincipal, key_access
 from atelier_common.cache import cached_route
 from atelier_common.contracts.identity import Storefront
 from atelier_common.errors import ERROR_RESPONSES
@@ -43,10 +43,11 @@ async def get_current_storefront(storefront: CurrentStorefront, context: Context
 
 
 @router.get("/storefronts", summary="List storefronts", response_model=StorefrontList)
-async def list_storefronts(request: Request, _: AdminPrincipal, storefronts: StorefrontReaderDep,
+@key_access()
+async def list_storefronts(request: Request, staff: AdminPrincipal, storefronts: StorefrontReaderDep,
                            params: PageParamsDep) -> dict[str, Any]:
     """Every storefront (brand) the platform serves."""
-    count, results = await storefronts.page(limit=params.limit, offset=params.offset)
+    count, results = await storefronts.page(limit=params.limit, offset=params.offset, staff=staff)
     page: dict[str, Any] = build_page(request, params, count, results)
     return page
 
@@ -59,12 +60,14 @@ async def create_storefront(body: StorefrontCreate, staff: AdminPrincipal, store
 
 
 @router.get("/storefronts/{slug}", summary="Get a storefront", response_model=StorefrontRead)
-async def get_storefront(slug: str, _: AdminPrincipal, storefronts: StorefrontReaderDep) -> Storefront:
+@key_access()
+async def get_storefront(slug: str, staff: AdminPrincipal, storefronts: StorefrontReaderDep) -> Storefront:
     """One storefront by slug, with all its settings."""
-    return await storefronts.get(slug)
+    return await storefronts.get(slug, staff)
 
 
 @router.patch("/storefronts/{slug}", summary="Update a storefront", response_model=StorefrontRead, responses=_CONFLICTS)
+@key_access()
 async def update_storefront(slug: str, body: StorefrontUpdate, staff: AdminPrincipal,
                             storefronts: StorefrontServiceDep) -> Storefront:
     """Change a storefront's settings; its currency cannot change while it has unpaid orders."""
@@ -72,6 +75,7 @@ async def update_storefront(slug: str, body: StorefrontUpdate, staff: AdminPrinc
 
 
 @router.delete("/storefronts/{slug}", summary="Delete a storefront", status_code=204, responses=_CONFLICTS)
+@key_access()
 async def delete_storefront(slug: str, staff: AdminPrincipal, storefronts: StorefrontServiceDep) -> None:
     """Delete a storefront that has no orders (the default one cannot be deleted)."""
     await storefronts.delete(slug, staff=staff)

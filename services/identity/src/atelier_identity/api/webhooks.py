@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from atelier_common.auth import AdminPrincipal
+from atelier_common.auth import AdminPrincipal, key_access
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
@@ -153,6 +153,7 @@ def _delivery(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict
 
 
 @router.get("/staff/webhooks/events", summary="List webhook event types", response_model=list[EventTypeRead])
+@key_access()
 async def list_webhook_event_types(_: AdminPrincipal) -> list[dict[str, str]]:
     """Every event type an endpoint may subscribe to, with what it tells a receiver (the `webhooks`
     section of this document has each one's body)."""
@@ -160,6 +161,7 @@ async def list_webhook_event_types(_: AdminPrincipal) -> list[dict[str, str]]:
 
 
 @router.get("/webhook-endpoints", summary="List webhook endpoints", response_model=Page[EndpointRead])
+@key_access()
 async def list_webhook_endpoints(request: Request, staff: WebhookManagerPrincipal, endpoints: EndpointsReaderDep,
                                  params: PageParamsDep) -> dict[str, Any]:
     """The registered receivers of outbound webhooks (their secrets are never shown again); an API
@@ -174,6 +176,7 @@ async def list_webhook_endpoints(request: Request, staff: WebhookManagerPrincipa
              responses={400: {"description": "WEBHOOK_URL_NOT_ALLOWED or VALIDATION_ERROR"},
                         403: {"description": "PERMISSION_DENIED: not an admin or an API key, or events or a "
                                              "storefront the key may not have"}})
+@key_access()
 async def create_webhook_endpoint(body: EndpointCreate, staff: WebhookManagerPrincipal, endpoints: EndpointsDep) -> Any:
     """Register a receiver for some event types (the `webhooks` section of this document describes each payload);
     the answer carries its signing secret (`whsec_…`), shown only here. An API key registers its own (only it
@@ -185,6 +188,7 @@ async def create_webhook_endpoint(body: EndpointCreate, staff: WebhookManagerPri
 
 @router.get("/webhook-endpoints/{endpoint_id}", summary="Get a webhook endpoint",
             response_model=EndpointRead, responses=NOT_FOUND)
+@key_access()
 async def get_webhook_endpoint(endpoint_id: uuid.UUID, staff: WebhookManagerPrincipal, endpoints: EndpointsReaderDep) -> Any:
     """One endpoint: its events, filter and whether it is enabled (and why not)."""
     return _endpoint(await endpoints.get(staff, endpoint_id))
@@ -192,6 +196,7 @@ async def get_webhook_endpoint(endpoint_id: uuid.UUID, staff: WebhookManagerPrin
 
 @router.patch("/webhook-endpoints/{endpoint_id}", summary="Update a webhook endpoint",
               response_model=EndpointRead, responses=NOT_FOUND)
+@key_access()
 async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, staff: WebhookManagerPrincipal,
                                   endpoints: EndpointsDep) -> Any:
     """Change an endpoint; `enabled: true` turns one that was disabled back on."""
@@ -204,6 +209,7 @@ async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", summary="Delete a webhook endpoint",
                status_code=204, response_class=Response, responses=NOT_FOUND)
+@key_access()
 async def delete_webhook_endpoint(endpoint_id: uuid.UUID, staff: WebhookManagerPrincipal, endpoints: EndpointsDep) -> Response:
     """Stop sending to this receiver; its deliveries go with it."""
     await endpoints.delete(staff, endpoint_id)
@@ -212,6 +218,7 @@ async def delete_webhook_endpoint(endpoint_id: uuid.UUID, staff: WebhookManagerP
 
 @router.get("/webhook-endpoints/{endpoint_id}/deliveries", summary="List an endpoint's deliveries",
             response_model=Page[DeliveryRead], responses=NOT_FOUND)
+@key_access()
 async def list_webhook_deliveries(endpoint_id: uuid.UUID, request: Request, staff: WebhookManagerPrincipal,
                                   endpoints: EndpointsReaderDep, params: PageParamsDep) -> dict[str, Any]:
     """The endpoint's deliveries, newest first: each attempt's status code, the next retry."""
@@ -222,6 +229,7 @@ async def list_webhook_deliveries(endpoint_id: uuid.UUID, request: Request, staf
 
 @router.post("/webhook-deliveries/{delivery_id}/replay", summary="Replay a delivery", response_model=DeliveryRead,
              responses={404: {"description": "WEBHOOK_DELIVERY_NOT_FOUND"}})
+@key_access()
 async def replay_webhook_delivery(delivery_id: uuid.UUID, staff: WebhookManagerPrincipal, endpoints: EndpointsDep) -> Any:
     """Send a delivery again now (the same `webhook-id`), with a fresh retry schedule."""
     delivery, attempts = await endpoints.replay(staff, delivery_id)

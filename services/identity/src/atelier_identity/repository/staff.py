@@ -80,14 +80,16 @@ class CustomerSearchRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def page(self, q: str | None, *, ids: Sequence[UUID] = (), limit: int,
-                   offset: int) -> tuple[int, Sequence[User]]:
-        """Accounts whose email, name or username contains `q` (any case), and among `ids` when
-        given, newest first. A scan: staff searches are rare next to sign-ins, and a trigram index
+    async def page(self, q: str | None, *, ids: Sequence[UUID] = (), limit: int, offset: int,
+                   signup_storefronts: frozenset[str] | None = None) -> tuple[int, Sequence[User]]:
+        """Accounts whose email, name or username contains `q` (any case), among `ids` when given
+        and signed up on `signup_storefronts` when given (None: any), newest first. A scan: staff searches are rare next to sign-ins, and a trigram index
         is a later step if needed (a lookup by ids is by primary key)."""
         stmt = select(User)
         if ids:
             stmt = stmt.where(col(User.id).in_(ids))
+        if signup_storefronts is not None:
+            stmt = stmt.where(col(User.signup_storefront).in_(signup_storefronts))
         if q:
             pattern = "%" + _escaped(q.lower()) + "%"
             full_name = func.lower(col(User.first_name) + " " + col(User.last_name))

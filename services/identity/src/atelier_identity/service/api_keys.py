@@ -2,7 +2,7 @@
 
 - `ApiKeys`: the admin's API: create (the secret shown once), list, get, rotate, revoke; audited.
 - `ApiKeyExchange`: the gateway's `/internal/api-keys/exchange`: a live secret for a short-lived
-  access token carrying the key's roles and storefront scope, so every service's role checks apply
+  access token carrying the key's roles, narrow scopes and storefront scope, so every service's role checks apply
   to it unchanged.
 
 A secret is `atk_live_` and 256 random bits, stored as its SHA-256 (a random secret of that size
@@ -27,7 +27,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from atelier_common import audit, outbox
-from atelier_common.auth import ALL_STOREFRONTS, API_KEY_PREFIX, ROLE_STAFF, Principal
+from atelier_common.auth import ALL_STOREFRONTS, API_KEY_PREFIX, KEY_SCOPES, ROLE_STAFF, Principal
 from atelier_common.contracts.identity import TokenRevoked
 from atelier_common.denylist import mark_after_commit
 from atelier_common.storefronts import UnknownStorefront
@@ -35,7 +35,9 @@ from atelier_identity import domain
 from atelier_identity.errors import (
     ApiKeyExpiryPast,
     ApiKeyNotFound,
+    ApiKeyWithoutAccess,
     InvalidApiKey,
+    UnknownApiKeyScope,
     UnknownStaffRole,
     UnknownStorefrontScope,
 )
@@ -70,7 +72,7 @@ class KeyView:
 
     def read(self) -> dict[str, Any]:
         k = self.key
-        return {"id": k.id, "name": k.name, "roles": k.roles, "storefronts": k.storefronts,
+        return {"id": k.id, "name": k.name, "roles": k.roles, "scopes": k.scopes, "storefronts": k.storefronts,
                 "expires_at": k.expires_at, "created_by": k.created_by, "created_at": k.created_at,
                 "revoked_at": k.revoked_at, "last_used_at": k.last_used_at, "use_count": k.use_count,
                 "secrets": [{"hint": s.hint, "created_at": s.created_at, "expires_at": s.expires_at}
@@ -85,21 +87,29 @@ class Exchanged:
 
 
 def _audited(key: ApiKey) -> dict[str, Any]:
-    return {"name": key.name, "roles": key.roles, "storefronts": key.storefronts, "expires_at": key.expires_at}
+    return {"name": key.name, "roles": key.roles, "scopes": key.scopes, "storefronts": key.storefronts,
+            "expires_at": key.expires_at}
 
 
 class ApiKeys(IdentityUseCase):
     """`/api/v1/staff/api-keys` (admin)."""
 
     async def create(self, *, name: str, roles: list[str], storefronts: list[str], expires_at: datetime | None,
-                     staff: Principal) -> tuple[KeyView, str]:
-        """A new key and its one secret, returned here and never again."""
+                     staff: Principal, scopes: list[str] | None = None) -> tuple[KeyView, str]:
+        """A new key and its one secret, returned here and never again. It has roles, narrow scopes
+        (`KEY_SCOPES`) or both: never neither, so no key is made that can call nothing."""
+        scopes = scopes or []
         if unknown := domain.unknown_staff_roles(roles):
             raise UnknownStaffRole(unknown)
+        if unknown := sorted(set(scopes) - set(KEY_SCOPES)):
+            raise UnknownApiKeyScope(unknown)
+        if not roles and not scopes:
+            raise ApiKeyWithoutAccess()
         if expires_at is not None and expires_at <= now():
             raise ApiKeyExpiryPast()
         scope = await self._scope(storefronts)
-        key = ApiKey(name=name.strip(), roles=sorted(set(roles)), storefronts=scope, expires_at=expires_at,
+        key = ApiKey(name=name.strip(), roles=sorted(set(roles)), scopes=sorted(set(scopes)), storefronts=scope,
+                     expires_at=expires_at,
                      created_by=staff.user_id, created_at=now())
         self.session.add(key)
         await self.session.flush()
@@ -215,7 +225,7 @@ class ApiKeyExchange(IdentityUseCase):
                                    .values(last_used_at=at, use_count=col(ApiKey.use_count) + 1))
         expires_at = min([at + TOKEN_TTL, *ends])
         signed = self.context.signer.sign_api_key(key.id, key.name, [ROLE_STAFF, *key.roles], key.storefronts, at,
-                                                  expires_at)
+                                                  expires_at, scopes=key.scopes)
         return Exchanged(signed.token, signed.expires_at, key.id)
 
     async def access(self, key_id: uuid.UUID) -> tuple[bool, list[str]] | None:

@@ -79,16 +79,17 @@ class CustomerCare(IdentityUseCase):
         super().__init__(session, context)
         self.sessions = Sessions(session, context)
 
-    async def card(self, user_id: uuid.UUID) -> CustomerCard:
+    async def card(self, user_id: uuid.UUID, viewer: Principal) -> CustomerCard:
         user = await UserRepository(self.session).get(user_id)
-        if user is None:
+        if user is None or not domain.customer_in_scope(viewer, user):
             raise UserNotFound()
         return CustomerCard(user, await active_sessions(self.session, user.id, now()))
 
-    async def sessions_of(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[int, list[CustomerSession]]:
+    async def sessions_of(self, user_id: uuid.UUID, viewer: Principal, *, limit: int,
+                          offset: int) -> tuple[int, list[CustomerSession]]:
         """The account's live sessions, the most recently active first."""
         user = await UserRepository(self.session).get(user_id)
-        if user is None:
+        if user is None or not domain.customer_in_scope(viewer, user):
             raise UserNotFound()
         at = now()
         rows = await live_sessions(self.session, user.id, at, limit=limit, offset=offset)
@@ -98,7 +99,7 @@ class CustomerCare(IdentityUseCase):
 
     async def _load(self, user_id: uuid.UUID, staff: Principal, expected_version: str | None) -> User:
         user = await UserRepository(self.session).lock(user_id)
-        if user is None:
+        if user is None or not domain.customer_in_scope(staff, user):
             raise UserNotFound()
         if not domain.may_act_on_account(staff, user):
             raise StaffAccountNeedsAdmin()
@@ -113,7 +114,7 @@ class CustomerCare(IdentityUseCase):
         if await apply_suspension(self.session, user, True, self.context.longest_access_ttl):
             await audit.record(self.session, staff, "customer.suspend", "user", user.id, reason=reason,
                                before={"is_active": True}, after={"is_active": False})
-        return await self.card(user.id)
+        return await self.card(user.id, staff)
 
     async def reactivate(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                          expected_version: str | None = None) -> CustomerCard:
@@ -121,7 +122,7 @@ class CustomerCare(IdentityUseCase):
         if await apply_suspension(self.session, user, False, self.context.longest_access_ttl):
             await audit.record(self.session, staff, "customer.reactivate", "user", user.id, reason=reason,
                                before={"is_active": False}, after={"is_active": True})
-        return await self.card(user.id)
+        return await self.card(user.id, staff)
 
     async def verify_email(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                            expected_version: str | None = None) -> CustomerCard:
@@ -135,7 +136,7 @@ class CustomerCare(IdentityUseCase):
             await EmailTokenRepository(self.session).consume_all_for_user(user.id, domain.VERIFY_EMAIL, verified_at)
             await audit.record(self.session, staff, "customer.verify_email", "user", user.id, reason=reason,
                                before={"email_verified_at": None}, after={"email_verified_at": verified_at})
-        return await self.card(user.id)
+        return await self.card(user.id, staff)
 
     async def send_password_reset(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                                   expected_version: str | None = None) -> CustomerCard:
@@ -148,7 +149,7 @@ class CustomerCare(IdentityUseCase):
         await PasswordService(self.session, self.context).mail_reset(user, storefront)
         await audit.record(self.session, staff, "customer.password_reset", "user", user.id, reason=reason,
                            after={"mailed_to": user.email})
-        return await self.card(user.id)
+        return await self.card(user.id, staff)
 
     async def send_verification(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                                 expected_version: str | None = None) -> CustomerCard:
@@ -166,7 +167,7 @@ class CustomerCare(IdentityUseCase):
         await Verification(self.session, self.context).send(user, storefront)
         await audit.record(self.session, staff, "customer.verification_mail", "user", user.id, reason=reason,
                            after={"mailed_to": address})
-        return await self.card(user.id)
+        return await self.card(user.id, staff)
 
     async def sign_out(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                        expected_version: str | None = None) -> CustomerCard:
@@ -177,7 +178,7 @@ class CustomerCare(IdentityUseCase):
             await self.sessions.end_all(user.id)
             await audit.record(self.session, staff, "customer.sign_out", "user", user.id, reason=reason,
                                before={"active_sessions": live}, after={"active_sessions": 0})
-        return await self.card(user.id)
+        return await self.card(user.id, staff)
 
 
 class StaffMail(IdentityUseCase):

@@ -34,6 +34,7 @@ from atelier_identity.errors import (
     CustomerGroupNotFound,
     CustomersNotFound,
     StaffNotGroupable,
+    StorefrontNotInScope,
 )
 from atelier_identity.models import CustomerGroup, CustomerGroupMember, User
 from atelier_identity.repository.customer_groups import CustomerGroupRepository
@@ -67,21 +68,28 @@ class CustomerGroupService(IdentityUseCase):
         return CustomerGroupRepository(self.session)
 
     # -- reads -----------------------------------------------------------------------------------
-    async def all(self, storefront: str | None) -> list[GroupView]:
-        return [GroupView(group, count) for group, count in await self.groups.with_counts(storefront)]
+    # An API key limited to some storefronts (`Principal.may_touch`) finds only their groups, makes
+    # none on another, and names only the customers signed up on them (docs/security.md, "API keys").
 
-    async def get(self, group_id: uuid.UUID) -> GroupView:
-        group = await self._group(group_id)
+    async def all(self, storefront: str | None, staff: Principal | None = None) -> list[GroupView]:
+        return [GroupView(group, count) for group, count in await self.groups.with_counts(storefront)
+                if staff is None or staff.may_touch(group.storefront)]
+
+    async def get(self, group_id: uuid.UUID, staff: Principal) -> GroupView:
+        group = await self._group(group_id, staff)
         return GroupView(group, await self.groups.member_count(group.id))
 
-    async def members(self, group_id: uuid.UUID, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
-        await self._group(group_id)
+    async def members(self, group_id: uuid.UUID, staff: Principal, *, limit: int,
+                      offset: int) -> tuple[int, Sequence[User]]:
+        await self._group(group_id, staff)
         return await self.groups.members(group_id, limit=limit, offset=offset)
 
     # -- groups ----------------------------------------------------------------------------------
     async def create(self, data: CustomerGroupCreate, staff: Principal, requested: Storefront) -> GroupView:
         """A group on the storefront named (else the request's), which must exist (400)."""
         storefront = await self.context.storefronts.get(data.storefront or requested.slug)
+        if not staff.may_touch(storefront.slug):
+            raise StorefrontNotInScope()
         at = now()
         group = CustomerGroup(storefront=storefront.slug, code=data.code, name=data.name,
                               revision=next_revision(0), created_at=at, updated_at=at)
@@ -105,7 +113,7 @@ class CustomerGroupService(IdentityUseCase):
         return True
 
     async def rename(self, group_id: uuid.UUID, data: CustomerGroupUpdate, staff: Principal) -> GroupView:
-        group = await self._group(group_id, lock=True)
+        group = await self._group(group_id, staff, lock=True)
         if data.name != group.name:
             before = _state(group)
             group.name, group.updated_at, group.revision = data.name, now(), next_revision(group.revision)
@@ -117,7 +125,7 @@ class CustomerGroupService(IdentityUseCase):
     async def delete(self, group_id: uuid.UUID, staff: Principal) -> None:
         """The group and its memberships go; its members' tokens are refused (they pay public
         prices from their next token). Price lists naming its code stay in catalog, pricing nobody."""
-        group = await self._group(group_id, lock=True)
+        group = await self._group(group_id, staff, lock=True)
         members = await self.groups.member_ids(group.id)
         before = {**_state(group), "members": len(members)}
         await self.groups.remove(group)
@@ -132,8 +140,8 @@ class CustomerGroupService(IdentityUseCase):
     # -- members ---------------------------------------------------------------------------------
     async def assign(self, group_id: uuid.UUID, entries: Sequence[str], staff: Principal) -> MembersChange:
         """Put the accounts `entries` names (ids or e-mails) in the group; see the module doc."""
-        group = await self._group(group_id, lock=True)
-        users = await self._customers(entries)
+        group = await self._group(group_id, staff, lock=True)
+        users = await self._customers(entries, staff)
         current = await self.groups.memberships(group.storefront, [user.id for user in users])
         previous_codes = await self.groups.codes_of_groups({m.group_id for m in current.values()} - {group.id})
         changed: list[MemberChange] = []
@@ -164,8 +172,8 @@ class CustomerGroupService(IdentityUseCase):
 
     async def unassign(self, group_id: uuid.UUID, entries: Sequence[str], staff: Principal) -> MembersChange:
         """Take the accounts `entries` names out of the group (all or nothing, as `assign`)."""
-        group = await self._group(group_id, lock=True)
-        users = await self._customers(entries, staff_allowed=True)
+        group = await self._group(group_id, staff, lock=True)
+        users = await self._customers(entries, staff, staff_allowed=True)
         current = await self.groups.memberships(group.storefront, [user.id for user in users])
         changed = [MemberChange(user) for user in users
                    if (m := current.get(user.id)) is not None and m.group_id == group.id]
@@ -180,17 +188,20 @@ class CustomerGroupService(IdentityUseCase):
         return await self.unassign(group_id, [str(user_id)], staff)
 
     # -- helpers ---------------------------------------------------------------------------------
-    async def _group(self, group_id: uuid.UUID, *, lock: bool = False) -> CustomerGroup:
+    async def _group(self, group_id: uuid.UUID, staff: Principal, *, lock: bool = False) -> CustomerGroup:
         group = await self.groups.get(group_id, lock=lock)
-        if group is None:
+        if group is None or not staff.may_touch(group.storefront):
             raise CustomerGroupNotFound()
         return group
 
-    async def _customers(self, entries: Sequence[str], *, staff_allowed: bool = False) -> list[User]:
+    async def _customers(self, entries: Sequence[str], staff: Principal, *,
+                         staff_allowed: bool = False) -> list[User]:
         """The accounts `entries` names, each once, in the order named; 404 naming every entry no
-        account has, 400 naming staff accounts (they pay no group's prices), before anything changes."""
+        account has (or none the caller may touch), 400 naming staff accounts (they pay no group's
+        prices), before anything changes."""
         refs = domain.member_references(entries)
-        users = await self.groups.customers(refs.ids, refs.emails)
+        users = [user for user in await self.groups.customers(refs.ids, refs.emails)
+                 if domain.customer_in_scope(staff, user)]
         by_id = {user.id: user for user in users}
         by_email = {user.email: user for user in users if user.email is not None}
         missing = [str(user_id) for user_id in refs.ids if user_id not in by_id]
@@ -199,8 +210,8 @@ class CustomerGroupService(IdentityUseCase):
             raise CustomersNotFound(missing)
         named = list({user.id: user for user in [*(by_id[i] for i in refs.ids),
                                                    *(by_email[e] for e in refs.emails)]}.values())
-        if not staff_allowed and (staff := [user.email or str(user.id) for user in named if user.staff_roles]):
-            raise StaffNotGroupable(staff)
+        if not staff_allowed and (staffers := [user.email or str(user.id) for user in named if user.staff_roles]):
+            raise StaffNotGroupable(staffers)
         return named
 
     async def _announce(self, group: CustomerGroup) -> None:

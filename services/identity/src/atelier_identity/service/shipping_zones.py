@@ -12,7 +12,7 @@ from typing import Any
 from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import ShippingMethod, ShippingZone, Storefront
-from atelier_identity.errors import ShippingMethodNotFound, ShippingZoneNotFound
+from atelier_identity.errors import ShippingMethodNotFound, ShippingZoneNotFound, StorefrontNotInScope
 from atelier_identity.schemas import (
     ShippingMethodCreate,
     ShippingMethodWrite,
@@ -26,13 +26,18 @@ Zones = list[dict[str, Any]]
 
 class ShippingZoneService(StorefrontService):
     # -- reads -----------------------------------------------------------------------------------
-    async def zones(self, storefront: str | None = None) -> list[tuple[Storefront, ShippingZone]]:
+    # An API key limited to some storefronts (`Principal.may_touch`) finds only their zones and
+    # adds none to another (docs/security.md, "API keys").
+
+    async def zones(self, storefront: str | None = None,
+                    staff: Principal | None = None) -> list[tuple[Storefront, ShippingZone]]:
         """Each zone with its storefront (whose currency its prices are in)."""
         return [(record, zone) for record in await self.list_all()
-                if storefront is None or record.slug == storefront for zone in record.shipping_zones]
+                if (storefront is None or record.slug == storefront)
+                and (staff is None or staff.may_touch(record.slug)) for zone in record.shipping_zones]
 
-    async def zone(self, zone_id: str) -> tuple[Storefront, ShippingZone]:
-        for record, zone in await self.zones():
+    async def zone(self, zone_id: str, staff: Principal) -> tuple[Storefront, ShippingZone]:
+        for record, zone in await self.zones(staff=staff):
             if str(zone.id) == zone_id:
                 return record, zone
         raise ShippingZoneNotFound(details={"id": zone_id})
@@ -41,6 +46,8 @@ class ShippingZoneService(StorefrontService):
     async def create_zone(self, data: ShippingZoneCreate, staff: Principal,
                           requested: Storefront) -> tuple[Storefront, ShippingZone]:
         slug = data.storefront or requested.slug
+        if not staff.may_touch(slug):
+            raise StorefrontNotInScope()
         zone_id = uuid.uuid4()
         values = data.model_dump(mode="json", exclude={"storefront"})
         zone = {**values, "id": str(zone_id), "code": str(zone_id), "methods": []}
@@ -49,7 +56,7 @@ class ShippingZoneService(StorefrontService):
 
     async def update_zone(self, zone_id: str, data: ShippingZoneWrite,
                           staff: Principal) -> tuple[Storefront, ShippingZone]:
-        slug = (await self.zone(zone_id))[0].slug
+        slug = (await self.zone(zone_id, staff))[0].slug
         changes = data.model_dump(mode="json", exclude_unset=True)
         record = await self._rewrite(slug, lambda zones: [
             {**zone, **changes} if zone["id"] == zone_id else zone for zone in zones],
@@ -57,12 +64,12 @@ class ShippingZoneService(StorefrontService):
         return record, _zone_of(record, zone_id)
 
     async def delete_zone(self, zone_id: str, staff: Principal) -> None:
-        slug = (await self.zone(zone_id))[0].slug
+        slug = (await self.zone(zone_id, staff))[0].slug
         await self._rewrite(slug, lambda zones: [zone for zone in zones if zone["id"] != zone_id],
                             staff, "shipping_zone.delete", zone_id)
 
     async def create_method(self, zone_id: str, data: ShippingMethodCreate, staff: Principal) -> ShippingMethod:
-        slug = (await self.zone(zone_id))[0].slug
+        slug = (await self.zone(zone_id, staff))[0].slug
         method_id = str(uuid.uuid4())
         method = {"id": method_id, "code": method_id, **_method_values(data, {})}
         record = await self._rewrite(slug, lambda zones: [
@@ -72,7 +79,7 @@ class ShippingZoneService(StorefrontService):
 
     async def update_method(self, zone_id: str, method_id: str, data: ShippingMethodWrite,
                             staff: Principal) -> ShippingMethod:
-        owner, zone = await self.zone(zone_id)
+        owner, zone = await self.zone(zone_id, staff)
         slug = owner.slug
         _method_of(zone, method_id)
 
@@ -84,7 +91,7 @@ class ShippingZoneService(StorefrontService):
         return _method_of(_zone_of(record, zone_id), method_id)
 
     async def delete_method(self, zone_id: str, method_id: str, staff: Principal) -> None:
-        owner, zone = await self.zone(zone_id)
+        owner, zone = await self.zone(zone_id, staff)
         slug = owner.slug
         _method_of(zone, method_id)
         await self._rewrite(slug, lambda zones: [

@@ -118,9 +118,12 @@ class CustomerSearch(IdentityUseCase):
     """`/api/v1/staff/customers` (support): accounts by email or name. Their orders, credits and
     jobs are each service's (`/api/v1/staff/orders?customer=`…): the console composes them."""
 
-    async def page(self, q: str | None, *, ids: Sequence[uuid.UUID] = (), limit: int,
-                   offset: int) -> tuple[int, Sequence[User]]:
-        return await CustomerSearchRepository(self.session).page(q, ids=ids, limit=limit, offset=offset)
+    async def page(self, q: str | None, *, ids: Sequence[uuid.UUID] = (), limit: int, offset: int,
+                   staff: Principal) -> tuple[int, Sequence[User]]:
+        """An API key limited to some storefronts finds only the accounts signed up on them
+        (`domain.customer_in_scope`)."""
+        return await CustomerSearchRepository(self.session).page(q, ids=ids, limit=limit, offset=offset,
+                                                                 signup_storefronts=staff.storefronts)
 
     async def get(self, user_id: uuid.UUID) -> User:
         user = await UserRepository(self.session).get(user_id)

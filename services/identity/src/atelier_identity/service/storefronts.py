@@ -26,7 +26,7 @@ from atelier_common.contracts.identity import (
     StorefrontChanged,
     StorefrontDeleted,
 )
-from atelier_common.errors import ValidationFailed, validation_details
+from atelier_common.errors import PermissionDenied, ValidationFailed, validation_details
 from atelier_common.service import Runtime
 from atelier_common.storefronts import Loader
 from atelier_identity.context import IdentityContext
@@ -86,11 +86,16 @@ class StorefrontService(IdentityUseCase):
     async def list_all(self) -> list[Storefront]:
         return await read_storefronts(self.session, self.settings)
 
-    async def page(self, *, limit: int, offset: int) -> tuple[int, list[Storefront]]:
-        everything = await self.list_all()
+    # An API key limited to some storefronts (`Principal.may_touch`) finds only them, and changes
+    # or deletes only them; it never moves the default (that changes another storefront too).
+
+    async def page(self, *, limit: int, offset: int, staff: Principal | None = None) -> tuple[int, list[Storefront]]:
+        everything = [record for record in await self.list_all() if staff is None or staff.may_touch(record.slug)]
         return len(everything), everything[offset:offset + limit]
 
-    async def get(self, slug: str) -> Storefront:
+    async def get(self, slug: str, staff: Principal | None = None) -> Storefront:
+        if staff is not None and not staff.may_touch(slug):
+            raise StorefrontNotFound(details={"slug": slug})
         return _find(await self.list_all(), slug)
 
     async def exists(self, slug: str) -> bool:
@@ -119,6 +124,10 @@ class StorefrontService(IdentityUseCase):
         The whole result is checked again as a creation would be."""
         if data.slug is not None and data.slug != slug:
             raise StorefrontSlugImmutable()
+        if staff is not None and not staff.may_touch(slug):
+            raise StorefrontNotFound(details={"slug": slug})
+        if staff is not None and staff.storefronts is not None and data.is_default is not None:
+            raise PermissionDenied("An API key limited to some storefronts does not move the default storefront")
         await self.rows.lock_all()
         everything = await self.list_all()
         current = _find(everything, slug)
@@ -157,6 +166,8 @@ class StorefrontService(IdentityUseCase):
         return current, record
 
     async def delete(self, slug: str, *, staff: Principal | None = None) -> None:
+        if staff is not None and not staff.may_touch(slug):
+            raise StorefrontNotFound(details={"slug": slug})
         if slug == DEFAULT_STOREFRONT:
             raise StorefrontNotDeletable()
         await self.rows.lock_all()

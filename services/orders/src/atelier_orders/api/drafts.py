@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
-from atelier_common.auth import SupportPrincipal
+from atelier_common.auth import SupportPrincipal, key_access
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
@@ -48,15 +48,17 @@ SEND_ERRORS: ErrorResponses = {
 
 
 @router.get("", summary="List draft orders", response_model=Page[DraftSummaryRead], responses=STAFF)
+@key_access()
 async def list_drafts(request: Request, query: Annotated[DraftQuery, Query()], page: PageParamsDep,
-                      _: SupportPrincipal, drafts: DraftReaderDep) -> dict[str, Any]:
+                      staff: SupportPrincipal, drafts: DraftReaderDep) -> dict[str, Any]:
     """Every draft order (or one storefront's, `open` or `sent` ones), newest first."""
-    count, rows = await drafts.search(query, limit=page.limit, offset=page.offset)
+    count, rows = await drafts.search(query, staff, limit=page.limit, offset=page.offset)
     return build_page(request, page, count, rows)
 
 
 @router.post("", summary="Start a draft order", response_model=DraftRead, status_code=status.HTTP_201_CREATED,
              responses=WRITE_ERRORS)
+@key_access()
 async def create_draft(data: DraftCreate, staff: SupportPrincipal, drafts: DraftsDep) -> dict[str, Any]:
     """A draft for an existing customer (`user_id`) or a new e-mail, on `storefront`; `customer_group` prices
     it at that group's price lists (a business buyer)."""
@@ -65,13 +67,15 @@ async def create_draft(data: DraftCreate, staff: SupportPrincipal, drafts: Draft
 
 @router.get("/{draft_id}", summary="Get a draft order with its priced preview", response_model=DraftRead,
             responses={**STAFF, **NOT_FOUND})
-async def get_draft(draft_id: str, _: SupportPrincipal, drafts: DraftReaderDep) -> dict[str, Any]:
+@key_access()
+async def get_draft(draft_id: str, staff: SupportPrincipal, drafts: DraftReaderDep) -> dict[str, Any]:
     """The draft, its lines priced now and `preview`: the money exactly as sending it charges the customer
     (placement's pricing), or `problem` when it cannot be priced as it is; `version` for If-Match."""
-    return draft_read(await drafts.get(draft_id))
+    return draft_read(await drafts.get(draft_id, staff))
 
 
 @router.patch("/{draft_id}", summary="Edit a draft order", response_model=DraftRead, responses=WRITE_ERRORS)
+@key_access()
 async def update_draft(draft_id: str, data: DraftUpdate, staff: SupportPrincipal, if_match: IfMatchDep,
                        drafts: DraftsDep) -> dict[str, Any]:
     """The discount code, a manual discount with its reason, the shipping address and method, the e-mail."""
@@ -80,6 +84,7 @@ async def update_draft(draft_id: str, data: DraftUpdate, staff: SupportPrincipal
 
 @router.post("/{draft_id}/lines", summary="Add a line to a draft order", response_model=DraftRead,
              status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS)
+@key_access()
 async def add_line(draft_id: str, data: DraftLineCreate, staff: SupportPrincipal, if_match: IfMatchDep,
                    drafts: DraftsDep) -> dict[str, Any]:
     """A catalog product or variant at catalog's price, or at `unit_price` with its `price_reason` (audited)."""
@@ -88,6 +93,7 @@ async def add_line(draft_id: str, data: DraftLineCreate, staff: SupportPrincipal
 
 @router.patch("/{draft_id}/lines/{line_id}", summary="Change a draft order's line", response_model=DraftRead,
               responses=WRITE_ERRORS)
+@key_access()
 async def update_line(draft_id: str, line_id: str, data: DraftLineUpdate, staff: SupportPrincipal,
                       if_match: IfMatchDep, drafts: DraftsDep) -> dict[str, Any]:
     """A line's `quantity`, or its price: `unit_price` with its `price_reason` (audited), or `catalog_price: true`
@@ -97,6 +103,7 @@ async def update_line(draft_id: str, line_id: str, data: DraftLineUpdate, staff:
 
 @router.delete("/{draft_id}/lines/{line_id}", summary="Remove a draft order's line", response_model=DraftRead,
                responses=WRITE_ERRORS)
+@key_access()
 async def remove_line(draft_id: str, line_id: str, staff: SupportPrincipal, if_match: IfMatchDep,
                       drafts: DraftsDep) -> dict[str, Any]:
     """The line leaves the draft (audited with what it was)."""
@@ -105,6 +112,7 @@ async def remove_line(draft_id: str, line_id: str, staff: SupportPrincipal, if_m
 
 @router.post("/{draft_id}/send", summary="Send a draft order to the customer", response_model=DraftSent,
              responses=SEND_ERRORS)
+@key_access()
 async def send_draft(draft_id: str, staff: SupportPrincipal, drafts: DraftsDep) -> dict[str, Any]:
     """The draft becomes an order awaiting payment (catalog reserves its stock as for any order) and the customer
     is mailed `payment_url`, which pays that order without signing in until `payment_url_expires_at`. Sending

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 
-from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal
+from atelier_common.auth import SCOPE_ORDERS_READ, AnonPrincipal, OrderReaderPrincipal, key_access
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 from atelier_orders.api.deps import ORDER_IN_SCOPE
@@ -41,6 +41,7 @@ EDIT_ERRORS: ErrorResponses = {
 
 @staff.post("/orders/{order_id}/edits/preview", summary="Preview an edit of an order", response_model=OrderEditPreviewRead,
             responses=EDIT_ERRORS, dependencies=[ORDER_IN_SCOPE])
+@key_access()
 async def preview_edit(order_id: str, data: OrderEditCreate, _: OrderReaderPrincipal, edits: EditReaderDep) -> Any:
     """The order as the new quantities and added lines would make it, re-priced by the same rules as at
     checkout (its promotions judged again on the lines it would have), the refund it would ask for and
@@ -50,6 +51,7 @@ async def preview_edit(order_id: str, data: OrderEditCreate, _: OrderReaderPrinc
 
 @staff.post("/orders/{order_id}/edits", summary="Edit an order that has not shipped", status_code=201,
             response_model=OrderEditConfirmedRead, responses=EDIT_ERRORS, dependencies=[ORDER_IN_SCOPE])
+@key_access()
 async def confirm_edit(order_id: str, data: OrderEditCreate, staff_member: OrderReaderPrincipal,
                        edits: EditsDep) -> Any:
     """Apply the edit (audited as `order.edit`): the lines and totals change, the order's next version is
@@ -63,6 +65,7 @@ async def confirm_edit(order_id: str, data: OrderEditCreate, staff_member: Order
 @staff.get("/orders/{order_id}/edits", summary="An order's versions", response_model=list[OrderEditRead],
            responses={401: EDIT_ERRORS[401], 403: EDIT_ERRORS[403], 404: EDIT_ERRORS[404]},
            dependencies=[ORDER_IN_SCOPE])
+@key_access(SCOPE_ORDERS_READ)
 async def list_edits(order_id: str, _: OrderReaderPrincipal, edits: EditReaderDep) -> Any:
     """The order's edits, oldest first: version, what changed, who, why, the totals and the refund."""
     return await edits.history(order_id)

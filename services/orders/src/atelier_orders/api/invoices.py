@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal
+from atelier_common.auth import SCOPE_INVOICES_READ, AnonPrincipal, OrderReaderPrincipal, key_access
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_orders.api.deps import ORDER_IN_SCOPE, InvoiceReaderDep
@@ -118,6 +118,7 @@ async def get_supplementary_invoice_pdf(order_id: str, number: InvoiceNumber, vi
 
 @staff.get("/invoices", summary="List invoices issued in a period", response_model=Page[InvoiceSummaryRead],
            responses=STAFF_ONLY)
+@key_access(SCOPE_INVOICES_READ)
 async def list_invoices(request: Request, query: Annotated[DocumentQuery, Query()], page: PageParamsDep,
                         reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> dict[str, Any]:
     """Invoices issued in [`issued_after`, `issued_before`), oldest first, each with its money and
@@ -128,6 +129,7 @@ async def list_invoices(request: Request, query: Annotated[DocumentQuery, Query(
 
 @staff.get("/credit-notes", summary="List credit notes issued in a period",
            response_model=Page[CreditNoteSummaryRead], responses=STAFF_ONLY)
+@key_access(SCOPE_INVOICES_READ)
 async def list_credit_notes_issued(request: Request, query: Annotated[DocumentQuery, Query()],
                                    page: PageParamsDep, reader: OrderReaderPrincipal,
                                    invoices: InvoiceReaderDep) -> dict[str, Any]:
@@ -144,6 +146,7 @@ def _documents(query: DocumentQuery) -> DocumentFilter:
 
 @staff.get("/orders/{order_id}/invoice", summary="Get any order's invoice", response_model=InvoiceRead,
            responses={**NO_INVOICE, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
+@key_access(SCOPE_INVOICES_READ)
 async def get_staff_invoice(order_id: str, reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> InvoiceRead:
     """Any customer's order's invoice with its credit notes (support, finance)."""
     picture = await invoices.invoice(order_id, reader)
@@ -153,6 +156,7 @@ async def get_staff_invoice(order_id: str, reader: OrderReaderPrincipal, invoice
 
 @staff.get("/orders/{order_id}/invoice.pdf", summary="Download any order's invoice", response_class=Response,
            responses={**PDF_ANSWER, **NO_INVOICE, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
+@key_access(SCOPE_INVOICES_READ)
 async def get_staff_invoice_pdf(order_id: str, reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> Response:
     """Any customer's order's invoice as a PDF file (support, finance)."""
     document = await invoices.invoice_pdf(order_id, reader)
@@ -162,6 +166,7 @@ async def get_staff_invoice_pdf(order_id: str, reader: OrderReaderPrincipal, inv
 @staff.get("/orders/{order_id}/credit-notes/{number}.pdf", summary="Download any order's credit note",
            response_class=Response, responses={**PDF_ANSWER, **NO_CREDIT_NOTE, **STAFF_ONLY},
            dependencies=[ORDER_IN_SCOPE])
+@key_access(SCOPE_INVOICES_READ)
 async def get_staff_credit_note_pdf(order_id: str, number: CreditNoteNumber, reader: OrderReaderPrincipal,
                                     invoices: InvoiceReaderDep) -> Response:
     """A credit note of any customer's order as a PDF file (support, finance)."""
@@ -171,6 +176,7 @@ async def get_staff_credit_note_pdf(order_id: str, number: CreditNoteNumber, rea
 @staff.get("/orders/{order_id}/supplementary-invoices/{number}.pdf", summary="Download any order's supplementary "
            "invoice", response_class=Response, responses={**PDF_ANSWER, **NO_SUPPLEMENTARY, **STAFF_ONLY},
            dependencies=[ORDER_IN_SCOPE])
+@key_access(SCOPE_INVOICES_READ)
 async def get_staff_supplementary_invoice_pdf(order_id: str, number: InvoiceNumber, reader: OrderReaderPrincipal,
                                               invoices: InvoiceReaderDep) -> Response:
     """A paid edit's supplementary invoice of any customer's order as a PDF file (support, finance)."""

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, status
 
-from atelier_common.auth import AnonPrincipal, ClientAddress
+from atelier_common.auth import AnonPrincipal, ClientAddress, key_access
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.staff_access import CONFIRMED_RESPONSES, CurrentSupportPrincipal
@@ -66,6 +66,7 @@ async def cancel_order(order_id: str, buyer: BuyerDep, statuses: StatusServiceDe
 
 @router.post("/orders/{order_id}/status", dependencies=[ORDER_IN_SCOPE], summary="Change an order's status",
              response_model=OrderRead, responses={**STAFF_ERRORS, **CONFIRMED_RESPONSES})
+@key_access()
 async def change_order_status(order_id: str, data: OrderStatusUpdate, staff: CurrentSupportPrincipal,
                               statuses: StatusServiceDep, if_match: IfMatchDep) -> OrderDetails:
     """Move an order along (processing, shipped with a `tracking_number`, delivered, …); only the allowed

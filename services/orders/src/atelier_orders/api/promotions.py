@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
-from atelier_common.auth import MerchandiserPrincipal, require_service
+from atelier_common.auth import MerchandiserPrincipal, key_access, require_service
 from atelier_common.contracts.orders import PromotionQuote
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
@@ -41,15 +41,17 @@ WRITE_ERRORS: ErrorResponses = {
 
 
 @router.get("/promotions", summary="List promotions", response_model=Page[PromotionRead])
+@key_access()
 async def list_promotions(request: Request, query: Annotated[PromotionQuery, Query()], page: PageParamsDep,
-                          _: MerchandiserPrincipal, promotions: PromotionReaderDep) -> dict[str, Any]:
+                          staff: MerchandiserPrincipal, promotions: PromotionReaderDep) -> dict[str, Any]:
     """Every storefront's promotions (or one's: `storefront`; `active`, `code`), newest first, with their uses."""
-    count, rows = await promotions.search(query, limit=page.limit, offset=page.offset)
+    count, rows = await promotions.search(query, staff, limit=page.limit, offset=page.offset)
     return build_page(request, page, count, [promotion_read(p) for p in rows])
 
 
 @router.post("/promotions", summary="Create a promotion", response_model=PromotionRead,
              status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS)
+@key_access()
 async def create_promotion(data: PromotionCreate, staff: MerchandiserPrincipal, storefront: CurrentStorefront,
                            promotions: PromotionAdminDep) -> dict[str, Any]:
     """An automatic promotion (no `code`) or a discount code on one storefront: a percentage, a fixed amount or
@@ -59,14 +61,16 @@ async def create_promotion(data: PromotionCreate, staff: MerchandiserPrincipal, 
 
 @router.get("/promotions/{promotion_id}", summary="Get a promotion", response_model=PromotionRead,
             responses=NOT_FOUND)
-async def get_promotion(promotion_id: str, _: MerchandiserPrincipal,
+@key_access()
+async def get_promotion(promotion_id: str, staff: MerchandiserPrincipal,
                         promotions: PromotionReaderDep) -> dict[str, Any]:
     """One promotion with its uses so far; `version` for an edit's If-Match."""
-    return promotion_read(await promotions.get(promotion_id))
+    return promotion_read(await promotions.get(promotion_id, staff))
 
 
 @router.patch("/promotions/{promotion_id}", summary="Edit a promotion", response_model=PromotionRead,
               responses={**NOT_FOUND, **WRITE_ERRORS})
+@key_access()
 async def update_promotion(promotion_id: str, data: PromotionWrite, staff: MerchandiserPrincipal,
                            if_match: IfMatchDep, promotions: PromotionAdminDep) -> dict[str, Any]:
     """Change what is sent (an order already placed keeps the discount it was given)."""
@@ -75,6 +79,7 @@ async def update_promotion(promotion_id: str, data: PromotionWrite, staff: Merch
 
 @router.delete("/promotions/{promotion_id}", summary="Deactivate a promotion", response_model=PromotionRead,
                responses={**NOT_FOUND, **WRITE_ERRORS})
+@key_access()
 async def deactivate_promotion(promotion_id: str, staff: MerchandiserPrincipal, if_match: IfMatchDep,
                                promotions: PromotionAdminDep) -> dict[str, Any]:
     """Promotions are never deleted (orders keep pointing at them): it stops applying at once."""

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from atelier_common.auth import AnonPrincipal, OptionalPrincipal, OrderReaderPrincipal, SupportPrincipal
+from atelier_common.auth import (
+    SCOPE_ORDERS_READ,
+    AnonPrincipal,
+    OptionalPrincipal,
+    OrderReaderPrincipal,
+    SupportPrincipal,
+    key_access,
+)
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
@@ -75,6 +82,7 @@ async def list_order_returns(order_id: str, viewer: AnonPrincipal, returns: Retu
 
 @staff.post("/orders/{order_id}/returns", summary="Open a return for a customer", status_code=201,
             response_model=ReturnRead, responses={**OPEN_ERRORS, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
+@key_access()
 async def open_staff_return(order_id: str, data: ReturnCreate, support: SupportPrincipal,
                             returns: ReturnsDep) -> Any:
     """Open a return of any customer's delivered order (support, admin; audited as `return.open`)."""
@@ -90,6 +98,7 @@ async def open_staff_return(order_id: str, data: ReturnCreate, support: SupportP
                 409: {"description": "ORDER_NOT_RETURNABLE (not shipped or delivered; details.status) or "
                                      "RETURN_QUANTITY_EXCEEDED (more units than shipped less those in returns and "
                                      "claims; details.returnable per item)"}}, dependencies=[ORDER_IN_SCOPE])
+@key_access()
 async def open_claim(order_id: str, data: ClaimCreate, staff_member: OrderReaderPrincipal, returns: ReturnsDep) -> Any:
     """Damaged or missing units of a shipped or delivered order, settled at once without a parcel (support,
     finance, admin; audited as `claim.open`): `refund` refunds their share of what was charged through payments,
@@ -99,6 +108,7 @@ async def open_claim(order_id: str, data: ClaimCreate, staff_member: OrderReader
 
 
 @staff.get("/returns", summary="Search returns", response_model=Page[ReturnRead], responses=STAFF_ONLY)
+@key_access(SCOPE_ORDERS_READ)
 async def search_returns(request: Request, query: Annotated[StaffReturnQuery, Query()], page: PageParamsDep,
                          staff_member: OrderReaderPrincipal, returns: ReturnReaderDep) -> dict[str, Any]:
     """Every return by status, storefront, order and number; newest first (support, finance)."""
@@ -108,6 +118,7 @@ async def search_returns(request: Request, query: Annotated[StaffReturnQuery, Qu
 
 @staff.get("/returns/{return_id}", summary="Get a return", response_model=ReturnRead,
            responses={**STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"}}, dependencies=[RETURN_IN_SCOPE])
+@key_access(SCOPE_ORDERS_READ)
 async def get_return(return_id: str, _: OrderReaderPrincipal, returns: ReturnReaderDep) -> Any:
     """One return with its lines (support, finance)."""
     return (await returns.get(return_id)).read()
@@ -115,6 +126,7 @@ async def get_return(return_id: str, _: OrderReaderPrincipal, returns: ReturnRea
 
 @staff.post("/returns/{return_id}/approve", summary="Approve a return", response_model=ReturnRead,
             responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
+@key_access()
 async def approve_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep) -> Any:
     """Accept a requested return before the parcel comes (support, admin; audited as `return.approve`).
     Optional: a requested return may be received directly. A customer's exchange request approved
@@ -125,6 +137,7 @@ async def approve_return(return_id: str, support: SupportPrincipal, returns: Ret
 
 @staff.post("/returns/{return_id}/receive", summary="Receive a return", response_model=ReturnRead,
             responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
+@key_access()
 async def receive_return(return_id: str, data: ReturnReceive, staff_member: OrderReaderPrincipal,
                          returns: ReturnsDep) -> Any:
     """Staff have the parcel (support, finance, admin): the units received of each line are refunded (their
@@ -135,6 +148,7 @@ async def receive_return(return_id: str, data: ReturnReceive, staff_member: Orde
 
 @staff.post("/returns/{return_id}/reject", summary="Reject a return", response_model=ReturnRead,
             responses=STAFF_WRITE_ERRORS, dependencies=[RETURN_IN_SCOPE])
+@key_access()
 async def reject_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep,
                         data: ReturnReject | None = None) -> Any:
     """Refuse a return not received yet (support, admin; audited as `return.reject`): nothing is refunded
@@ -172,6 +186,7 @@ async def request_exchange(order_id: str, data: ExchangeCreate, viewer: AnonPrin
 
 @staff.post("/orders/{order_id}/exchanges/preview", summary="Preview an exchange", response_model=ExchangePreview,
             responses={**EXCHANGE_ERRORS, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
+@key_access()
 async def preview_staff_exchange(order_id: str, data: ExchangeCreate, support: SupportPrincipal,
                                  exchanges: ExchangeReaderDep) -> Any:
     """The credit of the lines coming back, the new items priced at the order's storefront, currency and tax, and
@@ -181,6 +196,7 @@ async def preview_staff_exchange(order_id: str, data: ExchangeCreate, support: S
 
 @staff.post("/orders/{order_id}/exchanges", summary="Open an exchange for a customer", status_code=201,
             response_model=ReturnRead, responses={**EXCHANGE_ERRORS, **STAFF_ONLY}, dependencies=[ORDER_IN_SCOPE])
+@key_access()
 async def open_staff_exchange(order_id: str, data: ExchangeCreate, support: SupportPrincipal,
                               exchanges: ExchangesDep) -> Any:
     """Exchange some delivered units for other goods (support, admin; audited as `exchange.open`), approved at

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from atelier_common.auth import OrderReaderPrincipal
+from atelier_common.auth import SCOPE_ORDERS_READ, OrderReaderPrincipal, key_access
 from atelier_common.counting import COUNT_ESTIMATED_HEADER
 from atelier_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageParamsDep, build_page
 from atelier_common.reports import DEFAULT_DAYS, DailyReport, DaysQuery
@@ -24,6 +24,7 @@ router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
 
 @router.get("/orders", summary="Search orders", response_model=Page[StaffOrderSummaryRead])
+@key_access(SCOPE_ORDERS_READ)
 async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Query()], page: PageParamsDep,
                         staff: OrderReaderPrincipal, orders: StaffOrdersDep, response: Response) -> dict[str, Any]:
     """Every customer's orders by email, number, customer, status, storefront and date; newest first.
@@ -35,6 +36,7 @@ async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Quer
 
 
 @router.get("/orders/paid", summary="List orders paid since a cursor", response_model=PaidOrdersRead)
+@key_access(SCOPE_ORDERS_READ)
 async def list_paid_orders(staff: OrderReaderPrincipal, orders: StaffOrdersDep,
                            after: Annotated[str | None, Query(max_length=200, description=(
                                "`next_cursor` of the previous page; none: from the first order ever paid"))] = None,
@@ -49,6 +51,7 @@ async def list_paid_orders(staff: OrderReaderPrincipal, orders: StaffOrdersDep,
 
 @router.get("/orders/{order_id}", response_model=StaffOrderRead, dependencies=[ORDER_IN_SCOPE],
             responses={404: {"description": "ORDER_NOT_FOUND"}})
+@key_access(SCOPE_ORDERS_READ)
 async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> dict[str, Any]:
     """Any customer's order with its lines, its payments and refunds (as payments announced them;
     what may still be refunded: `GET /api/v1/staff/payments/orders/{id}`) and its events (the
@@ -63,6 +66,7 @@ async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffO
 
 
 @router.get("/reports/daily", summary="Orders and revenue per day", response_model=DailyReport[DailyOrdersRead])
+@key_access(SCOPE_ORDERS_READ)
 async def daily_report(staff: OrderReaderPrincipal, orders: StaffOrdersDep, days: DaysQuery = DEFAULT_DAYS) -> Any:
     """The last `days` days (UTC, today so far included), one row per day and storefront that had
     orders: how many were placed, how many of them are paid (and not returned, cancelled or

@@ -28,11 +28,12 @@ class DraftRepository:
         return list((await self.session.exec(select(DraftOrderLine).where(
             col(DraftOrderLine.draft_id) == draft_id).order_by(col(DraftOrderLine.position)))).all())
 
-    async def search(self, *, storefront: str | None, status: str | None, limit: int,
-                     offset: int) -> tuple[int, list[tuple[DraftOrder, int]]]:
-        """Newest first, each with its number of lines."""
+    async def search(self, *, storefront: str | None, status: str | None, limit: int, offset: int,
+                     storefronts: frozenset[str] | None = None) -> tuple[int, list[tuple[DraftOrder, int]]]:
+        """Newest first, each with its number of lines; only `storefronts`' when given."""
         where = [condition for condition in (
             col(DraftOrder.storefront) == storefront if storefront else None,
+            col(DraftOrder.storefront).in_(sorted(storefronts)) if storefronts is not None else None,
             col(DraftOrder.status) == status if status else None) if condition is not None]
         count = (await self.session.exec(select(func.count()).select_from(DraftOrder).where(*where))).one()
         lines = (select(func.count()).select_from(DraftOrderLine)

@@ -44,6 +44,7 @@ from atelier_orders.errors import (
     DraftLineNotFound,
     DraftNotFound,
     InvalidOrderLine,
+    StorefrontNotFound,
 )
 from atelier_orders.models import DraftOrder, DraftOrderLine, utcnow
 from atelier_orders.promotions import rules
@@ -101,18 +102,24 @@ class DraftOrders(UseCase[OrdersContext]):
 
     # -- reads -------------------------------------------------------------------------------------
 
-    async def search(self, query: DraftQuery, *, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+    # An API key limited to some storefronts (`Principal.may_touch`) finds only their drafts, and
+    # starts none on another (docs/security.md, "API keys").
+
+    async def search(self, query: DraftQuery, staff: Principal, *, limit: int,
+                     offset: int) -> tuple[int, list[dict[str, Any]]]:
         count, rows = await self.drafts.search(storefront=query.storefront, status=query.status, limit=limit,
-                                               offset=offset)
+                                               offset=offset, storefronts=staff.storefronts)
         return count, [{**draft.model_dump(), "lines": lines} for draft, lines in rows]
 
-    async def get(self, ref: str) -> DraftPicture:
-        return await self._picture(await self._draft(ref))
+    async def get(self, ref: str, staff: Principal) -> DraftPicture:
+        return await self._picture(await self._draft(ref, staff))
 
     # -- writes ------------------------------------------------------------------------------------
 
     async def create(self, data: DraftCreate, staff: Principal) -> DraftPicture:
         storefront = await self.context.storefronts.get(data.storefront)
+        if not staff.may_touch(storefront.slug):
+            raise StorefrontNotFound()
         if data.customer_group is not None and await CustomerGroupCopies(self.session).missing(
                 storefront.slug, [data.customer_group]):
             raise ValidationFailed(details={"fields": {"customer_group": [
@@ -134,7 +141,7 @@ class DraftOrders(UseCase[OrdersContext]):
 
     async def add_line(self, ref: str, data: DraftLineCreate, staff: Principal, *,
                        if_match: str | None) -> DraftPicture:
-        draft = await self._editable(ref, if_match)
+        draft = await self._editable(ref, if_match, staff)
         lines = await self.drafts.lines(draft.id)
         if len(lines) >= MAX_LINES:
             raise InvalidOrderLine(f"A draft order has at most {MAX_LINES} lines")
@@ -154,7 +161,7 @@ class DraftOrders(UseCase[OrdersContext]):
 
     async def update_line(self, ref: str, line_ref: str, data: DraftLineUpdate, staff: Principal, *,
                           if_match: str | None) -> DraftPicture:
-        draft = await self._editable(ref, if_match)
+        draft = await self._editable(ref, if_match, staff)
         lines = await self.drafts.lines(draft.id)
         line = _line(lines, line_ref)
         before = {"quantity": line.quantity, "unit_price": line.unit_price, "price_reason": line.price_reason}
@@ -173,7 +180,7 @@ class DraftOrders(UseCase[OrdersContext]):
         return await self._picture(draft, lines)
 
     async def remove_line(self, ref: str, line_ref: str, staff: Principal, *, if_match: str | None) -> DraftPicture:
-        draft = await self._editable(ref, if_match)
+        draft = await self._editable(ref, if_match, staff)
         lines = await self.drafts.lines(draft.id)
         line = _line(lines, line_ref)
         await self.drafts.delete_line(line)
@@ -184,7 +191,7 @@ class DraftOrders(UseCase[OrdersContext]):
         return await self._picture(draft, [x for x in lines if x.id != line.id])
 
     async def update(self, ref: str, data: DraftUpdate, staff: Principal, *, if_match: str | None) -> DraftPicture:
-        draft = await self._editable(ref, if_match)
+        draft = await self._editable(ref, if_match, staff)
         given = data.model_dump(exclude_unset=True)
         if "manual_discount" in given and not data.manual_discount:
             given["manual_discount"], given["manual_discount_reason"] = Decimal("0.00"), None
@@ -204,7 +211,7 @@ class DraftOrders(UseCase[OrdersContext]):
     async def send(self, ref: str, staff: Principal) -> dict[str, Any]:
         """The order the draft becomes: written as a checkout writes one, in `pending` until catalog
         reserves its stock. Sent already: the same answer, nothing written (staff may press twice)."""
-        draft = await self._draft(ref, lock=True)
+        draft = await self._draft(ref, staff, lock=True)
         if draft.status == SENT:
             assert draft.order_id is not None
             placed = await OrderQueries(self.session).get(draft.order_id)
@@ -256,15 +263,15 @@ class DraftOrders(UseCase[OrdersContext]):
                                            draft.payment_link_expires_at),
                 "payment_url_expires_at": draft.payment_link_expires_at}
 
-    async def _draft(self, ref: str, *, lock: bool = False) -> DraftOrder:
+    async def _draft(self, ref: str, staff: Principal, *, lock: bool = False) -> DraftOrder:
         draft_id = domain.parse_uuid(ref)
         draft = await self.drafts.get(draft_id, lock=lock) if draft_id is not None else None
-        if draft is None:
+        if draft is None or not staff.may_touch(draft.storefront):
             raise DraftNotFound()
         return draft
 
-    async def _editable(self, ref: str, if_match: str | None) -> DraftOrder:
-        draft = await self._draft(ref, lock=True)
+    async def _editable(self, ref: str, if_match: str | None, staff: Principal) -> DraftOrder:
+        draft = await self._draft(ref, staff, lock=True)
         if draft.status != OPEN:
             raise DraftAlreadySent(details={"order_id": str(draft.order_id), "order_number": draft.order_number})
         check_version(if_match, draft_version(draft), {"version": draft_version(draft)})

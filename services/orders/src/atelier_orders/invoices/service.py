@@ -281,12 +281,13 @@ class InvoiceReader(UseCase[OrdersContext]):
 
     async def _invoice(self, order_ref: str, viewer: Principal) -> Invoice:
         """The order's invoice if `viewer` may read the order: order readers (support, finance,
-        admin) any order's, anyone else only their own's (`OrderService.get`'s rule)."""
+        admin) any order's of the storefronts they may touch (an API key's scope), anyone else only
+        their own's (`OrderService.get`'s rule)."""
         order_id = order_id_of(order_ref)
         if viewer.has_role(*ORDER_READERS):
             invoice = await self.invoices.of_order(order_id)
         else:
             invoice = await self.invoices.of_order(order_id, owner_id=viewer.owner_id, reader=reader_of(viewer))
-        if invoice is None:
+        if invoice is None or not viewer.may_touch(invoice.storefront):
             raise InvoiceNotFound()
         return invoice

@@ -97,10 +97,13 @@ class PromotionRepository:
         return result.first()
 
     async def search(self, *, storefront: str | None, active: bool | None, code: str | None, limit: int,
-                     offset: int) -> tuple[int, list[PromotionTerms]]:
+                     offset: int, storefronts: frozenset[str] | None = None) -> tuple[int, list[PromotionTerms]]:
+        """`storefronts`: only theirs (an API key's scope); None: every storefront's."""
         where: list[ColumnElement[bool]] = []
         if storefront is not None:
             where.append(_PROMOTION.storefront == storefront)
+        if storefronts is not None:
+            where.append(_PROMOTION.storefront.in_(sorted(storefronts)))
         if active is not None:
             where.append(_PROMOTION.is_active == active)
         if (key := code_key(code)) is not None:

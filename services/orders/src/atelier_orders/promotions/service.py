@@ -38,6 +38,7 @@ from atelier_orders.errors import (
     PromotionCodeTaken,
     PromotionExhausted,
     PromotionNotFound,
+    StorefrontNotFound,
 )
 from atelier_orders.models import Promotion, PromotionRedemption, utcnow
 from atelier_orders.pricing import charges, destinations
@@ -214,20 +215,25 @@ class PromotionAdmin(UseCase[OrdersContext]):
         super().__init__(session, context)
         self.promotions = PromotionRepository(session)
 
-    async def search(self, query: PromotionQuery, *, limit: int,
+    # An API key limited to some storefronts (`Principal.may_touch`) finds only their promotions,
+    # and creates none on another (docs/security.md, "API keys").
+
+    async def search(self, query: PromotionQuery, staff: Principal, *, limit: int,
                      offset: int) -> tuple[int, list[rules.PromotionTerms]]:
         return await self.promotions.search(storefront=query.storefront, active=query.active, code=query.code,
-                                            limit=limit, offset=offset)
+                                            limit=limit, offset=offset, storefronts=staff.storefronts)
 
-    async def get(self, ref: str) -> rules.PromotionTerms:
+    async def get(self, ref: str, staff: Principal) -> rules.PromotionTerms:
         promotion = await self.promotions.read(_promotion_id(ref))
-        if promotion is None:
+        if promotion is None or not staff.may_touch(promotion.storefront):
             raise PromotionNotFound()
         return promotion
 
     async def create(self, data: PromotionCreate, staff: Principal, requested: Storefront) -> rules.PromotionTerms:
         """On `data.storefront`, else the request's storefront (`requested`)."""
         storefront = await self.context.storefronts.get(data.storefront) if data.storefront else requested
+        if not staff.may_touch(storefront.slug):
+            raise StorefrontNotFound()
         values = data.changes()
         values.pop("storefront", None)
         values.setdefault("value", data.value)
@@ -249,7 +255,7 @@ class PromotionAdmin(UseCase[OrdersContext]):
     async def update(self, ref: str, data: PromotionWrite, staff: Principal, *,
                      if_match: str | None) -> rules.PromotionTerms:
         promotion = await self.promotions.lock(_promotion_id(ref))
-        if promotion is None:
+        if promotion is None or not staff.may_touch(promotion.storefront):
             raise PromotionNotFound()
         current_terms = terms_of(promotion)
         check_version(data.expected_version or if_match, promotion_version(current_terms),

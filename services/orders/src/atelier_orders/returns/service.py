@@ -441,14 +441,15 @@ class Returns(UseCase[OrdersContext]):
     # -- reading -------------------------------------------------------------------------------------
 
     async def of_order(self, order_ref: str, viewer: Principal) -> list[ReturnPicture]:
-        """The returns of one of the viewer's orders (order readers: any order's), oldest first."""
+        """The returns of one of the viewer's orders (order readers: any order's of the storefronts
+        they may touch), oldest first."""
         order_id = order_id_of(order_ref)
         queries = OrderQueries(self.session)
         if viewer.has_role(*ORDER_READERS):
             order = await queries.get(order_id)
         else:
             order = await queries.get(order_id, owner_id=viewer.owner_id, reader=reader_of(viewer))
-        if order is None:
+        if order is None or not viewer.may_touch(order.storefront):
             raise OrderNotFound()
         returns = await self.returns.of_order(order.id)
         return await self._pictures(returns)

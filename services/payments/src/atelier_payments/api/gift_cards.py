@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
-from atelier_common.auth import AnonPrincipal, ClientAddress, SupportPrincipal
+from atelier_common.auth import AnonPrincipal, ClientAddress, SupportPrincipal, key_access
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
 from atelier_common.staff_access import CONFIRMED_RESPONSES, CurrentSupportPrincipal
@@ -39,6 +39,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "NOT_FOUND: 
                    status_code=status.HTTP_201_CREATED,
                    responses={**STAFF, **CONFIRMED_RESPONSES,
                               400: {"description": "VALIDATION_ERROR or UNKNOWN_STOREFRONT"}})
+@key_access()
 async def issue_gift_card(data: GiftCardCreate, staff: CurrentSupportPrincipal, cards: StaffGiftCardsDep) -> Any:
     """A card of `storefront` worth `amount` (in the storefront's currency unless `currency` names one); without
     `expires_at` it lasts payments' `gift_card_validity_days`. The answer's `code` is the whole code, shown this
@@ -49,29 +50,32 @@ async def issue_gift_card(data: GiftCardCreate, staff: CurrentSupportPrincipal, 
 
 
 @staff_router.get("", summary="List gift cards", response_model=Page[GiftCardRead])
-async def list_gift_cards(request: Request, _: SupportPrincipal, cards: StaffGiftCardsReadDep,
+@key_access()
+async def list_gift_cards(request: Request, staff: SupportPrincipal, cards: StaffGiftCardsReadDep,
                           params: PageParamsDep,
                           storefront: Annotated[str | None, Query(max_length=64)] = None,
                           last4: Annotated[str | None, Query(min_length=4, max_length=4,
                                                              description="The code's last four characters")] = None,
                           active: bool | None = None) -> dict[str, Any]:
     """Gift cards, newest first; by storefront, the code's last four characters and whether active."""
-    count, rows = await cards.page(storefront=storefront, last4=last4, active=active, limit=params.limit,
+    count, rows = await cards.page(staff, storefront=storefront, last4=last4, active=active, limit=params.limit,
                                    offset=params.offset)
     return build_page(request, params, count, list(rows))
 
 
 @staff_router.get("/{gift_card_id}", summary="Get a gift card", response_model=GiftCardDetailRead,
                   responses={**STAFF, **_NOT_FOUND})
-async def get_gift_card(gift_card_id: uuid.UUID, _: SupportPrincipal, cards: StaffGiftCardsReadDep) -> Any:
+@key_access()
+async def get_gift_card(gift_card_id: uuid.UUID, staff: SupportPrincipal, cards: StaffGiftCardsReadDep) -> Any:
     """A card and every movement of its balance, oldest first."""
-    card, transactions = await cards.get(gift_card_id)
+    card, transactions = await cards.get(gift_card_id, staff)
     return {**GiftCardRead.model_validate(card).model_dump(),
             "transactions": [GiftCardTransactionRead.model_validate(t) for t in transactions]}
 
 
 @staff_router.post("/{gift_card_id}/deactivate", summary="Deactivate a gift card", response_model=GiftCardRead,
                    responses={**STAFF, **CONFIRMED_RESPONSES, **_NOT_FOUND})
+@key_access()
 async def deactivate_gift_card(gift_card_id: uuid.UUID, staff: CurrentSupportPrincipal, cards: StaffGiftCardsDep,
                                body: GiftCardAction | None = None) -> Any:
     """No checkout may use the card any more (what a started checkout holds stays held). Again: no change."""
@@ -80,6 +84,7 @@ async def deactivate_gift_card(gift_card_id: uuid.UUID, staff: CurrentSupportPri
 
 @staff_router.post("/{gift_card_id}/reactivate", summary="Reactivate a gift card", response_model=GiftCardRead,
                    responses={**STAFF, **CONFIRMED_RESPONSES, **_NOT_FOUND})
+@key_access()
 async def reactivate_gift_card(gift_card_id: uuid.UUID, staff: CurrentSupportPrincipal, cards: StaffGiftCardsDep,
                                body: GiftCardAction | None = None) -> Any:
     """The card can pay again (until its expiry). Again: no change."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from atelier_common.auth import AnonPrincipal, ClientAddress
+from atelier_common.auth import AnonPrincipal, ClientAddress, key_access
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.staff_access import CONFIRMED_RESPONSES, CurrentFinancePrincipal
 from atelier_payments.api.deps import (
@@ -95,6 +95,7 @@ async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data:
 
 @router.post("/refunds", summary="Refund an order", response_model=RefundRead, status_code=status.HTTP_201_CREATED,
              responses={**STAFF, **REFUND_ERRORS, **CONFIRMED_RESPONSES})
+@key_access()
 async def create_refund(data: RefundCreate, staff: CurrentFinancePrincipal, refunds: RefundServiceDep) -> dict[str, Any]:
     """Refund some (`amount`) or all of an order's payment through the provider; `expected_refundable` refuses a
     stale form. Money moves, so the caller's roles are identity's answer now, not only the token's."""

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from atelier_common.auth import FinancePrincipal, OrderReaderPrincipal
+from atelier_common.auth import FinancePrincipal, OrderReaderPrincipal, key_access
 from atelier_common.counting import COUNT_ESTIMATED_HEADER
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
@@ -26,18 +26,21 @@ StaffSubscriptionsDep = Annotated[StaffSubscriptions, use_case(StaffSubscription
 
 @router.get("/payments/orders/{order_id}", summary="Get an order's payments", response_model=OrderPaymentsRead,
             responses={404: {"description": "ORDER_NOT_FOUND: no payment of that order"}})
-async def order_payments(order_id: uuid.UUID, _: OrderReaderPrincipal, payments: StaffPaymentsDep) -> OrderPaymentsRead:
+@key_access()
+async def order_payments(order_id: uuid.UUID, staff: OrderReaderPrincipal,
+                         payments: StaffPaymentsDep) -> OrderPaymentsRead:
     """An order's payments and refunds, what is refunded and what may still be."""
-    return await payments.of_order(order_id)
+    return await payments.of_order(order_id, staff)
 
 
 @router.get("/ledger", summary="List the ledger", response_model=Page[StaffLedgerEntryRead])
-async def list_staff_ledger(request: Request, query: Annotated[StaffLedgerQuery, Query()], _: FinancePrincipal,
+@key_access()
+async def list_staff_ledger(request: Request, query: Annotated[StaffLedgerQuery, Query()], staff: FinancePrincipal,
                             payments: StaffPaymentsDep, params: PageParamsDep, response: Response) -> dict[str, Any]:
     """Every customer's money and credit movements (payments, refunds, credit packs, credits used),
     newest first; by customer, storefront, kind and time (`created_after` inclusive, `created_before` not).
     Past `exact_count_limit` entries `count` is an estimate, flagged by `X-Count-Estimated: true`."""
-    count, estimated, rows = await payments.ledger(query, limit=params.limit, offset=params.offset)
+    count, estimated, rows = await payments.ledger(query, staff, limit=params.limit, offset=params.offset)
     if estimated:
         response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, params, count, list(rows))
@@ -70,13 +73,14 @@ class StaffSubscriptionRead(BaseModel):
 
 
 @router.get("/subscriptions", summary="List subscriptions", response_model=Page[StaffSubscriptionRead])
-async def list_subscriptions(request: Request, _: OrderReaderPrincipal, payments: StaffPaymentsDep,
+@key_access()
+async def list_subscriptions(request: Request, staff: OrderReaderPrincipal, payments: StaffPaymentsDep,
                              params: PageParamsDep, customer: uuid.UUID | None = None,
                              status: Annotated[str | None, Query(max_length=20,
                                                                  description="incomplete, active, past_due, canceled")]
                              = None) -> dict[str, Any]:
     """Every customer's plan (one per customer), by customer and status; the latest change first."""
-    count, rows = await payments.subscriptions(customer=customer, status=status, limit=params.limit,
+    count, rows = await payments.subscriptions(staff, customer=customer, status=status, limit=params.limit,
                                                offset=params.offset)
     return build_page(request, params, count, list(rows))
 
@@ -97,6 +101,7 @@ _ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post("/subscriptions/{subscription_id}/cancel", summary="Cancel a subscription at period end",
              response_model=StaffSubscriptionRead, responses=_ACTION_RESPONSES)
+@key_access()
 async def cancel_customer_subscription(subscription_id: uuid.UUID, staff: OrderReaderPrincipal,
                                        subscriptions: StaffSubscriptionsDep,
                                        body: SubscriptionAction | None = None) -> Any:
@@ -107,6 +112,7 @@ async def cancel_customer_subscription(subscription_id: uuid.UUID, staff: OrderR
 
 @router.post("/subscriptions/{subscription_id}/reactivate", summary="Reactivate a subscription",
              response_model=StaffSubscriptionRead, responses=_ACTION_RESPONSES)
+@key_access()
 async def reactivate_customer_subscription(subscription_id: uuid.UUID, staff: OrderReaderPrincipal,
                                            subscriptions: StaffSubscriptionsDep,
                                            body: SubscriptionAction | None = None) -> Any:

@@ -29,7 +29,13 @@ from atelier_common.service import UseCase
 from atelier_common.storefronts import Storefront
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
-from atelier_payments.errors import GiftCardCurrencyMismatch, GiftCardEmpty, GiftCardInvalid, GiftCardNotFound
+from atelier_payments.errors import (
+    GiftCardCurrencyMismatch,
+    GiftCardEmpty,
+    GiftCardInvalid,
+    GiftCardNotFound,
+    StorefrontNotFound,
+)
 from atelier_payments.models import GiftCard, GiftCardTransaction, utcnow
 from atelier_payments.repository import GiftCardRepository
 from atelier_payments.rows import PaymentRow
@@ -67,7 +73,10 @@ class StaffGiftCards(UseCase[PaymentsContext]):
     async def issue(self, staff: Principal, *, storefront: str, amount: Decimal, currency: str | None,
                     expires_at: datetime | None, note: str | None, recipient_email: str | None) -> Issued:
         """A new card of `storefront` (its currency unless named); no `expires_at`: it lasts
-        `gift_card_validity_days` (forever when that is unset). An unknown storefront is a 400."""
+        `gift_card_validity_days` (forever when that is unset). An unknown storefront is a 400; one
+        an API key may not touch, a 404 (docs/security.md, "API keys")."""
+        if not staff.may_touch(storefront):
+            raise StorefrontNotFound()
         repo = GiftCardRepository(self.session)
         if self.context.storefronts is not None:
             known = await self.context.storefronts.get(storefront)
@@ -94,15 +103,15 @@ class StaffGiftCards(UseCase[PaymentsContext]):
         await self.session.flush()
         return Issued(card=card, code=code)
 
-    async def page(self, *, storefront: str | None, last4: str | None, active: bool | None, limit: int,
-                   offset: int) -> tuple[int, Sequence[GiftCard]]:
+    async def page(self, staff: Principal, *, storefront: str | None, last4: str | None, active: bool | None,
+                   limit: int, offset: int) -> tuple[int, Sequence[GiftCard]]:
         return await GiftCardRepository(self.session).page(storefront=storefront, last4=last4, active=active,
-                                                           limit=limit, offset=offset)
+                                                           limit=limit, offset=offset, storefronts=staff.storefronts)
 
-    async def get(self, card_id: uuid.UUID) -> tuple[GiftCard, Sequence[GiftCardTransaction]]:
+    async def get(self, card_id: uuid.UUID, staff: Principal) -> tuple[GiftCard, Sequence[GiftCardTransaction]]:
         repo = GiftCardRepository(self.session)
         card = await repo.get(card_id)
-        if card is None:
+        if card is None or not staff.may_touch(card.storefront):
             raise GiftCardNotFound()
         return card, await repo.transactions(card_id)
 
@@ -112,7 +121,7 @@ class StaffGiftCards(UseCase[PaymentsContext]):
         Again: no change, no audit row, no event."""
         repo = GiftCardRepository(self.session)
         locked = await repo.lock([card_id])
-        if not locked:
+        if not locked or not staff.may_touch(locked[0].storefront):
             raise GiftCardNotFound()
         card = locked[0]
         if card.is_active != active:

@@ -49,7 +49,8 @@ class RefundService(UseCase[PaymentsContext]):
         a refund made since is a conflict: checked under the lock, so it is never applied over a
         change the staffer did not see. Answers the first refund made."""
         payments = await self.payments.lock_for_order(order_id)
-        if not payments:
+        # An API key limited to other storefronts: as if the order were unknown (docs/security.md).
+        if not payments or not staff.may_touch(payments[0].storefront):
             raise OrderNotFound()
         paying = domain.paying_payments(payments)
         if not paying:

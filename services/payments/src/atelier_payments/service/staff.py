@@ -22,21 +22,24 @@ from atelier_payments.service.subscriptions import INCOMPLETE, SubscriptionServi
 
 
 class StaffPayments(UseCase[PaymentsContext]):
-    async def ledger(self, query: StaffLedgerQuery, *, limit: int, offset: int
+    """An API key limited to some storefronts (`Principal.may_touch`) reads only their rows: another
+    storefront's order is not found, lists leave its rows out (docs/security.md, "API keys")."""
+
+    async def ledger(self, query: StaffLedgerQuery, staff: Principal, *, limit: int, offset: int
                      ) -> tuple[int, bool, Sequence[LedgerEntry]]:
         """(count, whether it is an estimate, the page): see `PaymentQueries.ledger_search`."""
         return await PaymentQueries(self.session).ledger_search(
             query, limit=limit, offset=offset, exact_count_limit=self.context.settings.exact_count_limit,
-            estimates=self.context.estimates)
+            estimates=self.context.estimates, storefronts=staff.storefronts)
 
-    async def subscriptions(self, *, customer: uuid.UUID | None, status: str | None, limit: int,
+    async def subscriptions(self, staff: Principal, *, customer: uuid.UUID | None, status: str | None, limit: int,
                             offset: int) -> tuple[int, Sequence[Subscription]]:
         return await PaymentQueries(self.session).subscriptions_page(user_id=customer, status=status, limit=limit,
-                                                                      offset=offset)
+                                                                      offset=offset, storefronts=staff.storefronts)
 
-    async def of_order(self, order_id: uuid.UUID) -> OrderPaymentsRead:
+    async def of_order(self, order_id: uuid.UUID, staff: Principal) -> OrderPaymentsRead:
         payments = await PaymentQueries(self.session).of_order(order_id)
-        if not payments:
+        if not payments or not staff.may_touch(payments[0].storefront):
             raise OrderNotFound()
         refunds = await RefundRepository(self.session).list_for_order(order_id)
         # What the order's own payment and its edits' supplementary ones have left.
@@ -55,22 +58,22 @@ class StaffSubscriptions(UseCase[PaymentsContext]):
 
     async def cancel(self, subscription_id: uuid.UUID, staff: Principal, *, reason: str | None = None
                      ) -> Subscription:
-        subscription = await self._load(subscription_id)
+        subscription = await self._load(subscription_id, staff)
         before = subscription.cancel_at_period_end
         await SubscriptionService(self.session, self.context).cancel_at_period_end(subscription)
         return await self._recorded(subscription, staff, "subscription.cancel", before=before, reason=reason)
 
     async def reactivate(self, subscription_id: uuid.UUID, staff: Principal, *, reason: str | None = None
                          ) -> Subscription:
-        subscription = await self._load(subscription_id)
+        subscription = await self._load(subscription_id, staff)
         before = subscription.cancel_at_period_end
         await SubscriptionService(self.session, self.context).keep_after_period_end(subscription)
         return await self._recorded(subscription, staff, "subscription.reactivate", before=before, reason=reason)
 
-    async def _load(self, subscription_id: uuid.UUID) -> Subscription:
+    async def _load(self, subscription_id: uuid.UUID, staff: Principal) -> Subscription:
         subscription = await SubscriptionRepository(self.session).lock_by_id(subscription_id)
         # A checkout never paid is no plan yet (as the customer's `_held` says).
-        if subscription is None or subscription.status == INCOMPLETE:
+        if subscription is None or subscription.status == INCOMPLETE or not staff.may_touch(subscription.storefront):
             raise SubscriptionNotFound()
         return subscription
 
