@@ -104,6 +104,10 @@ class Order(SQLModel, table=True):
     # snapshotted in it, and its mails and invoices name them so. None: placed before languages
     # were kept, or in the storefront's default.
     locale: str | None = Field(default=None, max_length=12)
+    # The buyer's customer group it was priced at (the token's on its storefront, or a draft's
+    # `customer_group`): an edit prices a line it adds at that group's price list. Set when placed,
+    # never from what a customer sends later; None: list prices (or placed before it was kept).
+    customer_group: str | None = Field(default=None, max_length=32)
     # How it ships and the tax applied, as placed: the storefront zone's method (code and
     # name; None: a storefront without zones, or nothing shipped), the zone, and the tax rate.
     # None on orders placed before they were kept.

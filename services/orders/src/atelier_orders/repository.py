@@ -170,6 +170,7 @@ class OrderRepository:
             "o_anon_reader_id": None, "o_claimed_at": None,  # a new order has not been claimed
             "o_imported_from": None,  # placed here, not moved in
             "o_locale": None,  # the storefront's default language unless the placing names one
+            "o_customer_group": None,  # list prices unless the placing names the buyer's group
             **{f"o_{name}": value for name, value in values.items()},
             "note": first_entry["note"], "actor": first_entry["actor"], "actor_id": first_entry["actor_id"]})
         if not rows:

@@ -98,6 +98,7 @@ class OrderDetails:
     buyer_tax_number: str | None = None
     register_buyer: bool = False
     locale: str | None = None
+    customer_group: str | None = None
     refunded_amount: Decimal = Decimal("0.00")  # from payments' refund records, filled by the reads that show it
     items: list[OrderItemRow] = field(default_factory=list)
     status_history: list[StatusEntry] = field(default_factory=list)

@@ -17,7 +17,7 @@ import pytest
 
 from atelier_common import payment_links
 from atelier_common.contracts.catalog import StockEditRejected, StockEditReserved, StockLine, StockReserved
-from atelier_common.contracts.identity import StorefrontPolicies
+from atelier_common.contracts.identity import CustomerGroupChanged, StorefrontPolicies
 from atelier_common.contracts.payments import OrderEditPaid, PaymentRefunded
 from atelier_orders.edits.service import OrderEdits
 from atelier_orders.models import utcnow
@@ -690,3 +690,89 @@ class TestCustomersOwnEdits:
         assert done.json()["refund"] == "0.00"
         after = await buyer.order(order["id"])
         assert (after["status"], after["total_amount"]) == ("awaiting_payment", done.json()["total"])
+
+
+class TestCustomerGroupPrices:
+    """A line an edit adds is priced at the price list of the customer group the order was placed at
+    (kept on the order: the buyer's token then, or a draft's `customer_group`), whoever edits it and
+    whatever the request says; an order placed without a group adds lines at list price."""
+
+    @staticmethod
+    async def added(harness: ServiceHarness, staff: Staff, order: dict[str, Any], product: dict[str, Any],
+                    **extra: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The edit adding one unit of `product`, previewed then confirmed: (preview, confirmation)."""
+        body = {"changes": [], "additions": [{"product_id": product["id"], "quantity": 1}],
+                "reason": "Customer called to add one", **extra}
+        preview = await harness.client.post(edits_url(order, preview=True), json=body, headers=staff.headers)
+        assert preview.status_code == 200, preview.text
+        confirmed = await harness.client.post(edits_url(order), json=body, headers=staff.headers)
+        assert confirmed.status_code == 201, confirmed.text
+        return preview.json(), confirmed.json()
+
+    async def test_a_business_order_adds_at_its_group_price_charged_as_previewed(
+            self, harness: ServiceHarness, test_keys: TestKeys, staff: Staff, platform: FakePlatform) -> None:
+        user_id = uuid.uuid4()
+        business = Customer(harness, test_keys.group_headers("business", user_id), user_id)
+        slab, lamp = platform.product(price="100.00"), platform.product(price="30.00")
+        platform.group_prices[(slab["id"], "default", "business")] = "80.00"
+        platform.group_prices[(lamp["id"], "default", "business")] = "24.00"
+        placed = await business.placed(items=[{"product_id": slab["id"], "quantity": 1}],
+                                       shipping_address_id=platform.address(user_id))
+        await harness.deliver(StockReserved(order_id=placed["id"]))
+        await harness.deliver(paid(placed))
+        order = await business.order(placed["id"])
+        assert order["items"][0]["unit_price"] == "80.00" and "customer_group" not in order
+        read = await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)
+        assert read.json()["customer_group"] == "business"
+        # Staff's own token names no group: the order's is asked for.
+        preview, confirmed = await self.added(harness, staff, order, lamp)
+        assert platform.lookups[-1]["customer_group"] == "business"
+        assert [line["unit_price"] for line in preview["lines"]] == ["80.00", "24.00"]
+        assert (confirmed["total"], confirmed["amount_due"]) == (preview["total"], preview["amount_due"])
+        assert Decimal(preview["amount_due"]) > 0
+        await harness.deliver(StockEditReserved(order_id=order["id"], edit_id=confirmed["edit"]["id"]))
+        version = (await harness.client.get(edits_url(order), headers=staff.headers)).json()[-1]
+        assert (version["status"], version["amount_due"], version["new_total"]) == (
+            "awaiting_payment", preview["amount_due"], preview["total"])
+        await harness.deliver(edit_paid(order, version))
+        after = await business.order(order["id"])
+        assert after["total_amount"] == preview["total"]
+        assert [(i["sku"], i["unit_price"]) for i in after["items"]] == [(slab["sku"], "80.00"), (lamp["sku"], "24.00")]
+
+    async def test_an_ordinary_order_adds_at_list_price_whatever_the_request_says(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        lamp = platform.product(price="30.00")
+        platform.group_prices[(lamp["id"], "default", "business")] = "24.00"
+        order = await paid_order(harness, customer, platform, ("100.00", 1))
+        read = await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)
+        assert read.json()["customer_group"] is None
+        preview, confirmed = await self.added(harness, staff, order, lamp, customer_group="business")
+        assert "customer_group" not in platform.lookups[-1]
+        assert preview["lines"][1]["unit_price"] == "30.00"
+        assert (confirmed["total"], confirmed["amount_due"]) == (preview["total"], preview["amount_due"])
+
+    async def test_a_draft_orders_group_prices_what_an_edit_adds(
+            self, harness: ServiceHarness, test_keys: TestKeys, staff: Staff, platform: FakePlatform) -> None:
+        await harness.deliver(CustomerGroupChanged(storefront="default", code="business", name="Business",
+                                                   revision=1), producer="identity")
+        slab, lamp = platform.product(price="100.00"), platform.product(price="30.00")
+        platform.group_prices[(slab["id"], "default", "business")] = "80.00"
+        platform.group_prices[(lamp["id"], "default", "business")] = "24.00"
+        drafts = test_keys.staff_headers("support")
+        draft = (await harness.client.post("/api/v1/staff/draft-orders", headers=drafts, json={
+            "email": "buyer@acme.example", "customer_group": "business"})).json()
+        url = f"/api/v1/staff/draft-orders/{draft['id']}"
+        assert (await harness.client.post(f"{url}/lines", headers=drafts,
+                                          json={"product_id": slab["id"], "quantity": 1})).status_code == 201
+        assert (await harness.client.patch(url, headers=drafts, json={"shipping_address": {
+            "full_name": "Grace Hopper", "street_address": "1 Main St", "city": "Arlington", "postal_code": "22201",
+            "country": "US", "email": "buyer@acme.example"}})).status_code == 200
+        sent = await harness.client.post(f"{url}/send", headers=drafts)
+        assert sent.status_code == 200, sent.text
+        await harness.deliver(StockReserved(order_id=sent.json()["order_id"]))
+        order = (await harness.client.get(f"/api/v1/staff/orders/{sent.json()['order_id']}",
+                                          headers=staff.headers)).json()
+        preview, confirmed = await self.added(harness, staff, order, lamp)
+        assert order["customer_group"] == "business"
+        assert [line["unit_price"] for line in preview["lines"]] == ["80.00", "24.00"]
+        assert confirmed["total"] == preview["total"]

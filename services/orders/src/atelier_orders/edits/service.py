@@ -618,9 +618,10 @@ class OrderEdits(UseCase[OrdersContext]):
 
     async def _added(self, order: OrderDetails, data: OrderEditCreate,
                      promotions: Sequence[promotion_rules.PromotionTerms], *, start: int) -> list[AddedLine]:
-        """The catalog lines `data` adds, priced as placing prices a line (catalog's lookup, at list
-        prices: the order keeps no customer group) and taxed at the order's destination by their
-        tax class. Goods from stock only, each once, and not one the order has (raise that line)."""
+        """The catalog lines `data` adds, priced as placing prices a line (catalog's lookup, at what
+        the customer group the order was priced at pays: `Order.customer_group`, never the request's)
+        and taxed at the order's destination by their tax class. Goods from stock only, each once,
+        and not one the order has (raise that line)."""
         if not data.additions:
             return []
         have = {(item.product_id, item.variant_id) for item in order.items}
@@ -634,7 +635,7 @@ class OrderEdits(UseCase[OrdersContext]):
         storefront = await self.context.storefronts.get(order.storefront)
         priced = await PlacementService(self.session, self.context).priced_lines(
             [LineRequest(quantity=a.quantity, product_id=a.product_id, variant_id=a.variant_id)
-             for a in data.additions], storefront, locale=order.locale)
+             for a in data.additions], storefront, order.customer_group, locale=order.locale)
         if kinds := [f"{line.sku}: a {line.product.kind} is not goods from stock" for line in priced
                      if not edit_rules.is_editable_kind(line.product.kind)]:
             raise InvalidEditLine(details={"fields": {"additions": kinds}})

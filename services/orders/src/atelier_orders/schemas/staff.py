@@ -53,7 +53,7 @@ _STAFF_ORDER_EXAMPLE: dict[str, Any] = {
                   "amount": "32.24", "currency": "USD", "provider": "local", "reason": None,
                   "occurred_at": "2026-11-26T02:15:25.281832Z"}],
     "refunds": [], "events": _HISTORY, "version": "16dca0fda66af213", "allowed_transitions": ["delivered"], "tracking_number_required": False,
-    "refund_state": "none"}
+    "refund_state": "none", "customer_group": None}
 
 
 class StaffOrderSummaryRead(OrderSummaryRead):
@@ -113,6 +113,9 @@ class StaffOrderRead(OrderRead):
     tracking_number_required: bool = False
     # Its edits so far (docs/back-office.md#order-edits): 0 never edited, else the last edit's version.
     edit_version: int = 0
+    # The customer group it was priced at (an edit adds lines at its prices); None: list prices.
+    # Staff only: a customer's read does not name the groups they are sorted into.
+    customer_group: str | None = None
 
 
 class DailyOrdersRead(_Read):

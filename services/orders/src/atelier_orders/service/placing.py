@@ -212,7 +212,7 @@ class PlacementService(UseCase[OrdersContext]):
             shipping_method_id=uuid.UUID(method.id) if method and method.id else None,
             shipping_zone=destination.zone.code if destination.zone else None, tax_rate=destination.tax_rate,
             discounts=[*frozen_discounts(quote, locale), *extra_discounts], replaces_order_id=None,
-            exchange_credit=quantize(0), locale=locale), history_entry(
+            exchange_credit=quantize(0), locale=locale, customer_group=buyer.customer_group), history_entry(
             order_id, None, OrderStatus.PENDING, note=note, actor=actor, actor_id=actor_id,
             now=placed_at), attempts=self.settings.order_number_attempts)
         items = [self._item(order.id, position, line, line_charge)
