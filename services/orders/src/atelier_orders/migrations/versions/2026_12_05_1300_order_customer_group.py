@@ -1,11 +1,9 @@
 """An order's customer group: the one its lines were priced at (catalog's price list for it)
 
-Revision ID: orders_0032_order_group
+Revision ID: orders_0032
 Revises: orders_0031
 Create Date: 2026-12-05 13:00
 
-Named, not only numbered, so that another migration chained after orders_0031 at the same time
-meets this one as a second head (alembic refuses it) instead of sharing its id.
 Orders placed before keep none (NULL): an edit prices a line it adds at list price, as before.
 """
 from collections.abc import Sequence
@@ -13,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "orders_0032_order_group"
+revision: str = "orders_0032"
 down_revision: str | None = "orders_0031"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
