@@ -15,7 +15,7 @@ import pytest
 
 from atelier_common.contracts.catalog import StockRejected, StockReserved
 from atelier_common.contracts.payments import PaymentRefunded
-from atelier_testing import ServiceHarness
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error
 from ..events.test_saga import paid
@@ -77,6 +77,20 @@ class TestPreview:
         await harness.drain()
         assert published(harness, "return.requested", order["id"]) == []
         assert (await customer.client.get(returns_url(order), headers=customer.headers)).json() == []
+
+    async def test_a_business_orders_new_items_cost_its_group_price_and_its_order_keeps_the_group(
+            self, harness: ServiceHarness, test_keys: TestKeys, staff: Staff, platform: FakePlatform) -> None:
+        user_id = uuid.uuid4()
+        business = Customer(harness, test_keys.group_headers("business", user_id), user_id)
+        order = await delivered_order(harness, business, staff, platform, ("100.00", 1, "physical"))
+        lamp = platform.product(price="30.00")
+        platform.group_prices[(lamp["id"], "default", "business")] = "24.00"
+        seen = (await exchange(harness, staff, order, [(0, 1)], [(lamp["id"], 1)], preview=True)).json()
+        assert platform.lookups[-1]["customer_group"] == "business"
+        assert seen["new_items"][0]["unit_price"] == "24.00"
+        ex = await exchanged(harness, staff, order, [(0, 1)], [(lamp["id"], 1)])
+        placed = await harness.client.get(f"/api/v1/staff/orders/{ex['replacement_order_id']}", headers=staff.headers)
+        assert (placed.json()["items"][0]["unit_price"], placed.json()["customer_group"]) == ("24.00", "business")
 
 
 class TestRefundPath:

@@ -25,7 +25,7 @@ from atelier_common import outbox
 from atelier_common.contracts.orders import DraftOrderSent, ExchangeItem, OrderPlaced
 from atelier_common.money import quantize
 from atelier_orders.bootstrap import OrdersContext
-from atelier_orders.domain import Actor, OrderStatus
+from atelier_orders.domain import Actor, OrderStatus, ship_country
 from atelier_orders.drafts.service import payment_url
 from atelier_orders.errors import InvalidReturnLine
 from atelier_orders.models import OrderReturn, utcnow
@@ -42,15 +42,15 @@ ZERO = quantize(0)
 
 async def price_new_items(session: AsyncSession, context: OrdersContext, order: OrderDetails,
                           asked: Sequence[ExchangeItemCreate]) -> tuple[list[dict[str, Any]], Decimal]:
-    """The new items as placing prices a line (catalog's lookup at the order's storefront, list
-    prices: the order keeps no customer group), taxed at the order's destination by their tax class
+    """The new items as placing prices a line (catalog's lookup at the order's storefront, at what
+    the customer group the order was priced at pays: `Order.customer_group`), taxed at the order's destination by their tax class
     through `charges.price`, with no promotion (the order's were given for its own lines) and no
     shipping (the exchange ships at the shop's cost). Goods from stock only. Answers the items (money as
     decimal strings, as `OrderReturn.outgoing` keeps them) and their total."""
     storefront = await context.storefronts.get(order.storefront)
     priced = await PlacementService(session, context).priced_lines(
         [LineRequest(quantity=a.quantity, product_id=a.product_id, variant_id=a.variant_id) for a in asked],
-        storefront, locale=order.locale)
+        storefront, order.customer_group, locale=order.locale)
     if wrong := [f"{line.sku}: a {line.product.kind} is not goods from stock" for line in priced
                  if not return_rules.is_exchangeable_kind(line.product.kind)]:
         raise InvalidReturnLine("Only goods from stock are sent in an exchange", details={"fields": {"new_items": wrong}})
@@ -112,7 +112,8 @@ async def place_exchange_order(session: AsyncSession, original: OrderDetails, ex
         shipping_method=original.shipping_method, shipping_method_name=original.shipping_method_name,
         shipping_method_id=original.shipping_method_id, shipping_zone=original.shipping_zone,
         tax_rate=original.tax_rate, discounts=[], replaces_order_id=original.id, anon_reader_id=None,
-        claimed_at=None, imported_from=None, exchange_credit=settlement.credit_applied, locale=original.locale)
+        claimed_at=None, imported_from=None, exchange_credit=settlement.credit_applied, locale=original.locale,
+        customer_group=original.customer_group)
     entry = history_entry(order_id, None, OrderStatus.PENDING, note=note, actor=Actor.STAFF, actor_id=actor_id,
                           now=now)
     order = await insert_numbered(session, fields, entry, attempts=attempts)
@@ -129,7 +130,7 @@ async def place_exchange_order(session: AsyncSession, original: OrderDetails, ex
         order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
         storefront=order.storefront, lines=[contract_line(item) for item in rows], currency=order.currency,
         total_amount=order.total_amount, email=order.email, shipping_method=order.shipping_method,
-        settled=due == 0))
+        settled=due == 0, ship_country=ship_country(order.shipping_address)))
     await announce_status(session, order, None, note=note)
     return order
 
