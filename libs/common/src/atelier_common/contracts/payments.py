@@ -154,7 +154,8 @@ class SubscriptionChanged(StorefrontEvent):
 
 
 class GiftCardIssued(StorefrontEvent):
-    """Staff issued a gift card (its code is never in an event: only its last four characters)."""
+    """Staff issued a gift card, or an order bought one (its code is never in an event: only its
+    last four characters)."""
 
     model_config = webhook_example({
         "storefront": "default", "gift_card_id": _GIFT_CARD_ID, "last4": "PQRS", "initial_balance": "50.00",
@@ -166,6 +167,9 @@ class GiftCardIssued(StorefrontEvent):
     initial_balance: Decimal
     currency: str
     expires_at: datetime | None = None
+    # A card bought in an order (a gift card product): that order, and whom the card is for.
+    order_id: uuid.UUID | None = None
+    recipient_email: str | None = None
 
 
 class GiftCardChanged(StorefrontEvent):

@@ -187,6 +187,39 @@ class GiftCardSpending:
             held.append(Held(card=card, amount=take))
         return held
 
+    async def issue_sold(self, payment: PaymentRow, *, validity_days: int | None) -> list[Issued]:
+        """The gift cards an order paid by `payment` bought: one per unit of each gift card line,
+        worth its unit price, in the order's currency and storefront, lasting `validity_days`.
+        A unit already issued is skipped (the order unit is unique), so a second call adds none."""
+        units = domain.gift_card_units(domain.snapshot_lines(payment.order_snapshot))
+        if not units:
+            return []
+        done = await self.cards.issued_units(payment.order_id)
+        buyer = domain.snapshot_buyer(payment.order_snapshot)
+        now = utcnow()
+        expires_at = None if validity_days is None else now + timedelta(days=validity_days)
+        issued = []
+        for unit in units:
+            if unit.unit in done:
+                continue
+            code = domain.new_gift_card_code()
+            card = GiftCard(storefront=payment.storefront, code_digest=domain.gift_card_digest(code),
+                            last4=code[-4:], initial_balance=unit.amount, balance=unit.amount,
+                            currency=payment.currency.upper(), expires_at=expires_at,
+                            recipient_email=buyer.email if buyer is not None else None,
+                            order_id=payment.order_id, order_unit=unit.unit, created_at=now, updated_at=now)
+            self.cards.add(card)
+            self.cards.add_transaction(GiftCardTransaction(gift_card_id=card.id, kind=ISSUED, amount=unit.amount,
+                                                           currency=card.currency, order_id=payment.order_id,
+                                                           created_at=now))
+            await outbox.add(self.session, GiftCardIssued(
+                storefront=card.storefront, gift_card_id=card.id, last4=card.last4, initial_balance=unit.amount,
+                currency=card.currency, expires_at=expires_at, order_id=payment.order_id,
+                recipient_email=card.recipient_email))
+            issued.append(Issued(card=card, code=code))
+        await self.session.flush()
+        return issued
+
     async def release(self, payment: PaymentRow) -> Decimal:
         """What `payment` holds goes back to its cards (it was cancelled); what was released."""
         released = ZERO

@@ -39,7 +39,8 @@ class RefundService(UseCase[PaymentsContext]):
         super().__init__(session, context)
         self.payments = PaymentRepository(session)
         self.refunds = RefundRepository(session)
-        self.settlement = Settlement(session, context.providers)
+        self.settlement = Settlement(session, context.providers,
+                                gift_card_validity_days=context.settings.gift_card_validity_days)
 
     async def refund(self, order_id: uuid.UUID, amount: Decimal | None, reason: str, *, staff: Principal,
                      expected_refundable: Decimal | None = None) -> RefundMade:

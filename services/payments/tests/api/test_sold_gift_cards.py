@@ -1,0 +1,64 @@
+"""Gift cards bought as products: a paid order issues one card per unit of its gift card lines."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlmodel import col, select
+
+from atelier_common.settings import DEV_SECRET
+from atelier_payments.domain import sign_simple_webhook
+from atelier_payments.models import GiftCard, GiftCardTransaction
+
+from ..conftest import line
+
+
+async def _paid(api, order: dict) -> int:
+    raw = json.dumps({"order_id": order["id"], "status": "paid", "transaction_id": "tx-1"}).encode()
+    response = await api.client.post("/api/v1/payments/webhooks/local", content=raw, headers={
+        "X-Signature": sign_simple_webhook(raw, DEV_SECRET), "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    return response.status_code
+
+
+async def _cards(api, order_id: str) -> list[GiftCard]:
+    async with api.db.read_only() as s:
+        stmt = select(GiftCard).where(col(GiftCard.order_id) == uuid.UUID(order_id)).order_by(col(GiftCard.order_unit))
+        return list((await s.exec(stmt)).all())
+
+
+@pytest.mark.databases("sqlite", "postgres", why="the order unit's unique index and the payment's row lock")
+class TestSoldGiftCards:
+    async def test_one_card_per_unit_once_however_often_the_payment_is_confirmed(self, api) -> None:
+        order = api.orders.add(uuid.uuid4(), total="135.00", currency="EUR", items=[
+            line("GIFT-50", kind="gift_card", quantity=2, unit_price="50.00"),
+            line("STONE-1", unit_price="10.00"),
+            line("GIFT-25", kind="gift_card", unit_price="25.00")])
+        for _ in range(3):  # the provider's confirmation, delivered again
+            await _paid(api, order)
+        cards = await _cards(api, order["id"])
+        assert [(c.order_unit, c.initial_balance, c.balance, c.currency, c.storefront, c.recipient_email)
+                for c in cards] == [("0:0", 50, 50, "EUR", "default", "buyer@example.com"),
+                                    ("0:1", 50, 50, "EUR", "default", "buyer@example.com"),
+                                    ("2:0", 25, 25, "EUR", "default", "buyer@example.com")]
+        # They last payments' default validity, and each has its `issued` movement.
+        assert all(c.expires_at is not None and c.is_active for c in cards)
+        async with api.db.read_only() as s:
+            moves = (await s.exec(select(GiftCardTransaction).where(
+                col(GiftCardTransaction.gift_card_id).in_([c.id for c in cards])))).all()
+        assert sorted((m.kind, m.amount, str(m.order_id)) for m in moves) == [
+            ("issued", 25, order["id"]), ("issued", 50, order["id"]), ("issued", 50, order["id"])]
+        # The events name the order and the recipient, never the code.
+        issued = await api.outbox("gift_card.issued")
+        assert len(issued) == 3 and {e["order_id"] for e in issued} == {order["id"]}
+        assert {e["last4"] for e in issued} == {c.last4 for c in cards}
+        assert all(set(e) >= {"recipient_email", "initial_balance"} and "code" not in e for e in issued)
+        assert len(await api.outbox("order.paid")) == 1
+
+    async def test_an_order_without_gift_cards_issues_none(self, api) -> None:
+        order = api.orders.add(uuid.uuid4(), total="10.00")
+        await _paid(api, order)
+        assert await _cards(api, order["id"]) == []
+        assert await api.outbox("gift_card.issued") == []
