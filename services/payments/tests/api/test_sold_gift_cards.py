@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from atelier_common.settings import DEV_SECRET
-from atelier_payments.domain import sign_simple_webhook
+from atelier_payments.domain import gift_card_digest, sign_simple_webhook
 from atelier_payments.models import GiftCard, GiftCardTransaction
 
 from ..conftest import line
@@ -56,9 +56,17 @@ class TestSoldGiftCards:
         assert {e["last4"] for e in issued} == {c.last4 for c in cards}
         assert all(set(e) >= {"recipient_email", "initial_balance"} and "code" not in e for e in issued)
         assert len(await api.outbox("order.paid")) == 1
+        # The code goes to identity alone, once per card, to mail the buyer: it is that card's.
+        deliveries = await api.outbox("gift_card.delivery")
+        by_card = {str(c.id): c for c in cards}
+        assert sorted(d["gift_card_id"] for d in deliveries) == sorted(by_card)
+        for d in deliveries:
+            card = by_card[d["gift_card_id"]]
+            assert gift_card_digest(d["code"]) == card.code_digest and d["amount"] == str(card.initial_balance)
+            assert d["recipient_email"] == "buyer@example.com" and d["order_id"] == order["id"]
 
     async def test_an_order_without_gift_cards_issues_none(self, api) -> None:
         order = api.orders.add(uuid.uuid4(), total="10.00")
         await _paid(api, order)
         assert await _cards(api, order["id"]) == []
-        assert await api.outbox("gift_card.issued") == []
+        assert await api.outbox("gift_card.issued") == [] and await api.outbox("gift_card.delivery") == []

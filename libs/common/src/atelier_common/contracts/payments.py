@@ -172,6 +172,24 @@ class GiftCardIssued(StorefrontEvent):
     recipient_email: str | None = None
 
 
+class GiftCardDelivery(StorefrontEvent):
+    """A gift card bought in an order, for identity to mail its code to its recipient from
+    `send_at` on (None: at once). Carries the whole code, so it is never sent to webhook
+    endpoints (the code spends the card), as `draft_order.sent`'s link is not."""
+
+    type = "gift_card.delivery"
+    gift_card_id: uuid.UUID
+    code: str
+    recipient_email: str
+    amount: Decimal
+    currency: str
+    expires_at: datetime | None = None
+    order_id: uuid.UUID
+    order_number: str | None = None
+    message: str | None = None
+    send_at: datetime | None = None
+
+
 class GiftCardChanged(StorefrontEvent):
     """A gift card changed: `change` is `deactivated`, `reactivated`, `used` (a payment held part of
     it), `released` (that payment did not go through) or `refunded` (a refund credited it back);

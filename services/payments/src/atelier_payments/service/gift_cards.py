@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit, outbox
 from atelier_common.auth import Principal
-from atelier_common.contracts.payments import GiftCardChanged, GiftCardIssued
+from atelier_common.contracts.payments import GiftCardChanged, GiftCardDelivery, GiftCardIssued
 from atelier_common.guesses import Guesses, GuessRules
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
@@ -216,6 +216,13 @@ class GiftCardSpending:
                 storefront=card.storefront, gift_card_id=card.id, last4=card.last4, initial_balance=unit.amount,
                 currency=card.currency, expires_at=expires_at, order_id=payment.order_id,
                 recipient_email=card.recipient_email))
+            if card.recipient_email:
+                # The one place the code leaves payments: identity's mail to its recipient.
+                await outbox.add(self.session, GiftCardDelivery(
+                    storefront=card.storefront, gift_card_id=card.id, code=code,
+                    recipient_email=card.recipient_email, amount=unit.amount, currency=card.currency,
+                    expires_at=expires_at, order_id=payment.order_id,
+                    order_number=payment.order_snapshot.get("order_number")))
             issued.append(Issued(card=card, code=code))
         await self.session.flush()
         return issued
