@@ -70,3 +70,17 @@ class TestSoldGiftCards:
         await _paid(api, order)
         assert await _cards(api, order["id"]) == []
         assert await api.outbox("gift_card.issued") == [] and await api.outbox("gift_card.delivery") == []
+
+    async def test_a_line_for_someone_else_is_mailed_to_them_on_its_date(self, api) -> None:
+        gift = line("GIFT-50", kind="gift_card", unit_price="50.00")
+        gift.update(gift_recipient_email="friend@example.com", gift_message="Happy birthday!",
+                    gift_send_at="2027-01-15T09:00:00Z")
+        order = api.orders.add(uuid.uuid4(), total="50.00", items=[gift])
+        await _paid(api, order)
+        [card] = await _cards(api, order["id"])
+        assert card.recipient_email == "friend@example.com"
+        [delivery] = await api.outbox("gift_card.delivery")
+        assert (delivery["recipient_email"], delivery["message"], delivery["send_at"]) == (
+            "friend@example.com", "Happy birthday!", "2027-01-15T09:00:00Z")
+        [issued] = await api.outbox("gift_card.issued")
+        assert (issued["recipient_email"], issued["send_at"]) == ("friend@example.com", "2027-01-15T09:00:00Z")

@@ -167,9 +167,12 @@ class GiftCardIssued(StorefrontEvent):
     initial_balance: Decimal
     currency: str
     expires_at: datetime | None = None
-    # A card bought in an order (a gift card product): that order, and whom the card is for.
+    # A card bought in an order (a gift card product): that order, whom the card is for, the
+    # buyer's message, and when identity mails it (None: at once).
     order_id: uuid.UUID | None = None
     recipient_email: str | None = None
+    message: str | None = None
+    send_at: datetime | None = None
 
 
 class GiftCardDelivery(StorefrontEvent):

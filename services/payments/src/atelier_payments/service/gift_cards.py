@@ -206,7 +206,7 @@ class GiftCardSpending:
             card = GiftCard(storefront=payment.storefront, code_digest=domain.gift_card_digest(code),
                             last4=code[-4:], initial_balance=unit.amount, balance=unit.amount,
                             currency=payment.currency.upper(), expires_at=expires_at,
-                            recipient_email=buyer.email if buyer is not None else None,
+                            recipient_email=unit.recipient_email or (buyer.email if buyer is not None else None),
                             order_id=payment.order_id, order_unit=unit.unit, created_at=now, updated_at=now)
             self.cards.add(card)
             self.cards.add_transaction(GiftCardTransaction(gift_card_id=card.id, kind=ISSUED, amount=unit.amount,
@@ -215,14 +215,15 @@ class GiftCardSpending:
             await outbox.add(self.session, GiftCardIssued(
                 storefront=card.storefront, gift_card_id=card.id, last4=card.last4, initial_balance=unit.amount,
                 currency=card.currency, expires_at=expires_at, order_id=payment.order_id,
-                recipient_email=card.recipient_email))
+                recipient_email=card.recipient_email, message=unit.message, send_at=unit.send_at))
             if card.recipient_email:
                 # The one place the code leaves payments: identity's mail to its recipient.
                 await outbox.add(self.session, GiftCardDelivery(
                     storefront=card.storefront, gift_card_id=card.id, code=code,
                     recipient_email=card.recipient_email, amount=unit.amount, currency=card.currency,
                     expires_at=expires_at, order_id=payment.order_id,
-                    order_number=payment.order_snapshot.get("order_number")))
+                    order_number=payment.order_snapshot.get("order_number"), message=unit.message,
+                    send_at=unit.send_at))
             issued.append(Issued(card=card, code=code))
         await self.session.flush()
         return issued
