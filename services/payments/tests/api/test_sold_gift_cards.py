@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from atelier_common.settings import DEV_SECRET
@@ -84,3 +86,36 @@ class TestSoldGiftCards:
             "friend@example.com", "Happy birthday!", "2027-01-15T09:00:00Z")
         [issued] = await api.outbox("gift_card.issued")
         assert (issued["recipient_email"], issued["send_at"]) == ("friend@example.com", "2027-01-15T09:00:00Z")
+
+
+async def _refund(api, order_id: str, amount: str | None = None):
+    body = {"order_id": order_id, "reason": "changed their mind", **({"amount": amount} if amount else {})}
+    return await api.client.post("/api/v1/payments/refunds", json=body, headers=api.keys.staff_headers())
+
+
+class TestRefundingSoldGiftCards:
+    ITEMS = [line("GIFT-50", kind="gift_card", unit_price="50.00"), line("STONE-1", unit_price="10.00")]
+
+    async def test_a_full_refund_deactivates_the_cards_the_order_bought(self, api) -> None:
+        order, _ = await api.paid_locally(total="60.00", items=self.ITEMS)
+        [card] = await _cards(api, order["id"])
+        assert card.is_active
+        assert (await _refund(api, order["id"], "10.00")).status_code == 201  # a part: the card stays
+        assert (await _cards(api, order["id"]))[0].is_active
+        response = await _refund(api, order["id"])
+        assert response.status_code == 201, response.text
+        [card] = await _cards(api, order["id"])
+        assert not card.is_active
+        [changed] = await api.outbox("gift_card.changed")
+        assert (changed["change"], changed["is_active"], changed["order_id"]) == ("deactivated", False, order["id"])
+
+    async def test_a_full_refund_is_refused_once_a_bought_card_was_spent(self, api) -> None:
+        order, _ = await api.paid_locally(total="60.00", items=self.ITEMS)
+        [card] = await _cards(api, order["id"])
+        async with api.db.transaction() as s:
+            await s.execute(update(GiftCard).where(col(GiftCard.id) == card.id).values(balance=Decimal("20.00")))
+        response = await _refund(api, order["id"])
+        assert response.status_code == 409 and response.json()["error"]["code"] == "GIFT_CARD_USED", response.text
+        assert (await _cards(api, order["id"]))[0].is_active
+        # The other lines are still refunded by amount.
+        assert (await _refund(api, order["id"], "10.00")).status_code == 201

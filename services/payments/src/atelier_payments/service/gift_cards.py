@@ -30,6 +30,7 @@ from atelier_common.storefronts import Storefront
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import (
+    GiftCardAlreadyUsed,
     GiftCardCurrencyMismatch,
     GiftCardEmpty,
     GiftCardInvalid,
@@ -227,6 +228,19 @@ class GiftCardSpending:
             issued.append(Issued(card=card, code=code))
         await self.session.flush()
         return issued
+
+    async def check_sold_unused(self, order_id: uuid.UUID) -> None:
+        """Refuse (409) to refund in full an order one of whose bought cards was spent."""
+        if any(card.balance < card.initial_balance for card in await self.cards.lock_sold(order_id)):
+            raise GiftCardAlreadyUsed()
+
+    async def deactivate_sold(self, order_id: uuid.UUID) -> None:
+        """The order that bought these cards was refunded in full: they pay nothing any more."""
+        for card in await self.cards.lock_sold(order_id):
+            if card.is_active:
+                card.is_active = False
+                card.updated_at = utcnow()
+                await _changed(self.session, card, "deactivated", order_id=order_id)
 
     async def release(self, payment: PaymentRow) -> Decimal:
         """What `payment` holds goes back to its cards (it was cancelled); what was released."""

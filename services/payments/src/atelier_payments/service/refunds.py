@@ -65,6 +65,9 @@ class RefundService(UseCase[PaymentsContext]):
         if wanted is None:
             raise RefundExceedsPayment(details={"refundable": str(remaining),
                                                 "requested": str(amount if amount is not None else remaining)})
+        if wanted == remaining:
+            # Refunding the rest takes back the cards the order bought: not once one was spent.
+            await self.settlement.gift_cards.check_sold_unused(order_id)
         left = wanted
         made: list[Refund] = []
         for payment in paying:

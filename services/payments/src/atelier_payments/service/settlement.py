@@ -221,6 +221,9 @@ class Settlement:
                     **self._entry(payment, LedgerKind.REFUND, -back.amount,
                                   f"Refund for order {number} to gift card ****{back.card.last4}"),
                     "reference_id": _card_reference(back.card.id)}))
+        if order_full and payment.pays_order:
+            # An order refunded whole takes back the gift cards it bought.
+            await self.gift_cards.deactivate_sold(payment.order_id)
         if payment.pays_order:
             # Only the payment that paid the order refunds it; a duplicate's refund is ours alone.
             await outbox.add(self.session, PaymentRefunded(
