@@ -104,7 +104,30 @@ _ATTRIBUTE_RULES: dict[ProductKind, dict[str, tuple[bool, Any]]] = {
         "provider_price_id": (False, _optional_str),
     },
     ProductKind.PRINT_TIER: {"max_retries_per_unit": (True, _non_negative_int), **_WEIGHT},
+    # Its amounts are its variants' prices (25, 50, 100): no attribute of its own.
+    ProductKind.GIFT_CARD: {},
 }
+
+
+def kind_tax_class(kind: ProductKind, tax_class: TaxClass, *, explicit: bool) -> TaxClass:
+    """The tax class a product of `kind` is saved with. A gift card is a multi-purpose voucher:
+    tax is due when it is redeemed, never when it is sold, so it is `zero` (chosen for it when not
+    given); any other class is refused rather than taxing the sale twice."""
+    if kind is not ProductKind.GIFT_CARD:
+        return tax_class
+    if explicit and tax_class is not TaxClass.ZERO:
+        raise InvalidAttributes("A gift card is taxed when redeemed, not sold: its tax class is zero",
+                                details={"fields": {"tax_class": ["must be zero for gift_card products"]}})
+    return TaxClass.ZERO
+
+
+def kind_tracks_inventory(kind: ProductKind, track_inventory: bool | None) -> bool:
+    """Whether a product of `kind` counts stock: `track_inventory` when given, else the kind's
+    default. A gift card never runs out, so asking it to count stock is refused."""
+    if kind is ProductKind.GIFT_CARD and track_inventory:
+        raise InvalidAttributes("A gift card is never out of stock",
+                                details={"fields": {"track_inventory": ["must be false for gift_card products"]}})
+    return default_track_inventory(kind) if track_inventory is None else track_inventory
 
 
 def validate_attributes(kind: ProductKind, attributes: Mapping[str, Any]) -> dict[str, Any]:

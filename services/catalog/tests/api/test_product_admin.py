@@ -140,7 +140,7 @@ class TestCreateProduct:
         {"name": "A", "sku": "A-1", "price": "1.00", "stock_quantity": "5"},
         {"name": "A", "sku": "A-1", "price": "1.00", "stock_quantity": -1},
         {"name": "A", "sku": "has space", "price": "1.00"},
-        {"name": "A", "sku": "A-1", "price": "1.00", "kind": "gift_card"},
+        {"name": "A", "sku": "A-1", "price": "1.00", "kind": "voucher"},
         {"name": "A", "sku": "A-1", "price": "1.00", "tax_class": "luxury"},
         {"name": "A", "sku": "A-1", "price": "1.00", "tax_class": None},
         {"name": "A", "sku": "A-1", "price": "1.00", "category_id": "not-a-uuid"},
@@ -195,6 +195,29 @@ class TestUpdateProduct:
         response = await harness.client.patch(url, headers=staff,
                                               json={"kind": "credit_pack", "attributes": {"credits": 5}})
         assert response.json()["kind"] == "credit_pack" and response.json()["attributes"] == {"credits": 5}
+
+    async def test_a_gift_card_sells_fixed_amounts_untaxed_and_unstocked(self, harness: ServiceHarness,
+                                                                         catalog: Catalog, staff) -> None:
+        card = await catalog.product(sku="GIFT", kind="gift_card", price="25.00", stock_quantity=0)
+        assert (card["kind"], card["tax_class"], card["track_inventory"], card["in_stock"]) == (
+            "gift_card", "zero", False, True)
+        # its amounts are its variants' prices
+        fifty = await catalog.variant(card, "Fifty", price="50.00")
+        assert fifty["price"] == "50.00"
+        url = f"/api/v1/products/{card['id']}"
+        # taxed when redeemed, never at sale; never out of stock
+        for body, field in (({"tax_class": "standard"}, "tax_class"), ({"track_inventory": True}, "track_inventory")):
+            error = assert_error(await harness.client.patch(url, headers=staff, json=body), 400, "VALIDATION_ERROR")
+            assert field in error["details"]["fields"]
+        error = assert_error(await harness.client.post("/api/v1/products", headers=staff, json={
+            "name": "Card", "sku": "GIFT-2", "price": "10.00", "kind": "gift_card", "tax_class": "reduced"}),
+            400, "VALIDATION_ERROR")
+        assert "tax_class" in error["details"]["fields"]
+        # a product made a gift card leaves its tax class and stock count behind
+        book = await catalog.product(sku="BOOK-G")
+        response = await harness.client.patch(f"/api/v1/products/{book['id']}", headers=staff, json={"kind": "gift_card"})
+        assert response.status_code == 200, response.text
+        assert (response.json()["tax_class"], response.json()["track_inventory"]) == ("zero", False)
 
     async def test_the_tax_class_is_kept_announced_and_given_to_orders_variants_included(
             self, harness: ServiceHarness, catalog: Catalog, staff, catalog_settings) -> None:

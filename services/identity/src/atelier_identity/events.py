@@ -5,7 +5,7 @@ from __future__ import annotations
 from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import DraftOrderSent, OrderEditAwaitingPayment, OrderEdited, OrderStatusChanged
-from atelier_common.contracts.payments import OrderPaid
+from atelier_common.contracts.payments import GiftCardDelivery, OrderPaid
 from atelier_common.contracts.staff import StaffActionRecorded
 from atelier_common.inbox import EventContext, Filtered, Subscriptions
 from atelier_identity.context import IdentityContext
@@ -35,6 +35,10 @@ async def on_order_edit_awaiting_payment(event: OrderEditAwaitingPayment, ctx: E
     await NotificationService(ctx.session, ctx.context).order_edit_awaiting_payment(event)
 
 
+async def on_gift_card_delivery(event: GiftCardDelivery, ctx: EventContext[IdentityContext]) -> None:
+    await NotificationService(ctx.session, ctx.context).gift_card_delivery(event)
+
+
 async def on_job_completed(event: JobCompleted, ctx: EventContext[IdentityContext]) -> None:
     await NotificationService(ctx.session, ctx.context).job_finished(event)
 
@@ -56,6 +60,7 @@ SUBSCRIPTIONS: Subscriptions = {
     OrderPaid: Filtered(on_order_paid, wants=AutoRegistration.concerns),
     OrderStatusChanged: Filtered(on_order_status_changed, wants=NotificationService.mails_about),
     DraftOrderSent: on_draft_order_sent,
+    GiftCardDelivery: on_gift_card_delivery,
     OrderEdited: on_order_edited,
     OrderEditAwaitingPayment: on_order_edit_awaiting_payment,
     JobCompleted: on_job_completed,

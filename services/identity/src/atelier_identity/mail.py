@@ -153,6 +153,19 @@ def payment_link_mail(*, to: str, first_name: str | None, order_number: str, tot
                     action=("Pay your order", url))
 
 
+def gift_card_mail(*, to: str, amount: str, currency: str, code: str, expires: str | None,
+                   message: str | None) -> Mail:
+    """A gift card someone bought for `to`: its code, what it holds, until when, and their message."""
+    lines = [f"You received a gift card worth {amount} {currency}.", f"Its code: {code}",
+             "Enter it at checkout to pay with it."]
+    if expires is not None:
+        lines.append(f"It can be used until {expires} (UTC).")
+    if message:
+        lines += ["", message]
+    return _compose(to=to, kind="gift_card", subject=f"Your gift card: {amount} {currency}",
+                    greeting=_hello(None), lines=lines)
+
+
 def order_edit_mail(*, to: str, first_name: str | None, order_number: str, version: int, changes: list[str],
                     old_total: str, new_total: str, currency: str, refund: str | None = None,
                     paid: str | None = None, due: str | None = None, payment_url: str | None = None,
@@ -220,11 +233,15 @@ class Mailer:
 
     # -- queueing (inside the caller's transaction) --------------------------------------------
 
-    async def queue(self, session: AsyncSession, mail: Mail, storefront: Storefront) -> None:
-        """Queue `mail` from `storefront`'s sender (else the `mail_from` setting)."""
-        await MailRepository(session).add(MailMessage(recipient=mail.to, kind=mail.kind, subject=mail.subject,
-                                                      text=mail.text, html=mail.html,
-                                                      sender=storefront.mail_from or self.settings.mail_from))
+    async def queue(self, session: AsyncSession, mail: Mail, storefront: Storefront, *,
+                    not_before: datetime | None = None) -> None:
+        """Queue `mail` from `storefront`'s sender (else the `mail_from` setting); `not_before`: the
+        sender's poll delivers it once that time has come (a gift card's send date), else at once."""
+        message = MailMessage(recipient=mail.to, kind=mail.kind, subject=mail.subject, text=mail.text,
+                              html=mail.html, sender=storefront.mail_from or self.settings.mail_from)
+        if not_before is not None and not_before > message.next_attempt_at:
+            message.next_attempt_at = not_before
+        await MailRepository(session).add(message)
         session.info["mail_queued"] = True
 
     async def requeue(self, session: AsyncSession, message: MailMessage) -> MailMessage:

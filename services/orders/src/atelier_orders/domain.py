@@ -12,7 +12,7 @@ import string
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -398,3 +398,23 @@ def order_version(updated_at: datetime, status: str) -> str:
     """What a staff form about the order was read at (`atelier_common.versions`): every
     change of the order moves its `updated_at`."""
     return version_of(updated_at, status)
+
+
+# How far ahead a gift card line may be mailed: a year, like the card's default validity.
+GIFT_SEND_HORIZON = timedelta(days=365)
+# A send date a moment in the past (the clock between the buyer's page and this check) means now.
+GIFT_SEND_GRACE = timedelta(minutes=5)
+GIFT_FIELDS = ("gift_recipient_email", "gift_message", "gift_send_at")
+
+
+def gift_line_problems(kind: str, given: Iterable[str], send_at: datetime | None, now: datetime) -> dict[str, list[str]]:
+    """What is wrong with a line's gift fields: they belong to gift card lines only, and the send
+    date is neither past nor more than a year ahead. Empty: nothing."""
+    given = [name for name in given if name in GIFT_FIELDS]
+    if given and kind != ProductKind.GIFT_CARD:
+        return {name: ["only a gift_card line takes it"] for name in given}
+    if send_at is not None and send_at < now - GIFT_SEND_GRACE:
+        return {"gift_send_at": ["must not be in the past"]}
+    if send_at is not None and send_at > now + GIFT_SEND_HORIZON:
+        return {"gift_send_at": ["must be within a year"]}
+    return {}

@@ -190,6 +190,11 @@ class OrderItem(SQLModel, table=True):
     book_id: uuid.UUID | None = None
     content_type: str | None = Field(default=None, max_length=20)
     content_id: uuid.UUID | None = None
+    # A gift card line: whom its cards are mailed to (None: the buyer), the buyer's message, and
+    # when (None: once paid); payments issues and identity mails them (docs/back-office.md#gift-cards).
+    gift_recipient_email: str | None = Field(default=None, max_length=320)
+    gift_message: str | None = Field(default=None, max_length=500)
+    gift_send_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     # Where its units ship from, as catalog reserved them (`stock.reserved`'s sources): a list of
     # {location_id, location, quantity}; None until then, or for an order from before locations.
     ships_from: list[dict[str, Any]] | None = json_field(nullable=True)

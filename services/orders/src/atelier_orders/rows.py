@@ -38,6 +38,9 @@ class OrderItemRow:
     book_id: uuid.UUID | None
     content_type: str | None
     content_id: uuid.UUID | None
+    gift_recipient_email: str | None = None
+    gift_message: str | None = None
+    gift_send_at: datetime | None = None
     # Where its units ship from (`OrderItem.ships_from`); None until catalog reserved them.
     ships_from: list[dict[str, Any]] | None = None
 

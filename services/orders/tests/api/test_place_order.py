@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -350,3 +351,38 @@ async def test_a_stale_anonymous_token_alone_is_401(harness: ServiceHarness, tes
     other_keys = TestKeys()
     assert_error(await harness.client.post("/api/v1/orders", json={}, headers=other_keys.anon_headers()),
                  401, "AUTHENTICATION_REQUIRED")
+
+
+class TestGiftCardLines:
+    async def test_a_gift_card_line_keeps_its_recipient_for_payments(
+            self, harness, customer: Customer, platform: FakePlatform, service_headers: dict[str, str]) -> None:
+        card = platform.product(kind="gift_card", price="50.00", tax_class="zero", track_inventory=False)
+        send_at = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0)
+        order = await customer.placed(items=[{
+            "product_id": card["id"], "quantity": 1, "gift_recipient_email": "friend@example.com",
+            "gift_message": "Happy birthday!", "gift_send_at": send_at.isoformat()}])
+        # Not shipped, not taxed at sale: the tax is due when the card is redeemed.
+        assert (order["total_amount"], order["tax_amount"], order["shipping_address"]) == ("50.00", "0.00", None)
+        item = order["items"][0]
+        assert (item["gift_recipient_email"], item["gift_message"]) == ("friend@example.com", "Happy birthday!")
+        assert datetime.fromisoformat(item["gift_send_at"].replace("Z", "+00:00")) == send_at
+        internal = (await harness.client.get(f"/internal/orders/{order['id']}", headers=service_headers)).json()
+        assert internal["items"][0]["gift_recipient_email"] == "friend@example.com"
+
+    @pytest.mark.parametrize(("fields", "field"), [
+        ({"gift_recipient_email": "not-an-address"}, "gift_recipient_email"),
+        ({"gift_send_at": "2020-01-01T00:00:00Z"}, "gift_send_at"),
+        ({"gift_send_at": "2099-01-01T00:00:00Z"}, "gift_send_at"),
+    ])
+    async def test_bad_recipient_fields_are_400(self, customer: Customer, platform: FakePlatform,
+                                                fields: dict, field: str) -> None:
+        card = platform.product(kind="gift_card", price="25.00", tax_class="zero", track_inventory=False)
+        response = await customer.place(items=[{"product_id": card["id"], "quantity": 1, **fields}])
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "VALIDATION_ERROR" and field in response.text
+
+    async def test_only_a_gift_card_line_takes_them(self, customer: Customer, platform: FakePlatform) -> None:
+        pack = platform.product(kind="credit_pack", price="4.99", attributes={"credits": 5})
+        response = await customer.place(items=[{"product_id": pack["id"], "quantity": 1,
+                                                "gift_recipient_email": "friend@example.com"}])
+        assert response.status_code == 400 and "gift_recipient_email" in response.text, response.text

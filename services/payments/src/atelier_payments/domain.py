@@ -227,6 +227,27 @@ def credit_grants(lines: list[OrderLine]) -> list[CreditGrant]:
     return grants
 
 
+@dataclass(frozen=True)
+class GiftCardUnit:
+    """One gift card a paid order issues: `unit` names it within the order (line index, unit
+    index), so issuing it twice is refused; `amount` is the line's unit price."""
+
+    unit: str
+    amount: Decimal
+    recipient_email: str | None = None
+    message: str | None = None
+    send_at: datetime | None = None
+
+
+def gift_card_units(lines: list[OrderLine]) -> list[GiftCardUnit]:
+    """Gift card lines of a paid order: one card per unit, worth the line's unit price (a line
+    priced at nothing issues nothing: a card must hold money)."""
+    return [GiftCardUnit(unit=f"{index}:{n}", amount=quantize(line.unit_price), recipient_email=line.gift_recipient_email,
+                         message=line.gift_message, send_at=line.gift_send_at)
+            for index, line in enumerate(lines) if line.kind == ProductKind.GIFT_CARD and line.unit_price > 0
+            for n in range(line.quantity)]
+
+
 # --- the storefront's payment details ---------------------------------------------------------
 
 # Stripe's statement descriptor rules: at most 22 characters, at least one letter, none of these.

@@ -128,6 +128,13 @@ class GiftCardInvalid(PaymentsError):
     code, status, default_message = "GIFT_CARD_INVALID", 400, "This gift card code is not valid"
 
 
+class GiftCardAlreadyUsed(PaymentsError):
+    """A full refund of an order whose bought gift card was spent in part: the card's value is
+    gone, so the order is not refunded whole (refund the other lines by amount instead)."""
+
+    code, status, default_message = "GIFT_CARD_USED", 409, "A gift card this order bought was already used"
+
+
 class GiftCardEmpty(PaymentsError):
     code, status, default_message = "GIFT_CARD_EMPTY", 409, "This gift card has no balance left"
 

@@ -59,7 +59,8 @@ def _abandoned_gift_card_holds(context: PaymentsContext) -> Sweep:
                        col(Payment.created_at) < now - hold)
                 .order_by(col(Payment.created_at)).limit(limit))
         found = (await session.exec(stmt)).all()
-        settlement = Settlement(session, context.providers)
+        settlement = Settlement(session, context.providers,
+                                gift_card_validity_days=context.settings.gift_card_validity_days)
         for order_id, payment_id in found:
             for payment in await PaymentRepository(session).lock_for_order(order_id):
                 if payment.id == payment_id:

@@ -288,6 +288,7 @@ class GiftCard(SQLModel, table=True):
         CheckConstraint("initial_balance > 0", name="ck_gift_card_initial_balance"),
         Index("uq_gift_card_code_digest", "code_digest", unique=True),
         Index("ix_gift_card_storefront_created", "storefront", "created_at", "id"),
+        Index("uq_gift_card_order_unit", "order_id", "order_unit", unique=True),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -303,6 +304,10 @@ class GiftCard(SQLModel, table=True):
     recipient_email: str | None = Field(default=None, max_length=320)
     # The staffer who issued it.
     created_by: uuid.UUID | None = None
+    # A card bought as a product: its order, and the unit of the line it was issued for
+    # (`domain.gift_card_units`); None for a card staff issued.
+    order_id: uuid.UUID | None = None
+    order_unit: str | None = Field(default=None, max_length=32)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

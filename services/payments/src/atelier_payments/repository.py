@@ -497,6 +497,17 @@ class GiftCardRepository:
             return []
         return (await self.session.exec(select(GiftCard).where(col(GiftCard.id).in_(card_ids)))).all()
 
+    async def lock_sold(self, order_id: uuid.UUID) -> list[GiftCard]:
+        """The cards `order_id` bought, held for write in id order."""
+        stmt = select(GiftCard).where(col(GiftCard.order_id) == order_id).order_by(col(GiftCard.id))
+        return list((await self.session.exec(held_for_write(stmt, self.session)
+                                             .execution_options(populate_existing=True))).all())
+
+    async def issued_units(self, order_id: uuid.UUID) -> set[str]:
+        """The order units (`domain.gift_card_units`) `order_id` already issued a card for."""
+        stmt = select(col(GiftCard.order_unit)).where(col(GiftCard.order_id) == order_id)
+        return {unit for unit in (await self.session.exec(stmt)).all() if unit is not None}
+
     async def by_digest(self, digest: str) -> GiftCard | None:
         return (await self.session.exec(select(GiftCard).where(col(GiftCard.code_digest) == digest))).first()
 

@@ -29,6 +29,10 @@ class ProductKind(StrEnum):
     RETRY_PACK = "retry_pack"
     SUBSCRIPTION_PLAN = "subscription_plan"
     PRINT_TIER = "print_tier"
+    # A gift card sold as a product: each unit paid issues a card worth its unit price (payments).
+    # Never stocked nor shipped, and taxed only when redeemed (an EU multi-purpose voucher), so
+    # catalog keeps its tax class `zero`.
+    GIFT_CARD = "gift_card"
 
 
 DIGITAL_KINDS: tuple[ProductKind, ...] = (ProductKind.CREDIT_PACK, ProductKind.RETRY_PACK,

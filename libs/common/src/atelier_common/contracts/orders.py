@@ -44,6 +44,11 @@ class OrderLine(ContractModel):
     content_id: uuid.UUID | None = None
     # Added by orders (optional): the product name as sold.
     name: str | None = None
+    # A gift card line (kind `gift_card`, optional): whom its cards are mailed to (else the buyer),
+    # the buyer's message, and when (None: once paid).
+    gift_recipient_email: str | None = None
+    gift_message: str | None = None
+    gift_send_at: datetime | None = None
 
 
 class OrderPlaced(StorefrontEvent):

@@ -154,7 +154,8 @@ class SubscriptionChanged(StorefrontEvent):
 
 
 class GiftCardIssued(StorefrontEvent):
-    """Staff issued a gift card (its code is never in an event: only its last four characters)."""
+    """Staff issued a gift card, or an order bought one (its code is never in an event: only its
+    last four characters)."""
 
     model_config = webhook_example({
         "storefront": "default", "gift_card_id": _GIFT_CARD_ID, "last4": "PQRS", "initial_balance": "50.00",
@@ -166,6 +167,30 @@ class GiftCardIssued(StorefrontEvent):
     initial_balance: Decimal
     currency: str
     expires_at: datetime | None = None
+    # A card bought in an order (a gift card product): that order, whom the card is for, the
+    # buyer's message, and when identity mails it (None: at once).
+    order_id: uuid.UUID | None = None
+    recipient_email: str | None = None
+    message: str | None = None
+    send_at: datetime | None = None
+
+
+class GiftCardDelivery(StorefrontEvent):
+    """A gift card bought in an order, for identity to mail its code to its recipient from
+    `send_at` on (None: at once). Carries the whole code, so it is never sent to webhook
+    endpoints (the code spends the card), as `draft_order.sent`'s link is not."""
+
+    type = "gift_card.delivery"
+    gift_card_id: uuid.UUID
+    code: str
+    recipient_email: str
+    amount: Decimal
+    currency: str
+    expires_at: datetime | None = None
+    order_id: uuid.UUID
+    order_number: str | None = None
+    message: str | None = None
+    send_at: datetime | None = None
 
 
 class GiftCardChanged(StorefrontEvent):

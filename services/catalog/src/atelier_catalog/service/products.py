@@ -119,11 +119,11 @@ class ProductService(UseCase[CatalogContext]):
         await self._check_category(data.category_id)
         await self._check_sku(data.sku)
         slug = await self._slug_for(data.slug, data.name)
-        track_inventory = (domain.default_track_inventory(data.kind) if data.track_inventory is None
-                           else data.track_inventory)
+        track_inventory = domain.kind_tracks_inventory(data.kind, data.track_inventory)
+        tax_class = domain.kind_tax_class(data.kind, data.tax_class, explicit="tax_class" in data.model_fields_set)
         product = Product(**data.model_dump(exclude={"slug", "kind", "tax_class", "attributes", "track_inventory",
                                                      "storefronts"}),
-                          slug=slug, kind=data.kind.value, tax_class=data.tax_class.value, attributes=attributes,
+                          slug=slug, kind=data.kind.value, tax_class=tax_class.value, attributes=attributes,
                           track_inventory=track_inventory,
                           storefronts_key=scope, number=await self.products.next_number())
         self.session.add(product)
@@ -151,6 +151,12 @@ class ProductService(UseCase[CatalogContext]):
             changes["kind"] = kind.value
         if "tax_class" in changes:
             changes["tax_class"] = TaxClass(changes["tax_class"]).value
+        kind = ProductKind(changes.get("kind", product.kind))
+        if kind is ProductKind.GIFT_CARD:
+            # Turning a product into a gift card makes it untaxed at sale and unstocked unless told otherwise.
+            changes["tax_class"] = domain.kind_tax_class(
+                kind, TaxClass(changes.get("tax_class", product.tax_class)), explicit="tax_class" in changes).value
+            changes["track_inventory"] = domain.kind_tracks_inventory(kind, changes.get("track_inventory", False))
         if "storefronts" in changes:
             slugs = changes.pop("storefronts")
             check_storefronts_in_scope(staff, slugs)

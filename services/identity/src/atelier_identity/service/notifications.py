@@ -1,5 +1,5 @@
-"""Mail about other services' events: order status changes and (optionally) generation jobs to
-customers; products running low to a storefront's alert addresses."""
+"""Mail about other services' events: order status changes, bought gift cards' codes and
+(optionally) generation jobs to customers; products running low to a storefront's alert addresses."""
 
 from __future__ import annotations
 
@@ -16,8 +16,16 @@ from atelier_common.contracts.orders import (
     OrderEditLine,
     OrderStatusChanged,
 )
+from atelier_common.contracts.payments import GiftCardDelivery
 from atelier_identity.context import IdentityContext
-from atelier_identity.mail import job_mail, low_stock_mail, order_edit_mail, order_status_mail, payment_link_mail
+from atelier_identity.mail import (
+    gift_card_mail,
+    job_mail,
+    low_stock_mail,
+    order_edit_mail,
+    order_status_mail,
+    payment_link_mail,
+)
 from atelier_identity.repository import UserRepository
 from atelier_identity.repository.staff import StaffAccountRepository
 from atelier_identity.service._use_case import IdentityUseCase
@@ -61,6 +69,14 @@ class NotificationService(IdentityUseCase):
             total=str(event.total_amount), currency=event.currency, url=event.payment_url,
             expires=event.expires_at.strftime("%Y-%m-%d %H:%M")), storefront)
         return True
+
+    async def gift_card_delivery(self, event: GiftCardDelivery) -> None:
+        """Mail a bought gift card's code to its recipient, held until its send date."""
+        storefront = await self.context.storefront_of_event(event.storefront)
+        await self.mailer.queue(self.session, gift_card_mail(
+            to=event.recipient_email, amount=str(event.amount), currency=event.currency, code=event.code,
+            expires=event.expires_at.strftime("%Y-%m-%d") if event.expires_at else None, message=event.message),
+            storefront, not_before=event.send_at)
 
     async def order_edited(self, event: OrderEdited) -> bool:
         """Mail the customer an edit of their order that applied (whatever the statuses customers are

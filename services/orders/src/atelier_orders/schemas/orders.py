@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     AliasChoices,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -56,6 +57,11 @@ class OrderItemCreate(_Input):
     tier: Sku | None = Field(default=None, validation_alias=AliasChoices("tier", "tier_name"))
     content_type: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, to_upper=True)] | None = None
     content_id: uuid.UUID | None = None
+    # A gift card line only: whom its cards are mailed to (else the buyer), a message, and when
+    # (not in the past, within a year; none: once paid).
+    gift_recipient_email: EmailStr | None = None
+    gift_message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    gift_send_at: AwareDatetime | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -227,6 +233,9 @@ class OrderItemRead(_Read):
     book_id: uuid.UUID | None
     content_type: str | None
     content_id: uuid.UUID | None
+    gift_recipient_email: str | None = None
+    gift_message: str | None = None
+    gift_send_at: datetime | None = None
 
 
 class StatusHistoryRead(_Read):

@@ -101,7 +101,8 @@ def contract_line(item: dict[str, Any]) -> OrderLine:
     return OrderLine(product_id=item["product_id"], variant_id=item["variant_id"], sku=item["sku"], kind=item["kind"],
                      quantity=item["quantity"], unit_price=item["unit_price"], attributes=item["attributes"],
                      book_id=item["book_id"], content_type=item["content_type"], content_id=item["content_id"],
-                     name=item["name"])
+                     name=item["name"], gift_recipient_email=item.get("gift_recipient_email"),
+                     gift_message=item.get("gift_message"), gift_send_at=item.get("gift_send_at"))
 
 
 async def announce_status(session: AsyncSession, order: LockedOrder | OrderDetails, previous: OrderStatus | None, *,

@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -85,6 +86,10 @@ class LineRequest:
     tier: str | None = None
     content_type: str | None = None
     content_id: uuid.UUID | None = None
+    # A gift card line's recipient, message and send date (`OrderItemCreate`).
+    gift_recipient_email: str | None = None
+    gift_message: str | None = None
+    gift_send_at: datetime | None = None
     # The unit price the cart showed for this line (lines from the cart only).
     shown_price: Decimal | None = None
 
@@ -151,6 +156,7 @@ class PlacementService(UseCase[OrdersContext]):
             if self.settings.check_stock_on_place:
                 self._check_stock(lines)
             await self._check_books(buyer, lines)
+            self._check_gift_lines(lines)
             ships = domain.requires_shipping(line.product.kind for line in lines)
             if ships and data.shipping_address_id is None:
                 raise AddressRequired(details={"fields": {"shipping_address_id": ["required when goods are shipped"]}})
@@ -246,7 +252,9 @@ class PlacementService(UseCase[OrdersContext]):
                      locale: str | None = None) -> list[PricedLine]:
         requests = await self._cart_lines(buyer, storefront) if data.items is None else [
             LineRequest(quantity=i.quantity, product_id=i.product_id, sku=i.sku, variant_id=i.variant_id,
-                        book_id=i.book_id, tier=i.tier, content_type=i.content_type, content_id=i.content_id)
+                        book_id=i.book_id, tier=i.tier, content_type=i.content_type, content_id=i.content_id,
+                        gift_recipient_email=i.gift_recipient_email, gift_message=i.gift_message or None,
+                        gift_send_at=i.gift_send_at)
             for i in data.items]
         return await self.priced_lines(requests, storefront, buyer.customer_group, locale=locale)
 
@@ -380,6 +388,17 @@ class PlacementService(UseCase[OrdersContext]):
                                                  "variant_id": str(line.variant_id) if line.variant_id else None,
                                                  "requested": requested[key], "available": max(available, 0)})
 
+    @staticmethod
+    def _check_gift_lines(lines: Iterable[PricedLine]) -> None:
+        now = utcnow()
+        for index, line in enumerate(lines):
+            request = line.request
+            given = [name for name in domain.GIFT_FIELDS if getattr(request, name) is not None]
+            problems = domain.gift_line_problems(line.product.kind, given, request.gift_send_at, now)
+            if problems:
+                raise InvalidOrderLine(details={"fields": {f"items.{index}.{name}": messages
+                                                           for name, messages in problems.items()}})
+
     async def _check_books(self, buyer: Buyer, lines: Iterable[PricedLine]) -> None:
         """The books printed and the items retry packs are for belong to the buyer (generation says)."""
         lines = list(lines)
@@ -410,7 +429,9 @@ class PlacementService(UseCase[OrdersContext]):
                     kind=line.product.kind, quantity=request.quantity, unit_price=line.unit_price,
                     line_total=charge.amount, discount_amount=charge.discount, tax_rate=charge.tax_rate,
                     tax_amount=charge.tax, tax_inclusive=charge.tax_inclusive, attributes=line.attributes,
-                    book_id=request.book_id, content_type=request.content_type, content_id=request.content_id)
+                    book_id=request.book_id, content_type=request.content_type, content_id=request.content_id,
+                    gift_recipient_email=request.gift_recipient_email, gift_message=request.gift_message,
+                    gift_send_at=request.gift_send_at)
 
 
 def basket_line(line: PricedLine) -> rules.BasketLine:

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit, outbox
 from atelier_common.auth import Principal
-from atelier_common.contracts.payments import GiftCardChanged, GiftCardIssued
+from atelier_common.contracts.payments import GiftCardChanged, GiftCardDelivery, GiftCardIssued
 from atelier_common.guesses import Guesses, GuessRules
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
@@ -30,6 +30,7 @@ from atelier_common.storefronts import Storefront
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import (
+    GiftCardAlreadyUsed,
     GiftCardCurrencyMismatch,
     GiftCardEmpty,
     GiftCardInvalid,
@@ -186,6 +187,60 @@ class GiftCardSpending:
             await self._move(card, USED, -take, payment_id=payment_id, order_id=order_id)
             held.append(Held(card=card, amount=take))
         return held
+
+    async def issue_sold(self, payment: PaymentRow, *, validity_days: int | None) -> list[Issued]:
+        """The gift cards an order paid by `payment` bought: one per unit of each gift card line,
+        worth its unit price, in the order's currency and storefront, lasting `validity_days`.
+        A unit already issued is skipped (the order unit is unique), so a second call adds none."""
+        units = domain.gift_card_units(domain.snapshot_lines(payment.order_snapshot))
+        if not units:
+            return []
+        done = await self.cards.issued_units(payment.order_id)
+        buyer = domain.snapshot_buyer(payment.order_snapshot)
+        now = utcnow()
+        expires_at = None if validity_days is None else now + timedelta(days=validity_days)
+        issued = []
+        for unit in units:
+            if unit.unit in done:
+                continue
+            code = domain.new_gift_card_code()
+            card = GiftCard(storefront=payment.storefront, code_digest=domain.gift_card_digest(code),
+                            last4=code[-4:], initial_balance=unit.amount, balance=unit.amount,
+                            currency=payment.currency.upper(), expires_at=expires_at,
+                            recipient_email=unit.recipient_email or (buyer.email if buyer is not None else None),
+                            order_id=payment.order_id, order_unit=unit.unit, created_at=now, updated_at=now)
+            self.cards.add(card)
+            self.cards.add_transaction(GiftCardTransaction(gift_card_id=card.id, kind=ISSUED, amount=unit.amount,
+                                                           currency=card.currency, order_id=payment.order_id,
+                                                           created_at=now))
+            await outbox.add(self.session, GiftCardIssued(
+                storefront=card.storefront, gift_card_id=card.id, last4=card.last4, initial_balance=unit.amount,
+                currency=card.currency, expires_at=expires_at, order_id=payment.order_id,
+                recipient_email=card.recipient_email, message=unit.message, send_at=unit.send_at))
+            if card.recipient_email:
+                # The one place the code leaves payments: identity's mail to its recipient.
+                await outbox.add(self.session, GiftCardDelivery(
+                    storefront=card.storefront, gift_card_id=card.id, code=code,
+                    recipient_email=card.recipient_email, amount=unit.amount, currency=card.currency,
+                    expires_at=expires_at, order_id=payment.order_id,
+                    order_number=payment.order_snapshot.get("order_number"), message=unit.message,
+                    send_at=unit.send_at))
+            issued.append(Issued(card=card, code=code))
+        await self.session.flush()
+        return issued
+
+    async def check_sold_unused(self, order_id: uuid.UUID) -> None:
+        """Refuse (409) to refund in full an order one of whose bought cards was spent."""
+        if any(card.balance < card.initial_balance for card in await self.cards.lock_sold(order_id)):
+            raise GiftCardAlreadyUsed()
+
+    async def deactivate_sold(self, order_id: uuid.UUID) -> None:
+        """The order that bought these cards was refunded in full: they pay nothing any more."""
+        for card in await self.cards.lock_sold(order_id):
+            if card.is_active:
+                card.is_active = False
+                card.updated_at = utcnow()
+                await _changed(self.session, card, "deactivated", order_id=order_id)
 
     async def release(self, payment: PaymentRow) -> Decimal:
         """What `payment` holds goes back to its cards (it was cancelled); what was released."""

@@ -18,7 +18,8 @@ class CancellationService(UseCase[PaymentsContext]):
     def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
         super().__init__(session, context)
         self.payments = PaymentRepository(session)
-        self.settlement = Settlement(session, context.providers)
+        self.settlement = Settlement(session, context.providers,
+                                gift_card_validity_days=context.settings.gift_card_validity_days)
 
     async def order_cancelled(self, order_id: uuid.UUID, *, was_paid: bool) -> None:
         """Refund the payment that paid the order (Stripe: an idempotent Refund; local: at once)

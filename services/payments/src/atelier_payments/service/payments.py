@@ -66,7 +66,8 @@ class PaymentService(UseCase[PaymentsContext]):
     def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
         super().__init__(session, context)
         self.payments = PaymentRepository(session)
-        self.settlement = Settlement(session, context.providers)
+        self.settlement = Settlement(session, context.providers,
+                                gift_card_validity_days=context.settings.gift_card_validity_days)
 
     async def start_intent(self, principal: Principal, order_id: uuid.UUID) -> StartedIntent:
         order = await self._payable_order(principal, order_id)

@@ -39,7 +39,8 @@ class RefundService(UseCase[PaymentsContext]):
         super().__init__(session, context)
         self.payments = PaymentRepository(session)
         self.refunds = RefundRepository(session)
-        self.settlement = Settlement(session, context.providers)
+        self.settlement = Settlement(session, context.providers,
+                                gift_card_validity_days=context.settings.gift_card_validity_days)
 
     async def refund(self, order_id: uuid.UUID, amount: Decimal | None, reason: str, *, staff: Principal,
                      expected_refundable: Decimal | None = None) -> RefundMade:
@@ -64,6 +65,9 @@ class RefundService(UseCase[PaymentsContext]):
         if wanted is None:
             raise RefundExceedsPayment(details={"refundable": str(remaining),
                                                 "requested": str(amount if amount is not None else remaining)})
+        if wanted == remaining:
+            # Refunding the rest takes back the cards the order bought: not once one was spent.
+            await self.settlement.gift_cards.check_sold_unused(order_id)
         left = wanted
         made: list[Refund] = []
         for payment in paying:

@@ -30,7 +30,8 @@ class ReturnRefunds(UseCase[PaymentsContext]):
         super().__init__(session, context)
         self.payments = PaymentRepository(session)
         self.refunds = RefundRepository(session)
-        self.settlement = Settlement(session, context.providers)
+        self.settlement = Settlement(session, context.providers,
+                                gift_card_validity_days=context.settings.gift_card_validity_days)
 
     async def refund(self, order_id: uuid.UUID, return_id: uuid.UUID, *, amount: Decimal, number: str,
                      reason: str | None = None) -> None:

@@ -50,9 +50,12 @@ class Settling:
 
 
 class Settlement:
-    def __init__(self, session: AsyncSession, providers: Providers) -> None:
+    def __init__(self, session: AsyncSession, providers: Providers, *,
+                 gift_card_validity_days: int | None = None) -> None:
         self.session = session
         self.providers = providers
+        # How long a gift card bought in an order lasts (payments' `gift_card_validity_days`).
+        self.gift_card_validity_days = gift_card_validity_days
         self.payments = PaymentRepository(session)
         self.ledger = LedgerRepository(session)
         self.checkouts = CheckoutSessionRepository(session)
@@ -113,6 +116,10 @@ class Settlement:
                             "description": f"Purchased {grant.credits} credits ({grant.sku})", "created_at": utcnow()})
         if entries:
             await self.ledger.insert(entries)
+        if settled.edit_id is None:
+            # Issued with the transition that settles the payment, so a redelivered confirmation
+            # (which moves nothing) issues nothing; the order unit's unique key stands behind it.
+            await self.gift_cards.issue_sold(settled, validity_days=self.gift_card_validity_days)
         if settled.edit_id is not None:
             await outbox.add(self.session, OrderEditPaid(
                 storefront=settled.storefront, order_id=settled.order_id,
@@ -214,6 +221,9 @@ class Settlement:
                     **self._entry(payment, LedgerKind.REFUND, -back.amount,
                                   f"Refund for order {number} to gift card ****{back.card.last4}"),
                     "reference_id": _card_reference(back.card.id)}))
+        if order_full and payment.pays_order:
+            # An order refunded whole takes back the gift cards it bought.
+            await self.gift_cards.deactivate_sold(payment.order_id)
         if payment.pays_order:
             # Only the payment that paid the order refunds it; a duplicate's refund is ours alone.
             await outbox.add(self.session, PaymentRefunded(

@@ -34,7 +34,8 @@ class WebhookService(UseCase[PaymentsContext]):
         super().__init__(session, context)
         self.payments = PaymentRepository(session)
         self.webhooks = WebhookRepository(session)
-        self.settlement = Settlement(session, context.providers)
+        self.settlement = Settlement(session, context.providers,
+                                gift_card_validity_days=context.settings.gift_card_validity_days)
 
     async def receive_stripe(self, payload: bytes, signature_header: str | None) -> str:
         settings = self.context.settings
