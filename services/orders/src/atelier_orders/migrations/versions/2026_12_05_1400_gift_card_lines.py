@@ -1,8 +1,8 @@
 """gift card lines: a line's recipient, message and send date
 
-Revision ID: orders_0032
-Revises: orders_0031
-Create Date: 2026-12-05 13:00
+Revision ID: orders_0033
+Revises: orders_0032
+Create Date: 2026-12-05 14:00
 """
 from collections.abc import Sequence
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = "orders_0032"
-down_revision: str | None = "orders_0031"
+revision: str = "orders_0033"
+down_revision: str | None = "orders_0032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
