@@ -43,6 +43,7 @@ _ITEM = table_of(OrderItem)
 _HISTORY = table_of(OrderStatusHistory)
 _ORDER_NAMES = tuple(c.name for c in _ORDER.c)
 _ITEM_NAMES = tuple(c.name for c in _ITEM.c)
+_NO_GIFT: dict[str, Any] = dict.fromkeys(domain.GIFT_FIELDS)
 _HISTORY_NAMES = tuple(c.name for c in _HISTORY.c)
 
 
@@ -181,10 +182,12 @@ class OrderRepository:
         return order
 
     async def insert_items(self, order: OrderDetails, items: Sequence[Mapping[str, Any]]) -> None:
-        """Insert the order's items (one statement) and add them, as written, to `order`."""
+        """Insert the order's items (one statement) and add them, as written, to `order`. A line
+        that names no gift card fields (a claim's, an exchange's) has none."""
         if not items:
             return
-        params = {f"i{n}_{name}": value for n, item in enumerate(items) for name, value in item.items()}
+        params = {f"i{n}_{name}": value for n, item in enumerate(items)
+                  for name, value in {**_NO_GIFT, **item}.items()}
         written = [OrderItemRow(**dict(zip(_ITEM_NAMES, row, strict=True)))
                    for row in await _insert_items(len(items)).rows(self.session, params)]
         # A multi-row INSERT's RETURNING promises no order: the items' is their position.

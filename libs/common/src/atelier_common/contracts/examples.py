@@ -22,7 +22,8 @@ ORDER: dict[str, Any] = {"storefront": "default", "order_id": ORDER_ID, "order_n
 LINE: dict[str, Any] = {
     "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
     "kind": "physical", "quantity": 1, "unit_price": "24.99", "attributes": {"volume_l": 1}, "book_id": None,
-    "content_type": None, "content_id": None, "name": "Stone Sealer 1 L"}
+    "content_type": None, "content_id": None, "name": "Stone Sealer 1 L", "gift_recipient_email": None,
+    "gift_message": None, "gift_send_at": None}
 
 
 def webhook_example(example: dict[str, Any]) -> ConfigDict:

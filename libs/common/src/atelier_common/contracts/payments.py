@@ -159,7 +159,8 @@ class GiftCardIssued(StorefrontEvent):
 
     model_config = webhook_example({
         "storefront": "default", "gift_card_id": _GIFT_CARD_ID, "last4": "PQRS", "initial_balance": "50.00",
-        "currency": "USD", "expires_at": "2027-11-29T18:00:00Z"})
+        "currency": "USD", "expires_at": "2027-11-29T18:00:00Z", "order_id": None, "recipient_email": None,
+        "message": None, "send_at": None})
 
     type = "gift_card.issued"
     gift_card_id: uuid.UUID
