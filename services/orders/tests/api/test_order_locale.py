@@ -140,6 +140,10 @@ class TestDocumentLanguage:
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
         order, _ = await place(customer, platform, **{"Accept-Language": "ka"})
         await harness.deliver(paid(order))
+        # identity mails the status change in it too.
+        changes = [e.data for e in harness.published("order.status_changed") if e.data["order_id"] == order["id"]]
+        assert changes[-1]["new_status"] == "paid"
+        assert {change["locale"] for change in changes} == {"ka"}
         buyer = customer.on("comics")
         pdf = await buyer.client.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=buyer.headers)
         text = pdf_text(pdf.content)
