@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.journeys import ADDRESS, customer, pay_order, poll, staff
+from infra.journeys import ADDRESS, customer, latest_mail, pay_order, poll, staff
 
 from atelier_testing import assert_error
 from atelier_testing.pdf import pdf_text
@@ -99,4 +99,9 @@ async def test_a_product_read_searched_and_ordered_in_georgian_and_english(api: 
     order = await pay_order(api, auth, await poll(awaiting_payment, timeout=30, message="order awaiting payment"))
     pdf = await api.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=auth)
     assert pdf.status_code == 200, pdf.text
-    assert f"{FOX_KA} {suffix}" in pdf_text(pdf.content)
+    text = pdf_text(pdf.content)
+    assert f"{FOX_KA} {suffix}" in text
+    assert text.splitlines()[0] == "ინვოისი"  # its labels too
+    # identity mails the payment in the order's language.
+    mail = await latest_mail(api, order["email"], order["order_number"])
+    assert mail["subject"] == f"შეკვეთა {order['order_number']}: გადახდილია"

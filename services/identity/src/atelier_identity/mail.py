@@ -133,14 +133,44 @@ ORDER_STATUS_WORDS = {
     "returned": "has been returned", "completed": "is complete",
 }
 
+# The order status mail's texts per language (the order's, `OrderStatusChanged.locale`): a dict
+# rather than gettext catalogs, as the invoices' labels are (orders' `invoices/labels.py`), since a
+# handful of strings in two languages read best side by side and need no compiling. A language
+# without texts here is mailed in English.
+_ORDER_STATUS_TEXTS: dict[str, dict[str, str]] = {
+    "ka": {
+        "subject": "შეკვეთა {number}: {status}", "line": "თქვენი შეკვეთა {number}: {status}.",
+        "tracking": "გზავნილის ნომერი: {tracking}", "see": "შეკვეთის ნახვა", "hello": "გამარჯობა",
+        "paid": "გადახდილია", "processing": "მზადდება", "shipped": "გაგზავნილია", "delivered": "მიტანილია",
+        "cancelled": "გაუქმებულია", "refunded": "თანხა დაბრუნებულია", "returned": "დაბრუნებულია",
+        "completed": "დასრულებულია",
+    },
+}
+
+
+def mail_language(locale: str | None) -> str:
+    """The language of `locale` (`ka-GE` → `ka`) if its mails are translated, else English."""
+    language = (locale or "").replace("_", "-").split("-", 1)[0].lower()
+    return language if language in _ORDER_STATUS_TEXTS else "en"
+
 
 def order_status_mail(*, to: str, first_name: str | None, order_number: str, status: str,
-                      tracking_number: str | None, url: str) -> Mail:
-    lines = [f"Your order {order_number} {ORDER_STATUS_WORDS.get(status, 'is now ' + status)}."]
+                      tracking_number: str | None, url: str, locale: str | None = None) -> Mail:
+    """The customer's order moved to `status`, told in the order's language `locale`."""
+    texts = _ORDER_STATUS_TEXTS.get(mail_language(locale))
+    if texts is None:
+        lines = [f"Your order {order_number} {ORDER_STATUS_WORDS.get(status, 'is now ' + status)}."]
+        if tracking_number:
+            lines.append(f"Tracking number: {tracking_number}")
+        return _compose(to=to, kind="order_status", subject=f"Order {order_number}: {status}",
+                        greeting=_hello(first_name), lines=lines, action=("See your order", url))
+    named = texts.get(status, status)
+    lines = [texts["line"].format(number=order_number, status=named)]
     if tracking_number:
-        lines.append(f"Tracking number: {tracking_number}")
-    return _compose(to=to, kind="order_status", subject=f"Order {order_number}: {status}",
-                    greeting=_hello(first_name), lines=lines, action=("See your order", url))
+        lines.append(texts["tracking"].format(tracking=tracking_number))
+    greeting = f"{texts['hello']} {first_name}" if first_name else texts["hello"]
+    return _compose(to=to, kind="order_status", subject=texts["subject"].format(number=order_number, status=named),
+                    greeting=greeting, lines=lines, action=(texts["see"], url))
 
 
 def payment_link_mail(*, to: str, first_name: str | None, order_number: str, total: str, currency: str,

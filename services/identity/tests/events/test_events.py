@@ -189,6 +189,17 @@ class TestOrderStatusMail:
         assert "has been shipped" in mail["text"] and "TRK-1" in mail["text"]
         assert await api.mail_count("typed@example.com") == 0
 
+    async def test_a_georgian_order_is_mailed_in_georgian_and_an_unknown_language_in_english(
+            self, api, harness) -> None:
+        await harness.deliver(_status("shipped", email="ka@example.com", tracking="TRK-2").model_copy(
+            update={"locale": "ka"}))
+        [mail] = await api.wait_for_mail("ka@example.com")
+        assert mail["subject"] == "შეკვეთა ORD-20261121-XYZ123: გაგზავნილია"
+        assert "გზავნილის ნომერი: TRK-2" in mail["text"] and "შეკვეთის ნახვა" in mail["text"]
+        await harness.deliver(_status("delivered", email="de@example.com").model_copy(update={"locale": "de"}))
+        [mail] = await api.wait_for_mail("de@example.com")
+        assert mail["subject"] == "Order ORD-20261121-XYZ123: delivered"
+
     async def test_an_anonymous_order_uses_the_email_it_carries(self, api, harness) -> None:
         await harness.deliver(_status("delivered", email="guest@example.com"))
         [mail] = await api.wait_for_mail("guest@example.com")

@@ -224,6 +224,11 @@ class InvoiceQueries:
             stmt = stmt.where(col(Invoice.order_id).in_(readable))
         return (await self.session.exec(stmt)).first()
 
+    async def locale_of(self, order_id: uuid.UUID) -> str | None:
+        """The order's language (`Order.locale`), which its documents are printed in."""
+        stmt = select(col(Order.locale)).where(col(Order.id) == order_id)
+        return (await self.session.exec(stmt)).first()
+
     async def supplementary(self, order_id: uuid.UUID) -> Sequence[Invoice]:
         """The order's supplementary invoices (its paid edits'), oldest first."""
         stmt = (select(Invoice).where(col(Invoice.order_id) == order_id, col(Invoice.kind) == "supplementary")

@@ -179,6 +179,8 @@ class LockedOrder:
     replaces_order_id: uuid.UUID | None = None
     # An exchange's order: what the lines coming back pay of its total (the rest is due).
     exchange_credit: Decimal = Decimal("0.00")
+    # The buyer's language (`Order.locale`): `order.status_changed` carries it for the mail.
+    locale: str | None = None
 
     @property
     def amount_due(self) -> Decimal:

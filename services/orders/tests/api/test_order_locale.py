@@ -5,11 +5,15 @@ no translation."""
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from atelier_common.contracts.identity import ShippingZone
+from atelier_common.contracts.payments import PaymentRefunded
+from atelier_orders.invoices.labels import Labels
 from atelier_testing import ServiceHarness, TestKeys
 from atelier_testing.pdf import pdf_text
 from atelier_testing.storefronts import add_storefront, make_storefront
@@ -125,3 +129,59 @@ class TestPromotionNames:
                 "lines": [{"product_id": lamp["id"], "unit_price": "10.00", "quantity": 1}]})
             assert quoted.status_code == 200, quoted.text
             assert [d["name"] for d in quoted.json()["discounts"]] == [name]
+
+
+@pytest.mark.usefixtures("comics")
+class TestDocumentLanguage:
+    """Invoices and credit notes print their labels, dates and amounts in the order's language;
+    a language with no labels prints English."""
+
+    async def test_a_georgian_orders_invoice_and_credit_note_are_labelled_in_georgian(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        order, _ = await place(customer, platform, **{"Accept-Language": "ka"})
+        await harness.deliver(paid(order))
+        # identity mails the status change in it too.
+        changes = [e.data for e in harness.published("order.status_changed") if e.data["order_id"] == order["id"]]
+        assert changes[-1]["new_status"] == "paid"
+        assert {change["locale"] for change in changes} == {"ka"}
+        buyer = customer.on("comics")
+        pdf = await buyer.client.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=buyer.headers)
+        text = pdf_text(pdf.content)
+        assert text.splitlines()[0] == "ინვოისი"
+        assert {"გაცემის თარიღი", "გადამხდელი", "ფასი", "სულ გადახდილი", "12,00\xa0US$"} <= set(text.splitlines())
+        assert "Total paid" not in text and "Invoice" not in text
+        await harness.deliver(PaymentRefunded(order_id=order["id"], payment_id=uuid.uuid4(), amount=Decimal("5.00"),
+                                              currency="USD", refund_id=uuid.uuid4(), is_full=False))
+        notes = await buyer.client.get(f"/api/v1/orders/{order['id']}/invoice",
+                                       headers={**buyer.headers, "Accept": "application/json"})
+        [note] = notes.json()["credit_notes"]
+        pdf = await buyer.client.get(f"/api/v1/orders/{order['id']}/credit-notes/{note['number']}.pdf",
+                                     headers=buyer.headers)
+        assert pdf.status_code == 200, pdf.text
+        lines = pdf_text(pdf.content).splitlines()
+        assert lines[0] == "საკრედიტო ნოტა"
+        assert {"სულ დაბრუნებული", "5,00\xa0US$"} <= set(lines)
+
+    async def test_a_language_without_labels_prints_english(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        add_storefront(harness.app, make_storefront("kiosk", currency="USD", locales=["en", "de"], default_locale="en"))
+        lamp = platform.product(price="12.00", name="Lamp", sku=f"LAMP-{uuid.uuid4().hex[:6]}")
+        buyer = customer.on("kiosk")
+        response = await buyer.client.post("/api/v1/orders", headers={**buyer.headers, "Accept-Language": "de"}, json={
+            "items": [{"product_id": lamp["id"], "quantity": 1}],
+            "shipping_address_id": platform.address(customer.owner_id)})
+        assert response.status_code == 201, response.text
+        order = response.json()
+        assert order["locale"] == "de"
+        await harness.deliver(paid(order))
+        pdf = await buyer.client.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=buyer.headers)
+        lines = pdf_text(pdf.content).splitlines()
+        assert lines[0] == "Invoice"
+        assert {"Issued", "Bill to", "Unit price", "Total paid", "12.00 USD"} <= set(lines)
+
+
+@pytest.mark.parametrize(("locale", "language"), [
+    ("ka", "ka"), ("ka-GE", "ka"), ("ka_GE", "ka"), ("en-US", "en"), ("de", "en"), ("not a locale", "en"),
+    ("", "en"), (None, "en")])
+def test_labels_of_a_locale_fall_back_to_english(locale: str | None, language: str) -> None:
+    assert Labels.of(locale).language == language

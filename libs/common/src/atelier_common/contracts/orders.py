@@ -112,6 +112,9 @@ class OrderStatusChanged(StorefrontEvent):
     note: str | None = None
     # Added by orders (optional): set once staff ship the order.
     tracking_number: str | None = None
+    # Added by orders (optional): the buyer's language (`Order.locale`), which identity mails in;
+    # absent (an order placed before orders kept it): the storefront's default.
+    locale: str | None = None
 
 
 class DraftOrderSent(StorefrontEvent):

@@ -53,7 +53,9 @@ class NotificationService(IdentityUseCase):
         url = storefront.link("order", order_id=str(event.order_id), email=recipient)
         await self.mailer.queue(self.session, order_status_mail(
             to=recipient, first_name=first_name, order_number=event.order_number,
-            status=event.new_status, tracking_number=event.tracking_number, url=url), storefront)
+            status=event.new_status, tracking_number=event.tracking_number, url=url,
+            # The order's language; an order that kept none: the storefront's default.
+            locale=event.locale or storefront.default_locale), storefront)
         return True
 
     async def draft_order_sent(self, event: DraftOrderSent) -> bool:

@@ -4,7 +4,7 @@ nothing here reads the order as it is now.
 Everything here is CPU-bound and synchronous: callers run it with `asyncio.to_thread`. The text is
 set in DejaVu Sans (`fonts/`, subset to the scripts an address may be written in: Latin, Greek,
 Cyrillic, Georgian), embedded in each file as the glyphs it uses; the file's title is the
-document's number.
+document's number. Its words, dates and amounts are in the order's language (`labels.Labels`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from atelier_orders.domain import address_lines, money_text, percent
+from atelier_orders.domain import address_lines, percent
+from atelier_orders.invoices.labels import Labels
 from atelier_orders.models import CreditNote, Invoice
 
 FONTS = Path(__file__).parent / "fonts"
@@ -27,61 +28,67 @@ _LINES = ((80, 30, 14, 28, 28), ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"))
 _CREDITED = ((152, 28), ("LEFT", "RIGHT"))
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
-    """An order's invoice; a supplementary one (what a paid edit added: its lines are the change,
-    its totals the difference) says so and names the original invoice it supplements."""
+def invoice_pdf(invoice: Invoice, locale: str | None = None) -> bytes:
+    """An order's invoice, in the order's language `locale`; a supplementary one (what a paid edit
+    added: its lines are the change, its totals the difference) says so and names the original
+    invoice it supplements."""
+    t = Labels.of(locale)
     supplementary = invoice.kind == "supplementary"
-    title = "Supplementary invoice" if supplementary else "Invoice"
-    pdf = _document(title, invoice.number, invoice, invoice.issued_at)
-    facts = [(title, invoice.number), ("Issued", _day(invoice.issued_at)), ("Order", invoice.order_number)]
+    title = t("supplementary_invoice") if supplementary else t("invoice")
+    pdf = _document(title, invoice.number, invoice, invoice.issued_at, t)
+    facts = [(title, invoice.number), (t("issued"), t.day(invoice.issued_at)), (t("order"), invoice.order_number)]
     if supplementary:
-        facts.append(("Supplements invoice", invoice.original_number or "-"))
-        pdf.set_subject(f"{title} {invoice.number} supplementing invoice {invoice.original_number or '-'}")
+        facts.append((t("supplements_invoice"), invoice.original_number or "-"))
+        pdf.set_subject(t("supplementing", title=title, number=invoice.number, original=invoice.original_number or "-"))
     _facts(pdf, facts)
-    _parties(pdf, invoice)
+    _parties(pdf, invoice, t)
     rows = [(line["name"] if not line.get("variant_name") else f"{line['name']} ({line['variant_name']})",
-             line["sku"], str(line["quantity"]), money_text(Decimal(line["unit_price"]), invoice.currency),
-             money_text(Decimal(line["line_total"]), invoice.currency)) for line in invoice.lines]
-    _table(pdf, _LINES, ("Item", "SKU", "Qty", "Unit price", "Amount"), rows)
-    shipping = "Shipping" if not invoice.shipping_method_name else f"Shipping ({invoice.shipping_method_name})"
-    totals = [("Subtotal", invoice.subtotal)]
+             line["sku"], str(line["quantity"]), t.money(Decimal(line["unit_price"]), invoice.currency),
+             t.money(Decimal(line["line_total"]), invoice.currency)) for line in invoice.lines]
+    _table(pdf, _LINES, (t("item"), t("sku"), t("qty"), t("unit_price"), t("amount")), rows)
+    shipping = (t("shipping") if not invoice.shipping_method_name
+                else t("shipping_by", method=invoice.shipping_method_name))
+    totals = [(t("subtotal"), invoice.subtotal)]
     if invoice.discount:
-        totals.append(("Discount", -invoice.discount))
+        totals.append((t("discount"), -invoice.discount))
     totals.append((shipping, invoice.shipping_cost))
-    totals += _taxes(invoice)
-    _totals(pdf, totals, ("Total paid" if not supplementary else "Total paid for the edit", invoice.total_amount),
-            invoice.currency)
+    totals += _taxes(invoice, t)
+    _totals(pdf, totals, (t("total_paid") if not supplementary else t("total_paid_edit"), invoice.total_amount),
+            invoice.currency, t)
     return bytes(pdf.output())
 
 
-def _taxes(invoice: Invoice) -> list[tuple[str, Decimal]]:
+def _taxes(invoice: Invoice, t: Labels) -> list[tuple[str, Decimal]]:
     """The tax per rate (`Invoice.taxes`): "VAT 20 % on 41.00", or "… included in 40.00" for a tax
     the prices hold (shown, not added). An invoice issued before the rates were kept: one line."""
     if not invoice.taxes:
-        return [("Tax" if invoice.tax_rate is None else f"Tax ({percent(invoice.tax_rate)})", invoice.tax_amount)]
+        return [(t("tax") if invoice.tax_rate is None else t("tax_at", rate=percent(invoice.tax_rate)),
+                 invoice.tax_amount)]
     rows = []
     for group in invoice.taxes:
-        rate, base = Decimal(group["rate"]), money_text(Decimal(group["base"]), invoice.currency)
+        rate, base = Decimal(group["rate"]), t.money(Decimal(group["base"]), invoice.currency)
         if rate == 0:
             continue
-        label = f"Tax {percent(rate)} included in {base}" if group["inclusive"] else f"Tax {percent(rate)} on {base}"
+        label = t("tax_included" if group["inclusive"] else "tax_on", rate=percent(rate), base=base)
         rows.append((label, Decimal(group["tax"])))
-    return rows or [("Tax", invoice.tax_amount)]
+    return rows or [(t("tax"), invoice.tax_amount)]
 
 
-def credit_note_pdf(note: CreditNote, invoice: Invoice) -> bytes:
-    pdf = _document("Credit note", note.number, invoice, note.issued_at)
-    _facts(pdf, [("Credit note", note.number), ("Issued", _day(note.issued_at)),
-                 ("Credits invoice", f"{invoice.number} of {_day(invoice.issued_at)}"),
-                 ("Order", invoice.order_number)])
-    _parties(pdf, invoice)
-    description = f"Refund of order {invoice.order_number}" + (f": {note.reason}" if note.reason else "")
-    _table(pdf, _CREDITED, ("Description", "Amount"), [(description, money_text(note.amount, note.currency))])
-    _totals(pdf, [], ("Total credited", note.amount), note.currency)
+def credit_note_pdf(note: CreditNote, invoice: Invoice, locale: str | None = None) -> bytes:
+    """A credit note, in the order's language `locale`."""
+    t = Labels.of(locale)
+    pdf = _document(t("credit_note"), note.number, invoice, note.issued_at, t)
+    _facts(pdf, [(t("credit_note"), note.number), (t("issued"), t.day(note.issued_at)),
+                 (t("credits_invoice"), t("invoice_of", number=invoice.number, day=t.day(invoice.issued_at))),
+                 (t("order"), invoice.order_number)])
+    _parties(pdf, invoice, t)
+    description = t("refund_of", order=invoice.order_number) + (f": {note.reason}" if note.reason else "")
+    _table(pdf, _CREDITED, (t("description"), t("amount")), [(description, t.money(note.amount, note.currency))])
+    _totals(pdf, [], (t("total_credited"), note.amount), note.currency, t)
     return bytes(pdf.output())
 
 
-def _document(kind: str, number: str, invoice: Invoice, issued_at: datetime) -> FPDF:
+def _document(kind: str, number: str, invoice: Invoice, issued_at: datetime, t: Labels) -> FPDF:
     """A page headed by the document's kind and the seller as the invoice snapshotted it: its name,
     then its address, tax number, registration number and email where it had them."""
     pdf = FPDF(format="A4")
@@ -98,7 +105,7 @@ def _document(kind: str, number: str, invoice: Invoice, issued_at: datetime) -> 
     pdf.cell(0, 12, kind, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, "", 12)
     pdf.cell(0, 7, invoice.seller_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    details = _seller_details(invoice)
+    details = _seller_details(invoice, t)
     if details:
         pdf.set_font(FAMILY, "", 10)
         pdf.multi_cell(0, 5, "\n".join(details), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -106,12 +113,12 @@ def _document(kind: str, number: str, invoice: Invoice, issued_at: datetime) -> 
     return pdf
 
 
-def _seller_details(invoice: Invoice) -> list[str]:
+def _seller_details(invoice: Invoice, t: Labels) -> list[str]:
     lines = list(invoice.seller_address or [])
     if invoice.seller_tax_number:
-        lines.append(f"Tax number: {invoice.seller_tax_number}")
+        lines.append(t("tax_number", number=invoice.seller_tax_number))
     if invoice.seller_registration_number:
-        lines.append(f"Registration number: {invoice.seller_registration_number}")
+        lines.append(t("registration_number", number=invoice.seller_registration_number))
     if invoice.seller_email:
         lines.append(invoice.seller_email)
     return lines
@@ -126,17 +133,17 @@ def _facts(pdf: FPDF, facts: Sequence[tuple[str, str]]) -> None:
     pdf.ln(4)
 
 
-def _parties(pdf: FPDF, invoice: Invoice) -> None:
+def _parties(pdf: FPDF, invoice: Invoice, t: Labels) -> None:
     """Who bought: the billing address (else the shipping one), a business's tax number and the
     email; where it was shipped."""
     bill_to = address_lines(invoice.billing_address or invoice.shipping_address)
     if invoice.buyer_tax_number:
-        bill_to.append(f"Tax number: {invoice.buyer_tax_number}")
+        bill_to.append(t("tax_number", number=invoice.buyer_tax_number))
     if invoice.email:
         bill_to.append(invoice.email)
-    blocks = [("Bill to", bill_to or ["—"])]
+    blocks = [(t("bill_to"), bill_to or ["—"])]
     if invoice.shipping_address:
-        blocks.append(("Ship to", address_lines(invoice.shipping_address)))
+        blocks.append((t("ship_to"), address_lines(invoice.shipping_address)))
     top = pdf.get_y()
     bottom = top
     for column, (label, lines) in enumerate(blocks):
@@ -160,15 +167,12 @@ def _table(pdf: FPDF, columns: tuple[tuple[int, ...], tuple[str, ...]], heading:
     pdf.ln(4)
 
 
-def _totals(pdf: FPDF, lines: Sequence[tuple[str, Decimal]], total: tuple[str, Decimal], currency: str) -> None:
+def _totals(pdf: FPDF, lines: Sequence[tuple[str, Decimal]], total: tuple[str, Decimal], currency: str,
+            t: Labels) -> None:
     label_width, value_width = 80, 40
     left = pdf.w - pdf.r_margin - label_width - value_width
     for (label, amount), bold in [*((line, False) for line in lines), (total, True)]:
         pdf.set_x(left)
         pdf.set_font(FAMILY, "B" if bold else "", 11 if bold else 10)
         pdf.cell(label_width, 7, label)
-        pdf.cell(value_width, 7, money_text(amount, currency), align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-
-def _day(moment: datetime) -> str:
-    return moment.date().isoformat()
+        pdf.cell(value_width, 7, t.money(amount, currency), align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -263,12 +263,13 @@ class InvoiceReader(UseCase[OrdersContext]):
         supplementary = await self.invoices.supplementary_one(invoice.order_id, number)
         if supplementary is None:
             raise InvoiceNotFound()
-        content = await asyncio.to_thread(documents.invoice_pdf, supplementary)
+        content = await asyncio.to_thread(documents.invoice_pdf, supplementary,
+                                          await self.invoices.locale_of(invoice.order_id))
         return Pdf(number=supplementary.number, filename=f"{supplementary.number}.pdf", content=content)
 
     async def invoice_pdf(self, order_ref: str, viewer: Principal) -> Pdf:
         invoice = await self._invoice(order_ref, viewer)
-        content = await asyncio.to_thread(documents.invoice_pdf, invoice)
+        content = await asyncio.to_thread(documents.invoice_pdf, invoice, await self.invoices.locale_of(invoice.order_id))
         return Pdf(number=invoice.number, filename=f"{invoice.number}.pdf", content=content)
 
     async def credit_note_pdf(self, order_ref: str, number: str, viewer: Principal) -> Pdf:
@@ -276,7 +277,8 @@ class InvoiceReader(UseCase[OrdersContext]):
         note = await self.invoices.credit_note(invoice.id, number)
         if note is None:
             raise CreditNoteNotFound()
-        content = await asyncio.to_thread(documents.credit_note_pdf, note, invoice)
+        content = await asyncio.to_thread(documents.credit_note_pdf, note, invoice,
+                                          await self.invoices.locale_of(invoice.order_id))
         return Pdf(number=note.number, filename=f"{note.number}.pdf", content=content)
 
     async def _invoice(self, order_ref: str, viewer: Principal) -> Invoice:

@@ -110,7 +110,8 @@ async def announce_status(session: AsyncSession, order: LockedOrder | OrderDetai
     await outbox.add(session, OrderStatusChanged(
         order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
         storefront=order.storefront, email=order.email, old_status=None if previous is None else str(previous),
-        new_status=str(order.status), note=note, tracking_number=order.tracking_number))
+        new_status=str(order.status), note=note, tracking_number=order.tracking_number,
+        locale=order.locale))
 
 
 # Who asks for a move by a request (an illegal one is refused with 409); any other actor asks by
