@@ -52,8 +52,8 @@ async def test_a_gift_card_bought_for_a_friend_is_mailed_to_them_and_pays_their_
 
     async def mailed() -> str | None:
         results = (await api.get("/api/dev/mailbox", params={"to": friend})).json()["results"]
-        found = [m for m in results if CODE.search(m["text"])]
-        return CODE.search(found[0]["text"]).group(0) if found else None  # type: ignore[union-attr]
+        codes = [match.group(0) for m in results if (match := CODE.search(m["text"]))]
+        return codes[0] if codes else None
 
     code = await poll(mailed, timeout=60, message="the gift card's mail to its recipient")
     mail = (await api.get("/api/dev/mailbox", params={"to": friend})).json()["results"][0]

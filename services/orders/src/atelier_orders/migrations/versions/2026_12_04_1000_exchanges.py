@@ -35,14 +35,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("outgoing", JSON, nullable=True))
         batch.drop_constraint("ck_order_return_kind", type_="check")
         batch.create_check_constraint("ck_order_return_kind", sa.text("kind IN ('return', 'claim', 'exchange')"))
-    with op.batch_alter_table("credit_note") as batch:
+    with op.batch_alter_table("credit_note", reflect_kwargs=NO_FK_TABLES) as batch:
         batch.add_column(sa.Column("lines", JSON, nullable=True))
         batch.add_column(sa.Column("return_id", sa.Uuid(), nullable=True))
         batch.create_unique_constraint("uq_credit_note_return_id", ["return_id"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("credit_note") as batch:
+    with op.batch_alter_table("credit_note", reflect_kwargs=NO_FK_TABLES) as batch:
         batch.drop_constraint("uq_credit_note_return_id", type_="unique")
         batch.drop_column("return_id")
         batch.drop_column("lines")
