@@ -108,7 +108,7 @@ class TestListProducts:
         assert skus(await listing(harness, "featured=true")) == ["STAR"]
         assert sorted(skus(await listing(harness, "featured=false"))) == ["PLAIN", "RETRY"]
         assert skus(await listing(harness, "kind=retry_pack")) == ["RETRY"]
-        assert_error(await harness.client.get("/api/v1/products?kind=gift_card"), 400, "VALIDATION_ERROR")
+        assert_error(await harness.client.get("/api/v1/products?kind=voucher"), 400, "VALIDATION_ERROR")
 
     async def test_category_filter_includes_products_of_descendant_categories(self, harness,
                                                                               catalog: Catalog) -> None:

@@ -99,7 +99,8 @@ class OrderCancelled(StorefrontEvent):
 
 class OrderStatusChanged(StorefrontEvent):
     model_config = webhook_example({**ORDER, "email": EMAIL, "old_status": "processing", "new_status": "shipped",
-                                    "note": "Royal Mail", "tracking_number": "1Z999AA10123456784"})
+                                    "note": "Royal Mail", "tracking_number": "1Z999AA10123456784",
+                                    "locale": "en"})
 
     type = "order.status_changed"
     order_id: uuid.UUID
