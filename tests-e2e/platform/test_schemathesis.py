@@ -47,6 +47,7 @@ REFUSED_TO_A_NEW_CUSTOMER = re.compile(
     r"|POST /api/v1/orders/\{order_id\}/status|POST /api/v1/payments/refunds"
     r"|POST /api/v1/generation/jobs|POST /api/v1/auth/(login|refresh)"
     r"|GET /api/v1/products/(export\.csv|low-stock)"
+    r"|GET /api/v1/(categories|products)/.*translations.*"
     r"|(GET|POST|PATCH|DELETE) /api/v1/storefronts(/\{slug\})?"
     r"|(GET|POST|PATCH|DELETE) /api/v1/staff/.*"
     r"|(GET|POST|PATCH|DELETE) /api/v1/webhook-(endpoints|deliveries)(/.*)?")

@@ -137,8 +137,8 @@ async def test_a_crossing_to_low_stock_mails_and_emits_once(api: httpx.AsyncClie
 
         await brands.buy(auth, product, 5, 7)  # 12 → 7: below the threshold of 10
         [mail] = await poll(lambda: alerts(1), timeout=30, message="the low-stock mail")
-        assert mail["subject"] == f"Low stock: {product['name']}"
-        assert f"down to 7 in stock on Store {brands.uncapped}" in mail["text"]
+        assert mail["subject"] == f"Low stock: {product['name']} at Main stock"  # its one location, the default
+        assert f"down to 7 in stock at Main stock on Store {brands.uncapped}" in mail["text"]
         [event] = await poll(lambda: heard(1), timeout=30, message="product.low_stock at the endpoint")
         assert (event["storefront"], event["stock_quantity"], event["previous_stock_quantity"],
                 event["threshold"]) == (brands.uncapped, 7, 12, 10)

@@ -43,7 +43,8 @@ class TestCurrentStorefront:
         assert response.json() == {
             "slug": "default", "name": "Atelier", "currency": settings.default_currency,
             "tax": {"rate": str(settings.tax_rate), "inclusive": False, "tax_rates": {}},
-            "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
+            "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier",
+                      "gift_card"],
             "auth_methods": ["password", "magic_link", "passkey"], "guest_accounts": "offer",
             "locales": ["en"], "default_locale": "en"}
 

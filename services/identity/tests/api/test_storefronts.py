@@ -100,7 +100,8 @@ class TestCreate:
         body = response.json()
         assert body["origins"] == [] and body["currency"] == "USD" and body["passkey"] is None
         assert body["verified_email_optional"] is False
-        assert body["sells"] == ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"]
+        assert body["sells"] == ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier",
+                                 "gift_card"]
 
     async def test_a_taken_slug_is_409_and_changes_nothing(self, api, staff, expect_error) -> None:
         first = await create(api, staff)
